@@ -1,0 +1,42 @@
+# peerline: `make check` is the one command that runs every test (CI calls it).
+GO ?= go
+FUZZTIME ?= 30s
+PKGS := ./...
+
+.PHONY: check tools fmt-check vet test fuzz build run
+
+check: tools fmt-check vet test
+
+# System tools the tests drive, as command:debian-package pairs. Installed with
+# apt-get when missing; make check fails loudly when they cannot be had.
+SYSTEM_TOOLS :=
+tools:
+	@missing=""; for tp in $(SYSTEM_TOOLS); do \
+		command -v $${tp%%:*} >/dev/null || missing="$$missing $${tp##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make check: installing$$missing"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } || \
+		{ echo "make check: cannot install$$missing; install by hand: apt-get install$$missing"; exit 1; }; \
+	fi
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+test:
+	$(GO) test -race -count=1 $(PKGS)
+
+# Longer fuzzing of every parser; not part of check.
+fuzz:
+	$(GO) test ./config -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
+	$(GO) test ./logging -run=^$$ -fuzz=FuzzMaskText -fuzztime=$(FUZZTIME)
+	$(GO) test ./web -run=^$$ -fuzz=FuzzOverrideBody -fuzztime=$(FUZZTIME)
+
+build:
+	$(GO) build -o bin/peerline ./cmd/peerline
+
+run:
+	$(GO) run ./cmd/peerline

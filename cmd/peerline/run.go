@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/auth"
+	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/storage"
+	bolt "go.etcd.io/bbolt"
+)
+
+// errUsage marks a wrong command line; main exits with 2 for it.
+var errUsage = errors.New("usage")
+
+const usage = `usage: peerline [command] [--config FILE]
+
+commands:
+  serve                             run the line (the default)
+  config check FILE                 explain every error in a config file
+  config print                      print the effective config, secrets masked
+  user add NAME --role admin|office add an office user; the password is read from stdin
+  token create NAME [--role ROLE]   make an API bearer token and print it once
+  token list                        list API tokens (names only)
+  token revoke NAME                 delete an API token
+
+The config file is --config FILE or $PEERLINE_CONFIG; without one the embedded
+defaults are used.
+`
+
+// run is peerline's whole command line; main only wires it to the process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return serve(ctx, nil, stdout, stderr)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, stdout, stderr)
+	case "config":
+		return configCmd(rest, stdout)
+	case "user":
+		return userCmd(ctx, rest, stdin, stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, rest, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	if len(cmd) > 0 && cmd[0] == '-' { // flags only: serve
+		return serve(ctx, args, stdout, stderr)
+	}
+	return fmt.Errorf("%w: unknown command %q\n%s", errUsage, cmd, usage)
+}
+
+// flags is a subcommand's flag set with the --config flag every command has.
+type flags struct {
+	*flag.FlagSet
+	config *string
+}
+
+func newFlags(name string) flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return flags{fs, fs.String("config", os.Getenv(config.EnvFile), "config file")}
+}
+
+// parse parses flags and positional arguments in any order and checks the count.
+func (f flags) parse(args []string, positional int) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v\n%s", errUsage, f.Name(), err, usage)
+		}
+		if f.NArg() == 0 {
+			break
+		}
+		pos = append(pos, f.Arg(0))
+		args = f.Args()[1:]
+	}
+	if len(pos) != positional {
+		return nil, fmt.Errorf("%w: %s takes %d argument(s)\n%s", errUsage, f.Name(), positional, usage)
+	}
+	return pos, nil
+}
+
+// lockTimeout is how long a command waits for another process to let go of the database.
+const lockTimeout = 2 * time.Second
+
+// app is the opened database and the stores on it, shared by the commands.
+type app struct {
+	db    *bolt.DB
+	audit *audit.Log
+	auth  *auth.Store
+	lines *line.Lines
+}
+
+// openApp loads the command's config and opens the app on it.
+func (f flags) openApp() (*app, *config.Config, error) {
+	cfg, err := config.LoadFile(*f.config)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := openApp(cfg, clock.Real{})
+	return a, cfg, err
+}
+
+// role parses a --role flag.
+func role(name string) (auth.Role, error) {
+	r, err := auth.ParseRole(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: --role: %v", errUsage, err)
+	}
+	return r, nil
+}
+
+func openApp(cfg *config.Config, clk clock.Clock) (*app, error) {
+	db, err := storage.Open(cfg.DataDir, lockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{db: db}
+	if a.audit, err = audit.Open(db); err == nil {
+		if a.auth, err = auth.NewStore(db, clk); err == nil {
+			a.lines, err = line.New(db, clk, cfg.Lines)
+		}
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) Close() error { return a.db.Close() }
+
+// cliActor is who the audit log names for changes made on the command line.
+func cliActor(ctx context.Context) context.Context {
+	name := os.Getenv("SUDO_USER")
+	if name == "" {
+		name = os.Getenv("USER")
+	}
+	if name == "" {
+		name = "cli"
+	}
+	return audit.WithActor(ctx, audit.Actor{Kind: "cli", Name: name})
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/peerline/peerline/logging"
+	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/web"
+	bolt "go.etcd.io/bbolt"
+)
+
+// shutdownGrace is how long open HTTP requests get to finish on stop.
+const shutdownGrace = 5 * time.Second
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("serve")
+	if _, err := f.parse(args, 0); err != nil {
+		return err
+	}
+	a, cfg, err := f.openApp()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	log, err := logging.New(cfg.Log, stderr)
+	if err != nil {
+		return err
+	}
+
+	handler := web.New(web.Deps{Lines: a.lines, Tokens: a.auth, Audit: a.audit, Log: log,
+		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }})
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "peerline is running\n  web:      http://%s/\n  database: %s\n",
+		ln.Addr(), filepath.Join(cfg.DataDir, storage.FileName))
+	for _, id := range a.lines.IDs() {
+		st, _ := a.lines.Status(id)
+		log.Info().Str("line", id).Str("state", string(st.State)).Str("reason", string(st.Reason)).Msg(st.Text)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info().Msg("stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+// Package config is peerline's configuration: the schema of the YAML file, the
+// embedded defaults, loading and validation. Every error names the field's path.
+package config
+
+import (
+	_ "embed"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// Config is the whole configuration file.
+type Config struct {
+	DataDir  string    `yaml:"data_dir"`
+	Log      Log       `yaml:"log"`
+	HTTP     HTTP      `yaml:"http"`
+	SIP      SIP       `yaml:"sip"`
+	Webhooks []Webhook `yaml:"webhooks"`
+	Lines    []Line    `yaml:"lines"`
+}
+
+// Log selects the log level and output format.
+type Log struct {
+	Level  string `yaml:"level"`  // trace, debug, info, warn, error
+	Format string `yaml:"format"` // console or json
+}
+
+// HTTP is the office web page and API listener.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+// SIP is the telephony side.
+type SIP struct {
+	Listen          []string `yaml:"listen"` // "udp:host:port", "tcp:host:port"
+	ExternalAddress string   `yaml:"external_address"`
+	RTPPorts        string   `yaml:"rtp_ports"`
+	Trunk           Trunk    `yaml:"trunk"`
+}
+
+// Trunk is the operator's SIP trunk.
+type Trunk struct {
+	Allow    []string `yaml:"allow"`
+	Proxy    string   `yaml:"proxy"`
+	Username string   `yaml:"username"`
+	Password string   `yaml:"password"`
+	Register bool     `yaml:"register"`
+}
+
+// Webhook is one receiver of outgoing events.
+type Webhook struct {
+	URL    string   `yaml:"url"`
+	Secret string   `yaml:"secret"`
+	Events []string `yaml:"events"`
+}
+
+// Line is one peer-support line.
+type Line struct {
+	ID             string   `yaml:"id"`
+	Name           string   `yaml:"name"`
+	Numbers        []string `yaml:"numbers"`
+	CallerID       string   `yaml:"caller_id"`
+	Timezone       string   `yaml:"timezone"`
+	Hours          Hours    `yaml:"hours"`
+	Calls          Calls    `yaml:"calls"`
+	Queue          Queue    `yaml:"queue"`
+	Wrapup         Wrapup   `yaml:"wrapup"`
+	Cover          Cover    `yaml:"cover"`
+	PIN            PIN      `yaml:"pin"`
+	Keys           Keys     `yaml:"keys"`
+	CallbackWindow Duration `yaml:"callback_window"`
+	Prompts        string   `yaml:"prompts"`
+}
+
+// Hours is the line's calendar.
+type Hours struct {
+	Days        []Weekday `yaml:"days"`
+	Open        TimeOfDay `yaml:"open"`
+	Close       TimeOfDay `yaml:"close"`
+	Holidays    string    `yaml:"holidays"` // SE or none
+	ClosedDates []Date    `yaml:"closed_dates"`
+}
+
+// Calls is the per-call policy.
+type Calls struct {
+	Limit       Duration   `yaml:"limit"`
+	Warnings    []Duration `yaml:"warnings"`
+	HardStop    bool       `yaml:"hard_stop"`
+	RingTimeout Duration   `yaml:"ring_timeout"`
+	Strategy    string     `yaml:"strategy"` // longest-idle or ring-all
+	MaxMissed   int        `yaml:"max_missed"`
+}
+
+// Queue is how callers wait when every agent is busy.
+type Queue struct {
+	MaxWait       Duration `yaml:"max_wait"`
+	AnnounceEvery Duration `yaml:"announce_every"`
+}
+
+// Wrapup is the form an agent answers after each call.
+type Wrapup struct {
+	Timeout   Duration   `yaml:"timeout"`
+	Cooldown  Duration   `yaml:"cooldown"`
+	Questions []Question `yaml:"questions"`
+}
+
+// Question is one wrap-up question: a prompt and the meaning of each key.
+type Question struct {
+	ID      string            `yaml:"id"`
+	Prompt  string            `yaml:"prompt"`
+	Answers map[string]string `yaml:"answers"`
+}
+
+// Cover is the no-cover rule.
+type Cover struct {
+	Deadline  TimeOfDay `yaml:"deadline"`
+	MinAgents int       `yaml:"min_agents"`
+}
+
+// PIN is the agents' PIN policy.
+type PIN struct {
+	MinLength    int      `yaml:"min_length"`
+	TriesPerCall int      `yaml:"tries_per_call"`
+	LockoutAfter int      `yaml:"lockout_after"`
+	LockoutFor   Duration `yaml:"lockout_for"`
+}
+
+// Keys are the DTMF sequences with a special meaning.
+type Keys struct {
+	AgentLogin string `yaml:"agent_login"`
+	EndCall    string `yaml:"end_call"`
+	Safety     string `yaml:"safety"`
+}
+
+// Line returns the line with the given id.
+func (c *Config) Line(id string) (*Line, bool) {
+	for i := range c.Lines {
+		if c.Lines[i].ID == id {
+			return &c.Lines[i], true
+		}
+	}
+	return nil, false
+}

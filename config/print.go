@@ -1,0 +1,23 @@
+package config
+
+import "go.yaml.in/yaml/v3"
+
+const masked = "********"
+
+// Masked is a copy of the config with every secret replaced, safe to print or log.
+func (c *Config) Masked() *Config {
+	m := *c
+	if m.SIP.Trunk.Password != "" {
+		m.SIP.Trunk.Password = masked
+	}
+	m.Webhooks = append([]Webhook(nil), c.Webhooks...)
+	for i := range m.Webhooks {
+		if m.Webhooks[i].Secret != "" {
+			m.Webhooks[i].Secret = masked
+		}
+	}
+	return &m
+}
+
+// YAML renders the config as a YAML document.
+func (c *Config) YAML() ([]byte, error) { return yaml.Marshal(c) }

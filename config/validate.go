@@ -1,0 +1,233 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones work on machines without a zoneinfo database
+)
+
+var (
+	lineIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+	dtmfPattern   = regexp.MustCompile(`^[0-9*#]{1,4}$`)
+)
+
+// Validate checks the meaning of a decoded config and returns every problem found.
+func Validate(c *Config) Errors {
+	var es Errors
+	if strings.TrimSpace(c.DataDir) == "" {
+		es.add("data_dir", "must not be empty")
+	}
+	if !slices.Contains([]string{"trace", "debug", "info", "warn", "error"}, c.Log.Level) {
+		es.add("log.level", "%q is not a level (use trace, debug, info, warn or error)", c.Log.Level)
+	}
+	if c.Log.Format != "console" && c.Log.Format != "json" {
+		es.add("log.format", "%q is not a format (use console or json)", c.Log.Format)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		es.add("http.listen", "%q is not host:port", c.HTTP.Listen)
+	}
+	validateSIP(&es, &c.SIP)
+	for i, w := range c.Webhooks {
+		p := fmt.Sprintf("webhooks[%d]", i)
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			es.add(p+".url", "%q is not an http(s) URL", w.URL)
+		}
+		if w.Secret == "" {
+			es.add(p+".secret", "must be set: receivers check the signature with it")
+		}
+	}
+	if len(c.Lines) == 0 {
+		es.add("lines", "at least one line is needed")
+	}
+	ids, numbers := map[string]bool{}, map[string]string{}
+	for i := range c.Lines {
+		p := fmt.Sprintf("lines[%d]", i)
+		l := &c.Lines[i]
+		validateLine(&es, p, l)
+		if ids[l.ID] {
+			es.add(p+".id", "%q is used by another line", l.ID)
+		}
+		ids[l.ID] = true
+		for j, n := range l.Numbers {
+			if other, ok := numbers[n]; ok {
+				es.add(fmt.Sprintf("%s.numbers[%d]", p, j), "%q already reaches line %q", n, other)
+			}
+			numbers[n] = l.ID
+		}
+	}
+	return es
+}
+
+func validateSIP(es *Errors, s *SIP) {
+	for i, l := range s.Listen {
+		transport, addr, ok := strings.Cut(l, ":")
+		_, _, err := net.SplitHostPort(addr)
+		if !ok || (transport != "udp" && transport != "tcp" && transport != "tls") || err != nil {
+			es.add(fmt.Sprintf("sip.listen[%d]", i), "%q is not transport:host:port (transport udp, tcp or tls)", l)
+		}
+	}
+	if s.ExternalAddress != "" && net.ParseIP(s.ExternalAddress) == nil {
+		es.add("sip.external_address", "%q is not an IP address", s.ExternalAddress)
+	}
+	if lo, hi, err := ParsePortRange(s.RTPPorts); err != nil {
+		es.add("sip.rtp_ports", "%s", err)
+	} else if hi-lo < 2 {
+		es.add("sip.rtp_ports", "%q has room for no call (need at least two ports)", s.RTPPorts)
+	}
+	for i, a := range s.Trunk.Allow {
+		if _, err := netip.ParsePrefix(a); err != nil {
+			es.add(fmt.Sprintf("sip.trunk.allow[%d]", i), "%q is not an address range like 192.0.2.10/32", a)
+		}
+	}
+	if s.Trunk.Proxy != "" && !strings.HasPrefix(s.Trunk.Proxy, "sip:") && !strings.HasPrefix(s.Trunk.Proxy, "sips:") {
+		es.add("sip.trunk.proxy", "%q is not a SIP URI like sip:trunk.example:5060", s.Trunk.Proxy)
+	}
+	if s.Trunk.Register && s.Trunk.Proxy == "" {
+		es.add("sip.trunk.register", "needs sip.trunk.proxy to register with")
+	}
+}
+
+// ParsePortRange parses "10000-20000".
+func ParsePortRange(s string) (lo, hi int, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	lo, err1 := strconv.Atoi(a)
+	hi, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || lo < 1024 || hi > 65535 || lo > hi {
+		return 0, 0, fmt.Errorf("%q is not a port range like 10000-20000 (ports 1024-65535)", s)
+	}
+	return lo, hi, nil
+}
+
+func validateLine(es *Errors, p string, l *Line) {
+	if !lineIDPattern.MatchString(l.ID) {
+		es.add(p+".id", "%q is not a line id (lower-case letters, digits, - and _, at most 32)", l.ID)
+	}
+	if strings.TrimSpace(l.Name) == "" {
+		es.add(p+".name", "must not be empty")
+	}
+	if len(l.Numbers) == 0 {
+		es.add(p+".numbers", "at least one number must reach the line")
+	}
+	for j, n := range l.Numbers {
+		if strings.TrimSpace(n) == "" || strings.ContainsAny(n, " @:;") {
+			es.add(fmt.Sprintf("%s.numbers[%d]", p, j), "%q is not a request-URI user or number", n)
+		}
+	}
+	if _, err := time.LoadLocation(l.Timezone); err != nil || l.Timezone == "" {
+		es.add(p+".timezone", "%q is not a time zone like Europe/Stockholm", l.Timezone)
+	}
+	validateHours(es, p+".hours", &l.Hours)
+	validateCalls(es, p+".calls", &l.Calls)
+	if l.Queue.MaxWait <= 0 {
+		es.add(p+".queue.max_wait", "must be more than 0")
+	}
+	if l.Queue.AnnounceEvery < Duration(10*time.Second) {
+		es.add(p+".queue.announce_every", "must be at least 10s")
+	}
+	validateWrapup(es, p+".wrapup", &l.Wrapup)
+	if l.Cover.MinAgents < 0 {
+		es.add(p+".cover.min_agents", "must not be negative")
+	}
+	validatePIN(es, p+".pin", &l.PIN)
+	validateKeys(es, p+".keys", &l.Keys)
+	if l.CallbackWindow < 0 {
+		es.add(p+".callback_window", "must not be negative")
+	}
+}
+
+func validateHours(es *Errors, p string, h *Hours) {
+	if len(h.Days) == 0 {
+		es.add(p+".days", "at least one day is needed")
+	}
+	seen := map[Weekday]bool{}
+	for i, d := range h.Days {
+		if seen[d] {
+			es.add(fmt.Sprintf("%s.days[%d]", p, i), "%s is listed twice", weekdayNames[d])
+		}
+		seen[d] = true
+	}
+	if h.Open.Minutes() >= h.Close.Minutes() {
+		es.add(p+".close", "%s is not after open (%s)", h.Close, h.Open)
+	}
+	if h.Holidays != "SE" && h.Holidays != "none" {
+		es.add(p+".holidays", "%q is not a holiday calendar (use SE or none)", h.Holidays)
+	}
+}
+
+func validateCalls(es *Errors, p string, c *Calls) {
+	for i, w := range c.Warnings {
+		if c.Limit > 0 && (w <= 0 || w >= c.Limit) {
+			es.add(fmt.Sprintf("%s.warnings[%d]", p, i), "%s must be between 0 and the limit (%s)", w, c.Limit)
+		}
+	}
+	if c.RingTimeout < Duration(time.Second) {
+		es.add(p+".ring_timeout", "must be at least 1s")
+	}
+	if c.Strategy != "longest-idle" && c.Strategy != "ring-all" {
+		es.add(p+".strategy", "%q is not a strategy (use longest-idle or ring-all)", c.Strategy)
+	}
+	if c.MaxMissed < 1 {
+		es.add(p+".max_missed", "must be at least 1")
+	}
+}
+
+func validateWrapup(es *Errors, p string, w *Wrapup) {
+	if w.Timeout <= 0 {
+		es.add(p+".timeout", "must be more than 0")
+	}
+	if w.Cooldown < 0 {
+		es.add(p+".cooldown", "must not be negative")
+	}
+	ids := map[string]bool{}
+	for i, q := range w.Questions {
+		qp := fmt.Sprintf("%s.questions[%d]", p, i)
+		if q.ID == "" || ids[q.ID] {
+			es.add(qp+".id", "%q must be set and unique", q.ID)
+		}
+		ids[q.ID] = true
+		if q.Prompt == "" {
+			es.add(qp+".prompt", "must name a prompt")
+		}
+		if len(q.Answers) == 0 {
+			es.add(qp+".answers", "at least one answer is needed")
+		}
+		for k := range q.Answers {
+			if len(k) != 1 || !strings.Contains("0123456789*", k) {
+				es.add(qp+".answers."+k, "%q is not a key (0-9 or *; # skips)", k)
+			}
+		}
+	}
+}
+
+func validatePIN(es *Errors, p string, pin *PIN) {
+	if pin.MinLength < 4 || pin.MinLength > 8 {
+		es.add(p+".min_length", "%d is outside 4 to 8", pin.MinLength)
+	}
+	if pin.TriesPerCall < 1 {
+		es.add(p+".tries_per_call", "must be at least 1")
+	}
+	if pin.LockoutAfter < 1 {
+		es.add(p+".lockout_after", "must be at least 1")
+	}
+	if pin.LockoutFor < Duration(time.Minute) {
+		es.add(p+".lockout_for", "must be at least 1m")
+	}
+}
+
+func validateKeys(es *Errors, p string, k *Keys) {
+	for _, f := range []struct{ name, v string }{{"agent_login", k.AgentLogin}, {"end_call", k.EndCall}, {"safety", k.Safety}} {
+		if !dtmfPattern.MatchString(f.v) {
+			es.add(p+"."+f.name, "%q is not a key sequence (0-9, * and #, at most 4)", f.v)
+		}
+	}
+	if k.EndCall == k.Safety {
+		es.add(p+".safety", "must differ from end_call")
+	}
+}

@@ -1,0 +1,168 @@
+// Package line is what happens on a peer-support line: when it is open, who is on
+// duty, and the call flows. This file holds the lines and the office's overrides.
+package line
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/storage"
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrUnknownLine is returned for a line id that is not configured.
+var ErrUnknownLine = errors.New("unknown line")
+
+const bucketOverrides = "line.overrides"
+
+// maxOverride bounds how far ahead the office can open or close a line in one go.
+const maxOverride = 366 * 24 * time.Hour
+
+// Line is one configured line.
+type Line struct {
+	Config   config.Line
+	Calendar *Calendar
+}
+
+// Lines is every configured line with its stored state.
+type Lines struct {
+	db    *bolt.DB
+	clock clock.Clock
+	list  []*Line
+	byID  map[string]*Line
+}
+
+// New builds the lines of cfg on db.
+func New(db *bolt.DB, c clock.Clock, cfg []config.Line) (*Lines, error) {
+	if err := storage.Buckets(db, bucketOverrides); err != nil {
+		return nil, err
+	}
+	ls := &Lines{db: db, clock: c, byID: map[string]*Line{}}
+	for _, lc := range cfg {
+		loc, err := time.LoadLocation(lc.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("line %s: %w", lc.ID, err)
+		}
+		l := &Line{Config: lc, Calendar: NewCalendar(lc.Hours, loc)}
+		ls.list = append(ls.list, l)
+		ls.byID[lc.ID] = l
+	}
+	return ls, nil
+}
+
+// Get returns the line with the given id.
+func (ls *Lines) Get(id string) (*Line, error) {
+	l, ok := ls.byID[id]
+	if !ok {
+		return nil, fmt.Errorf("line %q: %w", id, ErrUnknownLine)
+	}
+	return l, nil
+}
+
+// IDs lists the line ids in config order.
+func (ls *Lines) IDs() []string {
+	ids := make([]string, len(ls.list))
+	for i, l := range ls.list {
+		ids[i] = l.Config.ID
+	}
+	return ids
+}
+
+// Status is the line's status now.
+func (ls *Lines) Status(id string) (Status, error) {
+	l, err := ls.Get(id)
+	if err != nil {
+		return Status{}, err
+	}
+	var ov *Override
+	err = ls.db.View(func(tx *bolt.Tx) error {
+		ov, err = getOverride(tx, id)
+		return err
+	})
+	if err != nil {
+		return Status{}, err
+	}
+	return Evaluate(id, ls.clock.Now(), l.Calendar, ov, false), nil
+}
+
+// SetOverride opens or closes the line by the office's decision. A zero until means
+// the end of the current local day.
+func (ls *Lines) SetOverride(ctx context.Context, id string, state State, reason string, until time.Time) (Status, error) {
+	l, err := ls.Get(id)
+	if err != nil {
+		return Status{}, err
+	}
+	now := ls.clock.Now()
+	if until.IsZero() {
+		until = l.Calendar.Date(now).AddDays(1).In(l.Calendar.Location())
+	}
+	switch {
+	case state == Closed && reason == "":
+		return Status{}, input.Errorf("reason", "say why the line is closed; callers' records and the office see it")
+	case len([]rune(reason)) > 200:
+		return Status{}, input.Errorf("reason", "at most 200 characters")
+	case !until.After(now):
+		return Status{}, input.Errorf("until", "%s is not in the future", until.Format(time.RFC3339))
+	case until.Sub(now) > maxOverride:
+		return Status{}, input.Errorf("until", "at most a year ahead")
+	}
+	if reason == "" {
+		reason = "öppnad av kansliet"
+	}
+	actor := audit.ActorFrom(ctx)
+	ov := &Override{State: state, Reason: reason, Until: until.UTC(), By: actor.Name, At: now.UTC()}
+	err = ls.db.Update(func(tx *bolt.Tx) error {
+		if err := storage.Put(tx.Bucket([]byte(bucketOverrides)), []byte(id), ov); err != nil {
+			return err
+		}
+		action := "line.open"
+		if state == Closed {
+			action = "line.close"
+		}
+		return audit.Record(ctx, tx, now, action, "line/"+id, map[string]any{"reason": reason, "until": ov.Until})
+	})
+	if err != nil {
+		return Status{}, err
+	}
+	return ls.Status(id)
+}
+
+// ClearOverride hands the line back to its calendar.
+func (ls *Lines) ClearOverride(ctx context.Context, id string) (Status, error) {
+	if _, err := ls.Get(id); err != nil {
+		return Status{}, err
+	}
+	now := ls.clock.Now()
+	err := ls.db.Update(func(tx *bolt.Tx) error {
+		ov, err := getOverride(tx, id)
+		if err != nil || ov == nil {
+			return err
+		}
+		if err := tx.Bucket([]byte(bucketOverrides)).Delete([]byte(id)); err != nil {
+			return err
+		}
+		if !ov.activeAt(now) {
+			return nil // an expired override is tidied away without an entry
+		}
+		return audit.Record(ctx, tx, now, "line.override.delete", "line/"+id, map[string]any{"was": ov.State})
+	})
+	if err != nil {
+		return Status{}, err
+	}
+	return ls.Status(id)
+}
+
+func getOverride(tx *bolt.Tx, id string) (*Override, error) {
+	var ov Override
+	ok, err := storage.Get(tx.Bucket([]byte(bucketOverrides)), []byte(id), &ov)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &ov, nil
+}

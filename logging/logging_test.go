@@ -1,0 +1,75 @@
+package logging_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/logging"
+)
+
+func TestMaskNumber(t *testing.T) {
+	tests := map[string]string{
+		"+46701234533": "+4670*****33",
+		"0701234533":   "070*****33",
+		"123":          "*23",
+		"":             "",
+	}
+	for in, want := range tests {
+		if got := logging.MaskNumber(in); got != want {
+			t.Errorf("MaskNumber(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMaskText(t *testing.T) {
+	in := `From: <sip:+46701234533@trunk>;tag=1 port 5060 at 2026-11-22T10:00:00.123+01:00 call 0812345678`
+	want := `From: <sip:+4670*****33@trunk>;tag=1 port 5060 at 2026-11-22T10:00:00.123+01:00 call 081*****78`
+	if got := logging.MaskText(in); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestLoggerMasksEverything(t *testing.T) {
+	for _, format := range []string{"console", "json"} {
+		var buf bytes.Buffer
+		log, err := logging.New(config.Log{Level: "debug", Format: format}, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Info().Str("msg_body", "INVITE sip:peer@x From: +46701234533").Msg("call from 0701234533")
+		logging.Slog(log).Info("sipgo", "raw", "Contact: <sip:46701234533@10.0.0.1>")
+		out := buf.String()
+		for _, n := range []string{"46701234533", "0701234533"} {
+			if strings.Contains(out, n) {
+				t.Errorf("%s log contains %s:\n%s", format, n, out)
+			}
+		}
+		if !strings.Contains(out, "+4670*****33") {
+			t.Errorf("%s log lost the masked form:\n%s", format, out)
+		}
+	}
+}
+
+func FuzzMaskText(f *testing.F) {
+	f.Add("+46701234533 and 0701234533")
+	f.Add("+++1234567")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := logging.MaskText(s)
+		if len(got) != len(s) {
+			t.Fatalf("length changed: %q -> %q", s, got)
+		}
+		run := 0
+		for i := 0; i < len(got); i++ {
+			if got[i] >= '0' && got[i] <= '9' {
+				run++
+				if run >= 7 {
+					t.Fatalf("%q keeps a run of 7 digits: %q", s, got)
+				}
+			} else {
+				run = 0
+			}
+		}
+	})
+}

@@ -1,0 +1,141 @@
+// Package e2e drives the built peerline binary from outside, as a user would.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "peerline-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "peerline")
+	build := exec.Command("go", "build", "-race", "-o", binary, "github.com/peerline/peerline/cmd/peerline")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building peerline:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// peerline runs a one-shot command and returns its output and exit code.
+func peerline(t *testing.T, dir, stdin string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PEERLINE_CONFIG=")
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), code
+}
+
+// server is a running `peerline serve`.
+type server struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	URL    string
+	stderr *bytes.Buffer
+}
+
+// startServer starts peerline serve in dir and waits for it to print its web address.
+func startServer(t *testing.T, dir string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PEERLINE_CONFIG=")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{t: t, cmd: cmd, stderr: &bytes.Buffer{}}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.stop)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "web:"); ok {
+				found <- strings.TrimSuffix(strings.TrimSpace(u), "/")
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case s.URL = <-found:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("peerline did not print its web address; stderr:\n%s", s.stderr)
+	}
+	return s
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *server) stop() {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			s.t.Errorf("peerline exited with %v; stderr:\n%s", err, s.stderr)
+		}
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		s.t.Errorf("peerline did not stop on SIGTERM")
+	}
+}
+
+func (s *server) request(method, path, token, body string) (int, string) {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func writeConfig(t *testing.T, dir, body string) string {
+	t.Helper()
+	name := filepath.Join(dir, "peerline.yaml")
+	if err := os.WriteFile(name, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}

@@ -1,0 +1,132 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/line"
+)
+
+// apiError is an error with its HTTP status and machine code, answered as
+// {"error":{"code":..., "message":..., "field":...}}.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func errorf(status int, code, format string, args ...any) *apiError {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// toAPIError maps every error a handler can return to what the client is told.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, line.ErrUnknownLine):
+		return errorf(http.StatusNotFound, "not_found", "%s", err)
+	case errors.As(err, &he):
+		return fromEcho(he)
+	}
+	if ie, ok := input.As(err); ok {
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: ie.Error(), Field: ie.Field}
+	}
+	return nil
+}
+
+func fromEcho(he *echo.HTTPError) *apiError {
+	msg := http.StatusText(he.Code)
+	if m, ok := he.Message.(string); ok {
+		msg = m
+	}
+	code := map[int]string{
+		http.StatusNotFound:              "not_found",
+		http.StatusMethodNotAllowed:      "method_not_allowed",
+		http.StatusRequestEntityTooLarge: "too_large",
+		http.StatusUnauthorized:          "unauthorized",
+		http.StatusForbidden:             "forbidden",
+		http.StatusTooManyRequests:       "rate_limited",
+	}[he.Code]
+	if code == "" {
+		code = strings.ToLower(strings.ReplaceAll(http.StatusText(he.Code), " ", "_"))
+	}
+	return &apiError{Status: he.Code, Code: code, Message: msg}
+}
+
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	ae := toAPIError(err)
+	if ae == nil {
+		s.log.Error().Err(err).Str("path", c.Path()).Msg("request failed")
+		ae = errorf(http.StatusInternalServerError, "internal", "internal error; it has been logged")
+	}
+	if ae.Status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="peerline"`)
+	}
+	if err := c.JSON(ae.Status, map[string]any{"error": ae}); err != nil {
+		s.log.Debug().Err(err).Msg("writing error response")
+	}
+}
+
+// maxBody bounds a request body; the API's bodies are small.
+const maxBody = 64 << 10
+
+// decodeJSON reads the request body into v. Unknown fields, wrong types and
+// malformed JSON are refused with a message naming the field. An empty body is {}.
+func decodeJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(io.LimitReader(c.Request().Body, maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err == nil && dec.More() {
+		return errorf(http.StatusBadRequest, "invalid_json", "the body must be one JSON object")
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se):
+		return errorf(http.StatusBadRequest, "invalid_json", "malformed JSON at byte %d: %s", se.Offset, se)
+	case errors.As(err, &te):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Field: te.Field,
+			Message: fmt.Sprintf("%s: must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &apiError{Status: http.StatusBadRequest, Code: "unknown_field", Field: field,
+			Message: fmt.Sprintf("%s: unknown field", field)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errorf(http.StatusBadRequest, "invalid_json", "the JSON body ends too early")
+	}
+	return errorf(http.StatusBadRequest, "invalid_json", "%s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "a list"
+	case "bool":
+		return "true or false"
+	}
+	return "a number"
+}

@@ -1,0 +1,134 @@
+// Package web is the office's HTTP side: the JSON API under /api/v1, health and
+// metrics, and (later) the office pages.
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/auth"
+	"github.com/peerline/peerline/line"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+)
+
+// Lines is what the API needs of the lines.
+type Lines interface {
+	IDs() []string
+	Get(id string) (*line.Line, error)
+	Status(id string) (line.Status, error)
+	SetOverride(ctx context.Context, id string, state line.State, reason string, until time.Time) (line.Status, error)
+	ClearOverride(ctx context.Context, id string) (line.Status, error)
+}
+
+// Tokens checks bearer tokens.
+type Tokens interface {
+	Authenticate(token string) (auth.Token, error)
+}
+
+// AuditLog reads the audit log.
+type AuditLog interface {
+	List(before uint64, limit int) ([]audit.Entry, error)
+}
+
+// Deps is what the server is built from.
+type Deps struct {
+	Lines  Lines
+	Tokens Tokens
+	Audit  AuditLog
+	Health func() error // nil: always healthy
+	Log    zerolog.Logger
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	Deps
+	e       *echo.Echo
+	log     zerolog.Logger
+	metrics *metrics
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	s := &Server{Deps: d, e: echo.New(), log: d.Log.With().Str("component", "web").Logger()}
+	s.metrics = newMetrics(d.Lines)
+	e := s.e
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect() // peerline is not behind a proxy unless configured so
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover(), s.logRequests, middleware.BodyLimit("1M"))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
+
+	// Per-route middleware rather than a group's: a group catches every path under
+	// it, which would answer a wrong method with 404 instead of 405.
+	api := func(method, path string, h echo.HandlerFunc) { e.Add(method, "/api/v1"+path, h, s.requireToken) }
+	api(http.MethodGet, "/lines", s.listLines)
+	api(http.MethodGet, "/lines/:line", s.getLine)
+	api(http.MethodPost, "/lines/:line/close", s.overrideLine(line.Closed))
+	api(http.MethodPost, "/lines/:line/open", s.overrideLine(line.Open))
+	api(http.MethodDelete, "/lines/:line/override", s.clearOverride)
+	api(http.MethodGet, "/audit", s.listAudit)
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }
+
+// Registry is the server's Prometheus registry, for other packages' collectors.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
+
+func (s *Server) healthz(c echo.Context) error {
+	if s.Health != nil {
+		if err := s.Health(); err != nil {
+			s.log.Error().Err(err).Msg("health check failed")
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unhealthy"})
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// requireToken lets a request through with a valid bearer token and puts the
+// token's name and the client's address into the context for the audit log.
+func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		raw, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || raw == "" {
+			return errorf(http.StatusUnauthorized, "unauthorized", "a bearer token is needed (Authorization: Bearer ...)")
+		}
+		tok, err := s.Tokens.Authenticate(strings.TrimSpace(raw))
+		if err != nil {
+			return errorf(http.StatusUnauthorized, "unauthorized", "the token is not valid")
+		}
+		actor := audit.Actor{Kind: "token", Name: tok.Name, Remote: c.RealIP()}
+		c.SetRequest(c.Request().WithContext(audit.WithActor(c.Request().Context(), actor)))
+		return next(c)
+	}
+}
+
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if ae := toAPIError(err); ae != nil {
+			status = ae.Status
+		} else if err != nil {
+			status = http.StatusInternalServerError
+		}
+		s.metrics.requests.WithLabelValues(c.Request().Method, c.Path(), http.StatusText(status)).Inc()
+		ev := s.log.Info()
+		if c.Path() == "/healthz" || c.Path() == "/metrics" {
+			ev = s.log.Debug()
+		}
+		ev.Str("method", c.Request().Method).Str("path", c.Request().URL.Path).Int("status", status).
+			Dur("took", time.Since(start)).Str("remote", c.RealIP()).Msg("http")
+		return err
+	}
+}
