@@ -85,6 +85,14 @@ func (w *Weekday) UnmarshalYAML(n *yaml.Node) error {
 
 func (w Weekday) MarshalYAML() (any, error) { return weekdayNames[w], nil }
 
+func (w Weekday) String() string { return weekdayNames[w] }
+
+func (w Weekday) MarshalText() ([]byte, error) { return []byte(weekdayNames[w]), nil }
+
+func (w *Weekday) UnmarshalText(b []byte) error {
+	return w.UnmarshalYAML(&yaml.Node{Kind: yaml.ScalarNode, Value: string(b)})
+}
+
 // Date is a calendar date "YYYY-MM-DD" without a time zone.
 type Date struct {
 	Year  int

@@ -11,6 +11,7 @@ import (
 	"github.com/peerline/peerline/audit"
 	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/event"
 	"github.com/peerline/peerline/input"
 	"github.com/peerline/peerline/storage"
 	bolt "go.etcd.io/bbolt"
@@ -30,20 +31,26 @@ type Line struct {
 	Calendar *Calendar
 }
 
-// Lines is every configured line with its stored state.
-type Lines struct {
-	db    *bolt.DB
-	clock clock.Clock
-	list  []*Line
-	byID  map[string]*Line
+// Emitter puts events into the outbox inside a transaction (event.Emitter does).
+type Emitter interface {
+	Emit(tx *bolt.Tx, now time.Time, typ, line string, data map[string]any) error
 }
 
-// New builds the lines of cfg on db.
-func New(db *bolt.DB, c clock.Clock, cfg []config.Line) (*Lines, error) {
-	if err := storage.Buckets(db, bucketOverrides); err != nil {
+// Lines is every configured line with its stored state.
+type Lines struct {
+	db     *bolt.DB
+	clock  clock.Clock
+	events Emitter // nil: no events
+	list   []*Line
+	byID   map[string]*Line
+}
+
+// New builds the lines of cfg on db; events may be nil.
+func New(db *bolt.DB, c clock.Clock, cfg []config.Line, events Emitter) (*Lines, error) {
+	if err := storage.Buckets(db, bucketOverrides, bucketClosures); err != nil {
 		return nil, err
 	}
-	ls := &Lines{db: db, clock: c, byID: map[string]*Line{}}
+	ls := &Lines{db: db, clock: c, events: events, byID: map[string]*Line{}}
 	for _, lc := range cfg {
 		loc, err := time.LoadLocation(lc.Timezone)
 		if err != nil {
@@ -80,15 +87,72 @@ func (ls *Lines) Status(id string) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	var ov *Override
-	err = ls.db.View(func(tx *bolt.Tx) error {
-		ov, err = getOverride(tx, id)
+	var st Status
+	err = ls.db.View(func(tx *bolt.Tx) (err error) {
+		st, err = statusTx(tx, l, ls.clock.Now())
 		return err
 	})
+	return st, err
+}
+
+func statusTx(tx *bolt.Tx, l *Line, now time.Time) (Status, error) {
+	ov, err := getOverride(tx, l.Config.ID)
 	if err != nil {
 		return Status{}, err
 	}
-	return Evaluate(id, ls.clock.Now(), l.Calendar, ov, false), nil
+	noCover := tx.Bucket([]byte(bucketClosures)).Get(closureKey(l.Config.ID, l.Calendar.Date(now))) != nil
+	return Evaluate(l.Config.ID, now, l.Calendar, ov, noCover), nil
+}
+
+// change runs f in a write transaction and tells the office, in the same
+// transaction, when f changed the line's status: one place for every cause
+// (override, no-cover closure, cover found). Time passing is not a change here;
+// the daily opening and closing are no news.
+func (ls *Lines) change(l *Line, now time.Time, f func(tx *bolt.Tx) error) error {
+	return ls.db.Update(func(tx *bolt.Tx) error {
+		before, err := statusTx(tx, l, now)
+		if err != nil {
+			return err
+		}
+		if err := f(tx); err != nil {
+			return err
+		}
+		after, err := statusTx(tx, l, now)
+		if err != nil {
+			return err
+		}
+		typ := transition(before, after)
+		if typ == "" {
+			return nil
+		}
+		data := map[string]any{"reason": after.Reason, "text": after.Text}
+		if after.NextOpen != nil {
+			data["next_open"] = after.NextOpen
+		}
+		return ls.emit(tx, now, typ, l.Config.ID, data)
+	})
+}
+
+// transition names the event for a status change: line.closed when the line is
+// closed by a decision (the office's or the no-cover rule) or was open before,
+// line.opened when it opens or such a closure is lifted, "" for no news.
+func transition(before, after Status) string {
+	decided := func(s Status) bool { return s.Reason == ReasonOffice || s.Reason == ReasonNoCover }
+	switch {
+	case before.State == after.State && before.Reason == after.Reason,
+		before.State == Open && after.State == Open:
+		return ""
+	case after.State == Closed && (before.State == Open || decided(after)):
+		return event.LineClosed
+	}
+	return event.LineOpened
+}
+
+func (ls *Lines) emit(tx *bolt.Tx, now time.Time, typ, line string, data map[string]any) error {
+	if ls.events == nil {
+		return nil
+	}
+	return ls.events.Emit(tx, now, typ, line, data)
 }
 
 // SetOverride opens or closes the line by the office's decision. A zero until means
@@ -117,7 +181,7 @@ func (ls *Lines) SetOverride(ctx context.Context, id string, state State, reason
 	}
 	actor := audit.ActorFrom(ctx)
 	ov := &Override{State: state, Reason: reason, Until: until.UTC(), By: actor.Name, At: now.UTC()}
-	err = ls.db.Update(func(tx *bolt.Tx) error {
+	err = ls.change(l, now, func(tx *bolt.Tx) error {
 		if err := storage.Put(tx.Bucket([]byte(bucketOverrides)), []byte(id), ov); err != nil {
 			return err
 		}
@@ -135,11 +199,12 @@ func (ls *Lines) SetOverride(ctx context.Context, id string, state State, reason
 
 // ClearOverride hands the line back to its calendar.
 func (ls *Lines) ClearOverride(ctx context.Context, id string) (Status, error) {
-	if _, err := ls.Get(id); err != nil {
+	l, err := ls.Get(id)
+	if err != nil {
 		return Status{}, err
 	}
 	now := ls.clock.Now()
-	err := ls.db.Update(func(tx *bolt.Tx) error {
+	err = ls.change(l, now, func(tx *bolt.Tx) error {
 		ov, err := getOverride(tx, id)
 		if err != nil || ov == nil {
 			return err

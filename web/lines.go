@@ -39,8 +39,7 @@ func (s *Server) lineView(id string) (lineView, error) {
 	v := lineView{ID: id, Name: l.Config.Name, Numbers: l.Config.Numbers, Timezone: l.Config.Timezone, Status: st,
 		Hours: hoursView{Open: h.Open.String(), Close: h.Close.String(), Days: []string{}}}
 	for _, d := range h.Days {
-		name, _ := d.MarshalYAML()
-		v.Hours.Days = append(v.Hours.Days, name.(string))
+		v.Hours.Days = append(v.Hours.Days, d.String())
 	}
 	return v, nil
 }

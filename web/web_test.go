@@ -42,7 +42,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines, err := line.New(db, clk, config.Default().Lines)
+	lines, err := line.New(db, clk, config.Default().Lines, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,7 +130,7 @@ func openApp(cfg *config.Config, clk clock.Clock) (*app, error) {
 	a := &app{db: db}
 	if a.audit, err = audit.Open(db); err == nil {
 		if a.auth, err = auth.NewStore(db, clk); err == nil {
-			a.lines, err = line.New(db, clk, cfg.Lines)
+			a.lines, err = line.New(db, clk, cfg.Lines, nil)
 		}
 	}
 	if err != nil {

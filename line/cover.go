@@ -1,0 +1,282 @@
+package line
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/event"
+	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/roster"
+	"github.com/robfig/cron/v3"
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketClosures holds the days closed for want of cover: line/date -> closure time.
+const bucketClosures = "line.closures"
+
+func closureKey(line string, d config.Date) []byte { return []byte(line + "/" + d.String()) }
+
+// maxRosterDays bounds one roster query.
+const maxRosterDays = 92
+
+// RosterDay is who works a line on a date, and whether the day has cover.
+type RosterDay struct {
+	roster.Day
+	Service   bool   `json:"service"`             // the calendar opens the line that day
+	Reason    Reason `json:"reason,omitempty"`    // why not, when it does not
+	Holiday   string `json:"holiday,omitempty"`   // the holiday's name
+	Uncovered bool   `json:"uncovered"`           // a service day with fewer than cover.min_agents expected
+	Closed    bool   `json:"closed_for_no_cover"` // closed by the deadline rule
+}
+
+// Roster lists the days from..to (inclusive) of a line.
+func (ls *Lines) Roster(id string, from, to config.Date) ([]RosterDay, error) {
+	l, err := ls.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if to.String() < from.String() {
+		return nil, input.Errorf("to", "%s is before from (%s)", to, from)
+	}
+	if to.String() > from.AddDays(maxRosterDays-1).String() {
+		return nil, input.Errorf("to", "at most %d days at a time", maxRosterDays)
+	}
+	var out []RosterDay
+	err = ls.db.View(func(tx *bolt.Tx) error {
+		for d := from; d.String() <= to.String(); d = d.AddDays(1) {
+			rd, err := rosterDay(tx, l, d)
+			if err != nil {
+				return err
+			}
+			out = append(out, rd)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func rosterDay(tx *bolt.Tx, l *Line, d config.Date) (RosterDay, error) {
+	day, err := roster.DayOf(tx, l.Config.ID, d)
+	if err != nil {
+		return RosterDay{}, err
+	}
+	service, reason, holiday := l.Calendar.ServiceDay(d)
+	// A line without a schedule has no notion of cover: agents just log in, and the
+	// line must not close itself every day at the deadline.
+	scheduled, err := roster.HasSchedule(tx, l.Config.ID)
+	if err != nil {
+		return RosterDay{}, err
+	}
+	rd := RosterDay{Day: day, Service: service, Holiday: holiday,
+		Uncovered: service && scheduled && len(day.Expected) < l.Config.Cover.MinAgents,
+		Closed:    tx.Bucket([]byte(bucketClosures)).Get(closureKey(l.Config.ID, d)) != nil}
+	if !service {
+		rd.Reason = reason
+	}
+	return rd, nil
+}
+
+// ReportSick records that an expected agent will not come on date. If that leaves
+// the day uncovered the office and the free colleagues are told (day.uncovered), and
+// after the deadline on the day itself the line closes at once.
+func (ls *Lines) ReportSick(ctx context.Context, id, agent string, date config.Date) (RosterDay, error) {
+	return ls.rosterChange(ctx, id, date, "roster.sick", agent, func(tx *bolt.Tx, l *Line) error {
+		return roster.PutException(tx, ls.exception(ctx, id, agent, date, roster.Sick))
+	})
+}
+
+// TakeCover records that an agent works date for the line (cover.taken). A day
+// closed for want of cover opens again.
+func (ls *Lines) TakeCover(ctx context.Context, id, agent string, date config.Date) (RosterDay, error) {
+	return ls.rosterChange(ctx, id, date, "roster.cover", agent, func(tx *bolt.Tx, l *Line) error {
+		if err := roster.PutException(tx, ls.exception(ctx, id, agent, date, roster.Cover)); err != nil {
+			return err
+		}
+		day, err := rosterDay(tx, l, date)
+		if err != nil {
+			return err
+		}
+		name, _ := agentName(tx, agent)
+		return ls.emit(tx, ls.clock.Now(), event.CoverTaken, id, map[string]any{
+			"date": date.String(), "agent": agent, "name": name, "day_covered": !day.Uncovered})
+	})
+}
+
+// RemoveException deletes a sick report or a cover, with the same consequences.
+func (ls *Lines) RemoveException(ctx context.Context, id, agent string, date config.Date, kind roster.Kind) (RosterDay, error) {
+	return ls.rosterChange(ctx, id, date, "roster."+string(kind)+".delete", agent, func(tx *bolt.Tx, _ *Line) error {
+		return roster.DeleteException(tx, id, date, agent, kind)
+	})
+}
+
+func (ls *Lines) exception(ctx context.Context, line, agent string, d config.Date, k roster.Kind) roster.Exception {
+	return roster.Exception{Line: line, Agent: agent, Date: d, Kind: k, By: audit.ActorFrom(ctx).Name, At: ls.clock.Now().UTC()}
+}
+
+// rosterChange applies f to the roster of (line, date) and then reconciles the day:
+// audit, day.uncovered when the day loses its cover, and today's closure, all in
+// one transaction with f.
+func (ls *Lines) rosterChange(ctx context.Context, id string, date config.Date, action, agent string,
+	f func(tx *bolt.Tx, l *Line) error) (RosterDay, error) {
+	l, err := ls.Get(id)
+	if err != nil {
+		return RosterDay{}, err
+	}
+	now := ls.clock.Now()
+	var after RosterDay
+	err = ls.change(l, now, func(tx *bolt.Tx) error {
+		before, err := rosterDay(tx, l, date)
+		if err != nil {
+			return err
+		}
+		if err := f(tx, l); err != nil {
+			return err
+		}
+		if after, err = rosterDay(tx, l, date); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, now, action, "line/"+id, map[string]any{"agent": agent, "date": date.String()}); err != nil {
+			return err
+		}
+		if !before.Uncovered && after.Uncovered {
+			if err := ls.emitUncovered(tx, now, l, after); err != nil {
+				return err
+			}
+		}
+		return ls.closeOrReopen(tx, l, now, date, after.Uncovered)
+	})
+	if err != nil {
+		return RosterDay{}, err
+	}
+	return ls.rosterDayNow(l, date)
+}
+
+func (ls *Lines) rosterDayNow(l *Line, d config.Date) (rd RosterDay, err error) {
+	err = ls.db.View(func(tx *bolt.Tx) error { rd, err = rosterDay(tx, l, d); return err })
+	return rd, err
+}
+
+// emitUncovered tells the office and names the colleagues who are free that day.
+func (ls *Lines) emitUncovered(tx *bolt.Tx, now time.Time, l *Line, day RosterDay) error {
+	free, err := roster.FreeOn(tx, l.Config.ID, day.Day)
+	if err != nil {
+		return err
+	}
+	names := make([]map[string]string, len(free))
+	for i, a := range free {
+		names[i] = map[string]string{"id": a.ID, "name": a.Name}
+	}
+	return ls.emit(tx, now, event.DayUncovered, l.Config.ID, map[string]any{
+		"date": day.Date.String(), "expected": day.Expected, "sick": day.Sick, "free": names,
+		"deadline": l.Config.Cover.Deadline.String()})
+}
+
+// closeOrReopen applies the deadline rule to date: from the deadline until closing
+// time on the day itself, an uncovered day is closed and a covered one is not.
+func (ls *Lines) closeOrReopen(tx *bolt.Tx, l *Line, now time.Time, date config.Date, uncovered bool) error {
+	if date != l.Calendar.Date(now) || now.Before(ls.deadline(l, date)) || !now.Before(l.Calendar.ClosesAt(date)) {
+		return nil
+	}
+	b := tx.Bucket([]byte(bucketClosures))
+	key := closureKey(l.Config.ID, date)
+	closed := b.Get(key) != nil
+	switch {
+	case uncovered && !closed:
+		if err := audit.Record(audit.WithActor(context.Background(), audit.System), tx, now, "line.no_cover",
+			"line/"+l.Config.ID, map[string]any{"date": date.String()}); err != nil {
+			return err
+		}
+		return b.Put(key, []byte(now.UTC().Format(time.RFC3339)))
+	case !uncovered && closed:
+		return b.Delete(key)
+	}
+	return nil
+}
+
+func (ls *Lines) deadline(l *Line, d config.Date) time.Time {
+	dl := l.Config.Cover.Deadline
+	return time.Date(d.Year, d.Month, d.Day, dl.Hour, dl.Minute, 0, 0, l.Calendar.Location())
+}
+
+// CheckCover applies the deadline rule to today on every line. The deadline job
+// runs it at cover.deadline, and serve runs it at start-up so that a deadline
+// passed while peerline was down is not missed.
+func (ls *Lines) CheckCover() error {
+	now := ls.clock.Now()
+	for _, l := range ls.list {
+		today := l.Calendar.Date(now)
+		err := ls.change(l, now, func(tx *bolt.Tx) error {
+			day, err := rosterDay(tx, l, today)
+			if err != nil {
+				return err
+			}
+			return ls.closeOrReopen(tx, l, now, today, day.Uncovered)
+		})
+		if err != nil {
+			return fmt.Errorf("line %s: cover check: %w", l.Config.ID, err)
+		}
+	}
+	return nil
+}
+
+// RunCoverJob runs CheckCover at each line's cover.deadline until ctx ends. cron
+// computes the next instant in the line's zone; the clock waits for it, so tests
+// run a day in milliseconds. Holidays and closed dates are the check's business.
+func (ls *Lines) RunCoverJob(ctx context.Context, onError func(error)) error {
+	for _, l := range ls.list {
+		dl := l.Config.Cover.Deadline
+		sched, err := cron.ParseStandard(fmt.Sprintf("CRON_TZ=%s %d %d * * *", l.Config.Timezone, dl.Minute, dl.Hour))
+		if err != nil {
+			return fmt.Errorf("line %s: deadline schedule: %w", l.Config.ID, err)
+		}
+		j := &job{ctx: ctx, sched: sched, run: func() {
+			if err := ls.CheckCover(); err != nil && onError != nil {
+				onError(err)
+			}
+		}}
+		j.arm(ls.clock)
+		context.AfterFunc(ctx, j.stop)
+	}
+	return nil
+}
+
+// job runs run at each instant of sched until ctx ends.
+type job struct {
+	ctx   context.Context
+	sched cron.Schedule
+	run   func()
+	mu    sync.Mutex
+	timer clock.Timer
+}
+
+func (j *job) arm(c clock.Clock) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.ctx.Err() != nil {
+		return
+	}
+	now := c.Now()
+	j.timer = c.AfterFunc(j.sched.Next(now).Sub(now), func() {
+		if j.ctx.Err() == nil {
+			j.run()
+			j.arm(c)
+		}
+	})
+}
+
+func (j *job) stop() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.timer.Stop()
+}
+
+func agentName(tx *bolt.Tx, id string) (string, error) {
+	var name string
+	err := roster.WithAgent(tx, id, func(a roster.Agent) { name = a.Name })
+	return name, err
+}
