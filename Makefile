@@ -34,6 +34,8 @@ fuzz:
 	$(GO) test ./config -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./logging -run=^$$ -fuzz=FuzzMaskText -fuzztime=$(FUZZTIME)
 	$(GO) test ./web -run=^$$ -fuzz=FuzzOverrideBody -fuzztime=$(FUZZTIME)
+	$(GO) test ./roster -run=^$$ -fuzz=FuzzNormalizePhone -fuzztime=$(FUZZTIME)
+	$(GO) test ./roster -run=^$$ -fuzz=FuzzParseImport -fuzztime=$(FUZZTIME)
 
 build:
 	$(GO) build -o bin/peerline ./cmd/peerline

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/peerline/peerline/input"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/roster"
 )
 
 // apiError is an error with its HTTP status and machine code, answered as
@@ -35,7 +36,7 @@ func toAPIError(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
-	case errors.Is(err, line.ErrUnknownLine):
+	case errors.Is(err, line.ErrUnknownLine), errors.Is(err, roster.ErrNotFound):
 		return errorf(http.StatusNotFound, "not_found", "%s", err)
 	case errors.As(err, &he):
 		return fromEcho(he)

@@ -12,7 +12,10 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/peerline/peerline/audit"
 	"github.com/peerline/peerline/auth"
+	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/roster"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
@@ -24,6 +27,24 @@ type Lines interface {
 	Status(id string) (line.Status, error)
 	SetOverride(ctx context.Context, id string, state line.State, reason string, until time.Time) (line.Status, error)
 	ClearOverride(ctx context.Context, id string) (line.Status, error)
+	ReportSick(ctx context.Context, id, agent string, date config.Date) (line.RosterDay, error)
+	TakeCover(ctx context.Context, id, agent string, date config.Date) (line.RosterDay, error)
+	RemoveException(ctx context.Context, id, agent string, date config.Date, kind roster.Kind) (line.RosterDay, error)
+	Roster(id string, from, to config.Date) ([]line.RosterDay, error)
+}
+
+// Agents is what the API needs of the roster.
+type Agents interface {
+	Agents() ([]roster.Agent, error)
+	Agent(id string) (roster.Agent, error)
+	AddAgent(ctx context.Context, a roster.Agent) (roster.Agent, error)
+	UpdateAgent(ctx context.Context, a roster.Agent) (roster.Agent, error)
+	DeleteAgent(ctx context.Context, id string) error
+	SetPIN(ctx context.Context, id, pin string) error
+	Unlock(ctx context.Context, id string) error
+	PINStatus(id string) (set bool, locked error)
+	Schedule(line string) ([]roster.Shift, error)
+	SetSchedule(ctx context.Context, line string, shifts []roster.Shift) error
 }
 
 // Tokens checks bearer tokens.
@@ -39,9 +60,11 @@ type AuditLog interface {
 // Deps is what the server is built from.
 type Deps struct {
 	Lines  Lines
+	Agents Agents
 	Tokens Tokens
 	Audit  AuditLog
 	Health func() error // nil: always healthy
+	Clock  clock.Clock  // nil: the real clock; the roster's "today"
 	Log    zerolog.Logger
 }
 
@@ -74,8 +97,30 @@ func New(d Deps) *Server {
 	api(http.MethodPost, "/lines/:line/close", s.overrideLine(line.Closed))
 	api(http.MethodPost, "/lines/:line/open", s.overrideLine(line.Open))
 	api(http.MethodDelete, "/lines/:line/override", s.clearOverride)
+	api(http.MethodGet, "/lines/:line/schedule", s.getSchedule)
+	api(http.MethodPut, "/lines/:line/schedule", s.putSchedule)
+	api(http.MethodGet, "/lines/:line/roster", s.getRoster)
+	api(http.MethodPost, "/lines/:line/sick", s.addException(roster.Sick))
+	api(http.MethodPost, "/lines/:line/cover", s.addException(roster.Cover))
+	api(http.MethodDelete, "/lines/:line/sick/:agent/:date", s.removeException(roster.Sick))
+	api(http.MethodDelete, "/lines/:line/cover/:agent/:date", s.removeException(roster.Cover))
+	api(http.MethodGet, "/agents", s.listAgents)
+	api(http.MethodPost, "/agents", s.createAgent)
+	api(http.MethodGet, "/agents/:id", s.getAgent)
+	api(http.MethodPatch, "/agents/:id", s.updateAgent)
+	api(http.MethodPut, "/agents/:id", s.updateAgent)
+	api(http.MethodDelete, "/agents/:id", s.deleteAgent)
+	api(http.MethodPut, "/agents/:id/pin", s.setPIN)
+	api(http.MethodPost, "/agents/:id/unlock", s.unlockAgent)
 	api(http.MethodGet, "/audit", s.listAudit)
 	return s
+}
+
+func (s *Server) now() time.Time {
+	if s.Clock != nil {
+		return s.Clock.Now()
+	}
+	return time.Now()
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }

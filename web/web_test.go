@@ -15,6 +15,7 @@ import (
 	"github.com/peerline/peerline/clock/clocktest"
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/roster"
 	"github.com/peerline/peerline/storage"
 	"github.com/peerline/peerline/web"
 	"github.com/rs/zerolog"
@@ -46,6 +47,10 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	agents, err := roster.NewStore(db, clk, config.Default().Lines[0].PIN, []string{"peer"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tokens, err := auth.NewStore(db, clk)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +59,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.New(web.Deps{Lines: lines, Tokens: tokens, Audit: log, Log: zerolog.Nop()}))
+	srv := httptest.NewServer(web.New(web.Deps{Lines: lines, Agents: agents, Tokens: tokens, Audit: log, Clock: clk, Log: zerolog.Nop()}))
 	t.Cleanup(srv.Close)
 	return &env{t: t, url: srv.URL, token: tok, clock: clk}
 }
@@ -66,6 +71,18 @@ func (e *env) do(method, path, body string, out any) int {
 }
 
 func (e *env) doWith(token, method, path, body string, out any) int {
+	e.t.Helper()
+	code, data := e.raw(token, method, path, body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			e.t.Fatalf("%s %s: %d %s: %v", method, path, code, data, err)
+		}
+	}
+	return code
+}
+
+// raw sends a request and returns the status and the body as sent.
+func (e *env) raw(token, method, path, body string) (int, []byte) {
 	e.t.Helper()
 	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
 	if err != nil {
@@ -81,12 +98,7 @@ func (e *env) doWith(token, method, path, body string, out any) int {
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			e.t.Fatalf("%s %s: %d %s: %v", method, path, res.StatusCode, data, err)
-		}
-	}
-	return res.StatusCode
+	return res.StatusCode, data
 }
 
 type errorBody struct {

@@ -13,7 +13,9 @@ import (
 	"github.com/peerline/peerline/auth"
 	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/event"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/roster"
 	"github.com/peerline/peerline/storage"
 	bolt "go.etcd.io/bbolt"
 )
@@ -31,6 +33,7 @@ commands:
   token create NAME [--role ROLE]   make an API bearer token and print it once
   token list                        list API tokens (names only)
   token revoke NAME                 delete an API token
+  agent import FILE                 add or update agents and schedules from YAML
 
 The config file is --config FILE or $PEERLINE_CONFIG; without one the embedded
 defaults are used.
@@ -51,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return userCmd(ctx, rest, stdin, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, rest, stdout)
+	case "agent":
+		return agentCmd(ctx, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -97,10 +102,12 @@ const lockTimeout = 2 * time.Second
 
 // app is the opened database and the stores on it, shared by the commands.
 type app struct {
-	db    *bolt.DB
-	audit *audit.Log
-	auth  *auth.Store
-	lines *line.Lines
+	db     *bolt.DB
+	audit  *audit.Log
+	auth   *auth.Store
+	events *event.Emitter
+	roster *roster.Store
+	lines  *line.Lines
 }
 
 // openApp loads the command's config and opens the app on it.
@@ -128,16 +135,32 @@ func openApp(cfg *config.Config, clk clock.Clock) (*app, error) {
 		return nil, err
 	}
 	a := &app{db: db}
-	if a.audit, err = audit.Open(db); err == nil {
-		if a.auth, err = auth.NewStore(db, clk); err == nil {
-			a.lines, err = line.New(db, clk, cfg.Lines, nil)
-		}
-	}
-	if err != nil {
+	if err := a.open(cfg, clk); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return a, nil
+}
+
+func (a *app) open(cfg *config.Config, clk clock.Clock) (err error) {
+	if a.audit, err = audit.Open(a.db); err != nil {
+		return err
+	}
+	if a.auth, err = auth.NewStore(a.db, clk); err != nil {
+		return err
+	}
+	if a.events, err = event.NewEmitter(a.db, cfg.Webhooks); err != nil {
+		return err
+	}
+	ids := make([]string, len(cfg.Lines))
+	for i, l := range cfg.Lines {
+		ids[i] = l.ID
+	}
+	if a.roster, err = roster.NewStore(a.db, clk, roster.StrictestPIN(cfg.Lines), ids, a.events); err != nil {
+		return err
+	}
+	a.lines, err = line.New(a.db, clk, cfg.Lines, a.events)
+	return err
 }
 
 func (a *app) Close() error { return a.db.Close() }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/event"
 	"github.com/peerline/peerline/logging"
 	"github.com/peerline/peerline/storage"
 	"github.com/peerline/peerline/web"
@@ -34,7 +36,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	handler := web.New(web.Deps{Lines: a.lines, Tokens: a.auth, Audit: a.audit, Log: log,
+	clk := clock.Real{}
+	sender := event.NewSender(a.db, clk, a.events, cfg.Webhooks, log)
+	senderDone := make(chan struct{})
+	defer func() { <-senderDone }() // the database closes after the sender's last write
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { sender.Run(ctx); close(senderDone) }()
+	// A deadline passed while peerline was down is applied now.
+	if err := a.lines.CheckCover(); err != nil {
+		return err
+	}
+	if err := a.lines.RunCoverJob(ctx, func(err error) { log.Error().Err(err).Msg("cover deadline") }); err != nil {
+		return err
+	}
+
+	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Audit: a.audit, Log: log, Clock: clk,
 		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }})
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,8 +58,22 @@ type server struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	URL    string
-	stderr *bytes.Buffer
+	stderr *syncBuffer
 }
+
+// syncBuffer is a buffer the process writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
 
 // startServer starts peerline serve in dir and waits for it to print its web address.
 func startServer(t *testing.T, dir string, args ...string) *server {
@@ -70,7 +85,7 @@ func startServer(t *testing.T, dir string, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, cmd: cmd, stderr: &bytes.Buffer{}}
+	s := &server{t: t, cmd: cmd, stderr: &syncBuffer{}}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
