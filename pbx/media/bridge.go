@@ -1,0 +1,158 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// Leg is one side of a bridge: its RTP session and what was negotiated on it.
+type Leg struct {
+	Session *Session
+	PT      uint8 // PCMU or PCMA
+	DTMF    int   // telephone-event payload type, -1 without
+}
+
+// Bridge relays audio between two legs. Each direction rewrites packets into the
+// receiving leg's own stream (its SSRC, sequence and timestamps), so a leg sees one
+// continuous stream whatever played before; transcodes PCMU<->PCMA when the legs
+// differ; and can mix a whisper into one direction only.
+type Bridge struct {
+	legs    [2]Leg
+	whisper [2]whisper
+	digits  func(leg int, p *rtp.Packet) // telephone-event packets, nil to drop them
+}
+
+// NewBridge joins a and b. digits, if set, gets each leg's telephone-event packets.
+func NewBridge(a, b Leg, digits func(leg int, p *rtp.Packet)) *Bridge {
+	return &Bridge{legs: [2]Leg{a, b}, digits: digits}
+}
+
+// Whisper queues samples to be mixed into what leg (0 or 1) hears; the other leg
+// hears nothing of it.
+func (br *Bridge) Whisper(leg int, samples []int16) { br.whisper[leg].add(samples) }
+
+// Run relays until ctx ends (nil) or a leg's socket fails (the error).
+func (br *Bridge) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	for from := range 2 {
+		go func() { errc <- br.relay(ctx, from, 1-from) }()
+	}
+	var err error
+	pending := 2
+	select {
+	case err = <-errc:
+		pending--
+	case <-ctx.Done():
+	}
+	cancel()
+	// A relay blocked in a read only sees the cancellation when the read returns.
+	for _, l := range br.legs {
+		l.Session.conn.SetReadDeadline(time.Now())
+	}
+	for ; pending > 0; pending-- {
+		<-errc
+	}
+	for _, l := range br.legs {
+		l.Session.conn.SetReadDeadline(time.Time{})
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// whisperWait is how long a direction waits for a packet before it sends the
+// whisper alone (the other side may send no RTP while silent).
+const whisperWait = 40 * time.Millisecond
+
+func (br *Bridge) relay(ctx context.Context, from, to int) error {
+	src, dst := br.legs[from], br.legs[to]
+	w := &br.whisper[to]
+	buf := make([]byte, 1500)
+	frame := make([]byte, SamplesPerFrame)
+	var pkt rtp.Packet
+	var lastTS uint32
+	first := true
+	for ctx.Err() == nil {
+		if w.pending() {
+			src.Session.conn.SetReadDeadline(time.Now().Add(whisperWait))
+		}
+		err := src.Session.Read(buf, &pkt)
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			if ctx.Err() == nil && w.pending() { // silence from src: send the whisper alone
+				for i := range frame {
+					frame[i] = Silence(dst.PT)
+				}
+				w.mix(dst.PT, frame)
+				dst.Session.Write(dst.PT, false, frame, SamplesPerFrame)
+			}
+			continue
+		case err != nil:
+			return err
+		}
+		src.Session.conn.SetReadDeadline(time.Time{})
+		if int(pkt.PayloadType) == src.DTMF {
+			if br.digits != nil {
+				br.digits(from, &pkt)
+			}
+			continue
+		}
+		if !Supports(pkt.PayloadType) {
+			continue // comfort noise and the like
+		}
+		payload := pkt.Payload
+		Transcode(pkt.PayloadType, dst.PT, payload)
+		w.mix(dst.PT, payload)
+		samples := uint32(len(payload))
+		if d := pkt.Timestamp - lastTS; !first && d > 0 && d < 8000 {
+			samples = d // keep the sender's gaps (lost packets, silence suppression)
+		}
+		first, lastTS = false, pkt.Timestamp
+		if err := dst.Session.Write(dst.PT, pkt.Marker, payload, samples); err != nil && !errors.Is(err, net.ErrClosed) {
+			continue // a send error (remote port closed) is not the end of the call
+		}
+	}
+	return ctx.Err()
+}
+
+// whisper is a queue of samples to mix into one direction.
+type whisper struct {
+	mu      sync.Mutex
+	samples []int16
+}
+
+func (w *whisper) add(s []int16) {
+	w.mu.Lock()
+	w.samples = append(w.samples, s...)
+	w.mu.Unlock()
+}
+
+func (w *whisper) pending() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.samples) > 0
+}
+
+// mix adds the next len(payload) whisper samples into payload, in pt's law.
+func (w *whisper) mix(pt uint8, payload []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.samples) == 0 {
+		return
+	}
+	n := min(len(payload), len(w.samples))
+	for i := range n {
+		v := int32(Decode(pt, payload[i])) + int32(w.samples[i])
+		payload[i] = Encode(pt, int16(max(-32768, min(32767, v))))
+	}
+	w.samples = w.samples[n:]
+}

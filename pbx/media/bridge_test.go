@@ -1,0 +1,142 @@
+package media_test
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/media/mediatest"
+)
+
+func session(t testing.TB, ports *media.Ports, remote netip.AddrPort) *media.Session {
+	t.Helper()
+	c, err := ports.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := media.NewSession(c, remote)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestBridgeRelaysTonesBothWaysAcrossLaws(t *testing.T) {
+	ports := media.NewPorts(netip.MustParseAddr("127.0.0.1"), 31000, 31100)
+	caller := mediatest.NewPhone(t, media.PCMU)
+	agent := mediatest.NewPhone(t, media.PCMA)
+	a, b := session(t, ports, caller.Addr()), session(t, ports, agent.Addr())
+	br := media.NewBridge(media.Leg{Session: a, PT: media.PCMU, DTMF: -1}, media.Leg{Session: b, PT: media.PCMA, DTMF: -1}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- br.Run(ctx) }()
+
+	go caller.Send(a.LocalAddr(), 1000, 25)
+	agent.Send(b.LocalAddr(), 2000, 25)
+	time.Sleep(100 * time.Millisecond)
+	if !agent.Hears(1000, 0) || agent.Hears(2000, 0) {
+		t.Errorf("the agent does not hear the caller's 1 kHz (heard %d samples)", len(agent.Heard()))
+	}
+	if !caller.Hears(2000, 0) || caller.Hears(1000, 0) {
+		t.Errorf("the caller does not hear the agent's 2 kHz (heard %d samples)", len(caller.Heard()))
+	}
+	// The relayed stream is ours: one SSRC, consecutive sequence numbers, 160 a frame.
+	pk := agent.Packets()
+	for i := 1; i < len(pk); i++ {
+		if pk[i].SSRC != pk[0].SSRC || pk[i].SequenceNumber != pk[i-1].SequenceNumber+1 || pk[i].Timestamp-pk[i-1].Timestamp != 160 {
+			t.Fatalf("packet %d: %+v after %+v", i, pk[i], pk[i-1])
+		}
+	}
+	if pk[0].SSRC == 0x1234 {
+		t.Error("the caller's SSRC reached the agent")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("bridge ended with %v", err)
+	}
+}
+
+func TestWhisperReachesOneSideOnly(t *testing.T) {
+	ports := media.NewPorts(netip.MustParseAddr("127.0.0.1"), 31200, 31300)
+	caller := mediatest.NewPhone(t, media.PCMU)
+	agent := mediatest.NewPhone(t, media.PCMU)
+	a, b := session(t, ports, caller.Addr()), session(t, ports, agent.Addr())
+	br := media.NewBridge(media.Leg{Session: a, PT: media.PCMU, DTMF: -1}, media.Leg{Session: b, PT: media.PCMU, DTMF: -1}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go br.Run(ctx)
+
+	tone := make([]int16, 8000) // one second of 3 kHz for the agent's ear
+	media.Tone{Freq: 3000, Amp: 8000}.Frame(0, tone)
+	br.Whisper(1, tone)
+	go caller.Send(a.LocalAddr(), 0, 30) // the caller is silent but sends RTP
+	agent.Send(b.LocalAddr(), 0, 30)
+	if !agent.Hears(3000, 4000) {
+		t.Error("the agent did not hear the whisper")
+	}
+	if h := caller.Heard(); len(h) > 0 && media.Level(h, 3000) > 0.05 {
+		t.Error("the caller heard the whisper")
+	}
+
+	// Even with no RTP at all from the caller, the whisper is sent alone.
+	br.Whisper(1, tone[:1600])
+	before := len(agent.Heard())
+	time.Sleep(400 * time.Millisecond)
+	if len(agent.Heard()) < before+1600 || !agent.Hears(3000, 1600) {
+		t.Errorf("whisper over a silent caller: %d new samples", len(agent.Heard())-before)
+	}
+}
+
+func TestPlayPromptAndRingback(t *testing.T) {
+	ports := media.NewPorts(netip.MustParseAddr("127.0.0.1"), 31400, 31500)
+	phone := mediatest.NewPhone(t, media.PCMA)
+	s := session(t, ports, phone.Addr())
+	p := &media.Prompt{Name: "beep", Samples: make([]int16, 4000)}
+	media.Tone{Freq: 1000, Amp: 8000}.Frame(0, p.Samples)
+	if err := media.Play(context.Background(), s, media.PCMA, p); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	media.PlayTone(ctx, s, media.PCMA, media.Ringback)
+	time.Sleep(50 * time.Millisecond)
+	h := phone.Heard()
+	if len(h) < 4000+3000 || media.Level(h[:4000], 1000) < 0.5 || media.Level(h[4000:], 425) < 0.5 {
+		t.Errorf("heard %d samples; prompt %.2f at 1 kHz, ringback %.2f at 425 Hz", len(h),
+			media.Level(h[:min(4000, len(h))], 1000), media.Level(h[min(4000, len(h)):], 425))
+	}
+	if pk := phone.Packets(); !pk[0].Marker {
+		t.Error("first packet without the marker bit")
+	}
+}
+
+// BenchmarkRelay measures one packet through the bridge: read, transcode, rewrite,
+// send, over loopback sockets.
+func BenchmarkRelay(b *testing.B) {
+	ports := media.NewPorts(netip.MustParseAddr("127.0.0.1"), 31600, 31700)
+	sink := mediatest.NewSink(b)
+	src := mediatest.NewPhone(b, media.PCMU)
+	a, c := session(b, ports, src.Addr()), session(b, ports, sink.Addr())
+	br := media.NewBridge(media.Leg{Session: a, PT: media.PCMU, DTMF: -1}, media.Leg{Session: c, PT: media.PCMA, DTMF: -1}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go br.Run(ctx)
+	pkt := []byte{0x80, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0x12, 0x34}
+	pkt = append(pkt, make([]byte, 160)...)
+	to := a.LocalAddr()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		pkt[3] = byte(i)
+		src.Conn.WriteToUDPAddrPort(pkt, to)
+		if i%64 == 63 { // let the bridge keep up so the socket buffer does not drop
+			for sink.Count() < i-64 {
+				time.Sleep(50 * time.Microsecond)
+			}
+		}
+	}
+	for deadline := time.Now().Add(2 * time.Second); sink.Count() < b.N-100 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	b.ReportMetric(float64(sink.Count())/float64(b.N), "delivered/op")
+}

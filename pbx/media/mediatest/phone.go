@@ -1,0 +1,137 @@
+// Package mediatest is a fake phone's media for tests: it sends a tone as RTP and
+// records what it hears, so tests can check audio by frequency.
+package mediatest
+
+import (
+	"math"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/pbx/media"
+	"github.com/pion/rtp"
+)
+
+// Phone is a UDP endpoint that speaks RTP like a phone.
+type Phone struct {
+	Conn *net.UDPConn
+	PT   uint8
+
+	countOnly bool
+	count     atomic.Int64
+
+	mu      sync.Mutex
+	heard   []int16
+	packets []rtp.Header
+	stop    chan struct{}
+	done    sync.WaitGroup
+}
+
+// NewPhone listens on 127.0.0.1 and records what arrives, decoding pt's law.
+func NewPhone(t testing.TB, pt uint8) *Phone {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Phone{Conn: c, PT: pt, stop: make(chan struct{})}
+	p.done.Add(1)
+	go p.listen()
+	t.Cleanup(p.Close)
+	return p
+}
+
+// Addr is where the phone receives.
+func (p *Phone) Addr() netip.AddrPort { return p.Conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// NewSink is a phone that only counts the packets it gets (for benchmarks).
+func NewSink(t testing.TB) *Phone {
+	p := NewPhone(t, media.PCMU)
+	p.countOnly = true
+	return p
+}
+
+// Count is how many packets arrived.
+func (p *Phone) Count() int { return int(p.count.Load()) }
+
+func (p *Phone) listen() {
+	defer p.done.Done()
+	buf := make([]byte, 1500)
+	for {
+		n, err := p.Conn.Read(buf)
+		if err != nil {
+			return
+		}
+		p.count.Add(1)
+		if p.countOnly {
+			continue
+		}
+		var pkt rtp.Packet
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		p.mu.Lock()
+		p.packets = append(p.packets, pkt.Header)
+		if pkt.PayloadType == p.PT {
+			for _, b := range pkt.Payload {
+				p.heard = append(p.heard, media.Decode(p.PT, b))
+			}
+		}
+		p.mu.Unlock()
+	}
+}
+
+// Send sends frames of a steady tone at freq to addr, 20 ms apart, in the
+// phone's law; freq 0 sends silence.
+func (p *Phone) Send(to netip.AddrPort, freq float64, frames int) {
+	h := rtp.Header{Version: 2, PayloadType: p.PT, SSRC: 0x1234, SequenceNumber: 100, Timestamp: 1000}
+	for n := range frames {
+		payload := make([]byte, media.SamplesPerFrame)
+		for i := range payload {
+			k := n*media.SamplesPerFrame + i
+			payload[i] = media.Encode(p.PT, int16(8000*math.Sin(2*math.Pi*freq*float64(k)/8000)))
+		}
+		b, _ := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
+		p.Conn.WriteToUDPAddrPort(b, to)
+		h.SequenceNumber++
+		h.Timestamp += media.SamplesPerFrame
+		time.Sleep(media.FrameDuration)
+	}
+}
+
+// Heard returns the samples received so far.
+func (p *Phone) Heard() []int16 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]int16(nil), p.heard...)
+}
+
+// Packets returns the RTP headers received so far.
+func (p *Phone) Packets() []rtp.Header {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]rtp.Header(nil), p.packets...)
+}
+
+// Hears reports whether freq dominates the last n samples heard (n 0: all).
+func (p *Phone) Hears(freq float64, n int) bool {
+	h := p.Heard()
+	if n > 0 && len(h) > n {
+		h = h[len(h)-n:]
+	}
+	return len(h) > 0 && media.Level(h, freq) > 0.5
+}
+
+// Close stops the phone.
+func (p *Phone) Close() {
+	select {
+	case <-p.stop:
+		return
+	default:
+		close(p.stop)
+	}
+	p.Conn.Close()
+	p.done.Wait()
+}

@@ -1,0 +1,159 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// SamplesPerFrame is 20 ms at 8000 Hz; G.711 has one byte per sample.
+const (
+	SamplesPerFrame = 160
+	FrameDuration   = 20 * time.Millisecond
+)
+
+// ErrNoPorts means every port of the RTP range is in use.
+var ErrNoPorts = errors.New("rtp: no free port in the range")
+
+// Ports hands out even UDP ports from a range, round robin, so that a port just
+// freed is not reused at once (late packets of the old call would land in the new).
+type Ports struct {
+	mu     sync.Mutex
+	ip     netip.Addr
+	lo, hi int
+	next   int
+}
+
+// NewPorts returns an allocator for [lo, hi] on ip.
+func NewPorts(ip netip.Addr, lo, hi int) *Ports {
+	lo += lo % 2
+	return &Ports{ip: ip, lo: lo, hi: hi, next: lo}
+}
+
+// Listen opens a UDP socket on the next free even port.
+func (p *Ports) Listen() (*net.UDPConn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for range (p.hi-p.lo)/2 + 1 {
+		port := p.next
+		p.next += 2
+		if p.next > p.hi {
+			p.next = p.lo
+		}
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+		if err == nil {
+			return c, nil
+		}
+	}
+	return nil, ErrNoPorts
+}
+
+// Session is one RTP stream pair on one UDP socket: what we send (our SSRC,
+// sequence and timestamp) and what we receive from the remote. The remote address
+// comes from SDP and is replaced by the source of the first packet received
+// (symmetric RTP, so that calls through NAT work).
+type Session struct {
+	conn *net.UDPConn
+
+	mu      sync.Mutex
+	remote  netip.AddrPort
+	latched bool
+
+	// Outgoing stream: only the one writer (the bridge or a player) touches these.
+	ssrc uint32
+	seq  uint16
+	ts   uint32
+	out  []byte
+
+	lastRecv atomic.Int64 // unix nanoseconds of the last packet received
+	received atomic.Uint64
+}
+
+// NewSession wraps an open socket; remote is where the SDP says to send.
+func NewSession(conn *net.UDPConn, remote netip.AddrPort) *Session {
+	s := &Session{conn: conn, remote: remote, ssrc: rand.Uint32(), seq: uint16(rand.Uint32()),
+		ts: rand.Uint32(), out: make([]byte, 0, 1500)}
+	s.lastRecv.Store(time.Now().UnixNano())
+	return s
+}
+
+// LocalAddr is the socket's address.
+func (s *Session) LocalAddr() netip.AddrPort { return s.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// SetRemote changes where packets go (a re-INVITE moved the media).
+func (s *Session) SetRemote(a netip.AddrPort) {
+	s.mu.Lock()
+	s.remote, s.latched = a, false
+	s.mu.Unlock()
+}
+
+// Remote is where packets go now.
+func (s *Session) Remote() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remote
+}
+
+// Read reads the next RTP packet into pkt, whose payload aliases buf. Packets that
+// are not RTP are skipped. The first packet latches the remote address.
+func (s *Session) Read(buf []byte, pkt *rtp.Packet) error {
+	for {
+		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return err
+		}
+		if n < 12 || buf[0]>>6 != 2 || pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		s.lastRecv.Store(time.Now().UnixNano())
+		s.received.Add(1)
+		s.mu.Lock()
+		if !s.latched {
+			s.remote, s.latched = from, true
+		}
+		s.mu.Unlock()
+		return nil
+	}
+}
+
+// Write sends one packet of our stream: the timestamp advances by samples, the
+// sequence number by one.
+func (s *Session) Write(pt uint8, marker bool, payload []byte, samples uint32) error {
+	s.ts += samples
+	s.seq++
+	return s.writeAt(pt, marker, payload, s.ts)
+}
+
+// writeAt sends a packet of our stream with the given timestamp.
+func (s *Session) writeAt(pt uint8, marker bool, payload []byte, ts uint32) error {
+	h := rtp.Header{Version: 2, PayloadType: pt, Marker: marker, SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc}
+	out, err := h.MarshalTo(s.out[:h.MarshalSize()])
+	if err != nil {
+		return err
+	}
+	s.out = append(s.out[:out], payload...)
+	to := s.Remote()
+	if !to.IsValid() || to.Port() == 0 {
+		return nil // on hold or not yet known: nothing to send to
+	}
+	_, err = s.conn.WriteToUDPAddrPort(s.out, to)
+	return err
+}
+
+// Idle is how long ago the last packet arrived.
+func (s *Session) Idle() time.Duration { return time.Since(time.Unix(0, s.lastRecv.Load())) }
+
+// Received counts the packets received.
+func (s *Session) Received() uint64 { return s.received.Load() }
+
+// Close closes the socket; a blocked Read returns.
+func (s *Session) Close() error { return s.conn.Close() }
+
+func (s *Session) String() string { return fmt.Sprintf("rtp %s<->%s", s.LocalAddr(), s.Remote()) }
