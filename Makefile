@@ -36,6 +36,8 @@ fuzz:
 	$(GO) test ./web -run=^$$ -fuzz=FuzzOverrideBody -fuzztime=$(FUZZTIME)
 	$(GO) test ./roster -run=^$$ -fuzz=FuzzNormalizePhone -fuzztime=$(FUZZTIME)
 	$(GO) test ./roster -run=^$$ -fuzz=FuzzParseImport -fuzztime=$(FUZZTIME)
+	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseSDP -fuzztime=$(FUZZTIME)
+	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseWAV -fuzztime=$(FUZZTIME)
 
 build:
 	$(GO) build -o bin/peerline ./cmd/peerline
