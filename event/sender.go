@@ -103,7 +103,8 @@ func (s *Sender) flush(ctx context.Context) {
 		if s.timer != nil {
 			s.timer.Stop()
 		}
-		s.timer = s.clock.AfterFunc(next.Sub(now), s.Kick)
+		// From the clock's time now, not the flush's start: a slow flush must not push retries later.
+		s.timer = s.clock.AfterFunc(next.Sub(s.clock.Now()), s.Kick)
 		s.mu.Unlock()
 	}
 }

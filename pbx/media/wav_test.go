@@ -28,7 +28,11 @@ func TestParseWAVFormats(t *testing.T) {
 	if err != nil || p.Duration() < 3 {
 		t.Fatalf("µ-law prompt: %v", err)
 	}
-	for name, bad := range map[string][]byte{"empty": nil, "not riff": []byte("RIFX0000WAVE"), "no data": b[:60]} {
+	noData := []byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00")
+	stereo := append([]byte(nil), noData...)
+	stereo[22] = 2
+	stereo = append(stereo, "data\x04\x00\x00\x00\x00\x00\x00\x00"...)
+	for name, bad := range map[string][]byte{"empty": nil, "not riff": []byte("RIFX0000WAVE"), "no data": noData, "stereo": stereo} {
 		if _, err := media.ParseWAV(name, bad); err == nil {
 			t.Errorf("%s accepted", name)
 		}
