@@ -47,7 +47,7 @@ type Lines struct {
 
 // New builds the lines of cfg on db; events may be nil.
 func New(db *bolt.DB, c clock.Clock, cfg []config.Line, events Emitter) (*Lines, error) {
-	if err := storage.Buckets(db, bucketOverrides, bucketClosures); err != nil {
+	if err := storage.Buckets(db, bucketOverrides, bucketClosures, bucketCalls); err != nil {
 		return nil, err
 	}
 	ls := &Lines{db: db, clock: c, events: events, byID: map[string]*Line{}}

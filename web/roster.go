@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/roster"
 	"go.yaml.in/yaml/v3"
 )
@@ -279,27 +280,47 @@ func (s *Server) removeException(kind roster.Kind) echo.HandlerFunc {
 const rosterDays = 14
 
 func (s *Server) getRoster(c echo.Context) error {
-	l, err := s.Lines.Get(c.Param("line"))
+	l, from, to, err := s.dateRange(c, rosterDays)
 	if err != nil {
 		return err
-	}
-	from := l.Calendar.Date(s.now())
-	if raw := c.QueryParam("from"); raw != "" {
-		if from, err = parseDate("from", raw); err != nil {
-			return err
-		}
-	}
-	to := from.AddDays(rosterDays - 1)
-	if raw := c.QueryParam("to"); raw != "" {
-		if to, err = parseDate("to", raw); err != nil {
-			return err
-		}
 	}
 	days, err := s.Lines.Roster(l.Config.ID, from, to)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"line": l.Config.ID, "days": days})
+}
+
+// listCalls answers GET /lines/{line}/calls?from=&to= (default: today).
+func (s *Server) listCalls(c echo.Context) error {
+	l, from, to, err := s.dateRange(c, 1)
+	if err != nil {
+		return err
+	}
+	recs, err := s.Lines.Records(l.Config.ID, from, to)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"line": l.Config.ID, "calls": recs})
+}
+
+// dateRange reads the line and ?from=&to= (local dates; from defaults to today,
+// to to days-1 after from).
+func (s *Server) dateRange(c echo.Context, days int) (l *line.Line, from, to config.Date, err error) {
+	if l, err = s.Lines.Get(c.Param("line")); err != nil {
+		return
+	}
+	from = l.Calendar.Date(s.now())
+	if raw := c.QueryParam("from"); raw != "" {
+		if from, err = parseDate("from", raw); err != nil {
+			return
+		}
+	}
+	to = from.AddDays(days - 1)
+	if raw := c.QueryParam("to"); raw != "" {
+		to, err = parseDate("to", raw)
+	}
+	return
 }
 
 func parseDate(field, s string) (config.Date, error) {

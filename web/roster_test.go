@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/line/linetest"
 )
 
 func TestAgentsAPI(t *testing.T) {
@@ -140,5 +142,28 @@ func TestSickCoverAndRoster(t *testing.T) {
 	want := "roster.cover.delete roster.cover roster.sick schedule.set agent.add agent.add token.create"
 	if strings.Join(actions, " ") != want {
 		t.Errorf("audit:\n got %s\nwant %s", strings.Join(actions, " "), want)
+	}
+}
+
+func TestCallRecordsAPI(t *testing.T) {
+	e := newEnv(t) // Monday 13:00, open, nobody logged in
+	for _, id := range []string{"c1", "c2"} {
+		if err := e.lines.Handle(context.Background(), "peer", linetest.NewCall(id, "+46701234567")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out struct {
+		Calls []struct{ ID, Outcome string }
+	}
+	if code := e.do("GET", "/api/v1/lines/peer/calls", "", &out); code != 200 || len(out.Calls) != 2 || out.Calls[0].Outcome != "no_agents" {
+		t.Fatalf("calls: %d %+v", code, out)
+	}
+	_, body := e.raw(e.token, "GET", "/api/v1/lines/peer/calls?from=2026-11-01&to=2026-11-30", "")
+	if strings.Contains(string(body), "701234567") || !strings.Contains(string(body), `"c2"`) {
+		t.Errorf("calls body: %s", body)
+	}
+	var eb errorBody
+	if code := e.do("GET", "/api/v1/lines/peer/calls?from=2026-11-30&to=2026-11-01", "", &eb); code != 400 || eb.Error.Field != "to" {
+		t.Errorf("reversed range: %d %+v", code, eb)
 	}
 }

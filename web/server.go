@@ -31,6 +31,7 @@ type Lines interface {
 	TakeCover(ctx context.Context, id, agent string, date config.Date) (line.RosterDay, error)
 	RemoveException(ctx context.Context, id, agent string, date config.Date, kind roster.Kind) (line.RosterDay, error)
 	Roster(id string, from, to config.Date) ([]line.RosterDay, error)
+	Records(id string, from, to config.Date) ([]line.Record, error)
 }
 
 // Agents is what the API needs of the roster.
@@ -100,6 +101,7 @@ func New(d Deps) *Server {
 	api(http.MethodGet, "/lines/:line/schedule", s.getSchedule)
 	api(http.MethodPut, "/lines/:line/schedule", s.putSchedule)
 	api(http.MethodGet, "/lines/:line/roster", s.getRoster)
+	api(http.MethodGet, "/lines/:line/calls", s.listCalls)
 	api(http.MethodPost, "/lines/:line/sick", s.addException(roster.Sick))
 	api(http.MethodPost, "/lines/:line/cover", s.addException(roster.Cover))
 	api(http.MethodDelete, "/lines/:line/sick/:agent/:date", s.removeException(roster.Sick))

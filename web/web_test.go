@@ -26,6 +26,7 @@ type env struct {
 	url   string
 	token string
 	clock *clocktest.Fake
+	lines *line.Lines
 }
 
 // monday1300 is an ordinary open moment: Monday 23 November 2026, 13:00 in Stockholm.
@@ -59,9 +60,12 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env := &env{t: t, token: tok, clock: clk}
+	env.lines = lines
 	srv := httptest.NewServer(web.New(web.Deps{Lines: lines, Agents: agents, Tokens: tokens, Audit: log, Clock: clk, Log: zerolog.Nop()}))
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, token: tok, clock: clk}
+	env.url = srv.URL
+	return env
 }
 
 // do sends a request with the env's token and decodes the JSON answer into out.

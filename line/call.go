@@ -1,0 +1,156 @@
+package line
+
+import (
+	"context"
+	"encoding/binary"
+	"time"
+
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/storage"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Call is one call leg as the flows see it, whether a SIP dialog or a webhook
+// conversation. It grows with the flows: dialling, bridging and digits come with
+// the agents' legs.
+type Call interface {
+	ID() string
+	Caller() string // the caller's number: in memory only, never stored or logged
+	Answer(ctx context.Context) error
+	Play(ctx context.Context, prompt string) error
+	Hangup(ctx context.Context) error
+	Done() <-chan struct{} // closed when the far end hangs up
+}
+
+// Outcome is how a call attempt ended.
+type Outcome string
+
+const (
+	OutcomeAnswered       Outcome = "answered"
+	OutcomeClosed         Outcome = "closed"
+	OutcomeNoAgents       Outcome = "no_agents"
+	OutcomeAbandonedQueue Outcome = "abandoned_queue"
+	OutcomeQueueTimeout   Outcome = "queue_timeout"
+	OutcomeAgentNoAnswer  Outcome = "agent_no_answer"
+	OutcomeFailed         Outcome = "failed"
+)
+
+// Record is one call attempt for the statistics. It never holds a caller number.
+type Record struct {
+	ID      string    `json:"id"`
+	Line    string    `json:"line"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Outcome Outcome   `json:"outcome"`
+	Reason  Reason    `json:"reason,omitempty"` // why the line was closed
+	Seconds float64   `json:"seconds"`          // from start to end
+}
+
+const bucketCalls = "line.calls" // start (big-endian ns) + id -> Record
+
+// closedPrompt is the announcement for each reason the line can be closed.
+var closedPrompt = map[Reason]string{
+	ReasonHours:      "closed-hours",
+	ReasonWeekend:    "closed-hours",
+	ReasonHoliday:    "closed-holiday",
+	ReasonClosedDate: "closed-today",
+	ReasonNoCover:    "closed-today",
+	ReasonOffice:     "closed-today",
+}
+
+// Handle runs a caller's call on line id to its end and records it. A closed line
+// plays the announcement for its reason; an open line with nobody logged in plays
+// the no-one-available announcement.
+func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
+	st, err := ls.Status(id)
+	if err != nil {
+		return err
+	}
+	rec := Record{ID: c.ID(), Line: id, Start: ls.clock.Now().UTC()}
+	prompt := "no-agents"
+	rec.Outcome = OutcomeNoAgents
+	if st.State == Closed {
+		prompt, rec.Outcome, rec.Reason = closedPrompt[st.Reason], OutcomeClosed, st.Reason
+	}
+	err = announce(ctx, c, prompt)
+	if err != nil && ctx.Err() == nil {
+		rec.Outcome = OutcomeFailed
+	}
+	rec.End = ls.clock.Now().UTC()
+	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
+	if serr := ls.saveRecord(rec); serr != nil {
+		return serr
+	}
+	return err
+}
+
+// announce answers, plays prompt and hangs up; a caller hanging up first ends it.
+func announce(ctx context.Context, c Call, prompt string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := c.Answer(ctx); err != nil {
+		return err
+	}
+	if err := c.Play(ctx, prompt); err != nil {
+		if ctx.Err() != nil {
+			return nil // the caller hung up during the announcement
+		}
+		return err
+	}
+	return c.Hangup(context.WithoutCancel(ctx))
+}
+
+func (ls *Lines) saveRecord(r Record) error {
+	return ls.db.Update(func(tx *bolt.Tx) error {
+		return storage.Put(tx.Bucket([]byte(bucketCalls)), recordKey(r), r)
+	})
+}
+
+func recordKey(r Record) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, uint64(r.Start.UnixNano())), r.ID...)
+}
+
+// maxRecordDays bounds one query of call records.
+const maxRecordDays = 366
+
+// Records lists the call attempts of line id that started on the local dates from..to.
+func (ls *Lines) Records(id string, from, to config.Date) ([]Record, error) {
+	l, err := ls.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if to.String() < from.String() {
+		return nil, input.Errorf("to", "%s is before from (%s)", to, from)
+	}
+	if to.String() > from.AddDays(maxRecordDays).String() {
+		return nil, input.Errorf("to", "at most %d days at a time", maxRecordDays)
+	}
+	start := from.In(l.Calendar.Location())
+	end := to.AddDays(1).In(l.Calendar.Location())
+	out := []Record{}
+	err = ls.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket([]byte(bucketCalls)).Cursor()
+		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, uint64(start.UnixNano()))); k != nil; k, v = c.Next() {
+			var r Record
+			if err := storage.Decode(v, &r); err != nil {
+				return err
+			}
+			if !r.Start.Before(end) {
+				break
+			}
+			if r.Line == id {
+				out = append(out, r)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

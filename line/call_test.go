@@ -1,0 +1,91 @@
+package line_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/clock/clocktest"
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/linetest"
+)
+
+const callerNumber = "+46701234567"
+
+func TestCallerFlowsByStatus(t *testing.T) {
+	dir := t.TempDir()
+	clk := clocktest.New(at("2026-11-28 13:00:00")) // Saturday
+	ls, db := openLines(t, dir, clk)
+	call := func(id string) (*linetest.Call, line.Record) {
+		t.Helper()
+		c := linetest.NewCall(id, callerNumber)
+		if err := ls.Handle(context.Background(), "peer", c); err != nil {
+			t.Fatal(err)
+		}
+		recs, _ := ls.Records("peer", date("2026-11-01"), date("2026-12-31"))
+		return c, recs[len(recs)-1]
+	}
+	tests := []struct {
+		at, prompt string
+		outcome    line.Outcome
+		reason     line.Reason
+		setup      func()
+	}{
+		{"2026-11-28 13:00:00", "closed-hours", line.OutcomeClosed, line.ReasonWeekend, nil},
+		{"2026-11-30 10:00:00", "closed-hours", line.OutcomeClosed, line.ReasonHours, nil},
+		{"2026-12-01 13:00:00", "no-agents", line.OutcomeNoAgents, "", nil},
+		{"2026-12-02 13:00:00", "closed-today", line.OutcomeClosed, line.ReasonOffice, func() {
+			ls.SetOverride(office, "peer", line.Closed, "Personalmöte", time.Time{})
+		}},
+		{"2026-12-24 13:00:00", "closed-holiday", line.OutcomeClosed, line.ReasonHoliday, nil},
+	}
+	for i, tt := range tests {
+		clk.Set(at(tt.at))
+		if tt.setup != nil {
+			tt.setup()
+		}
+		c, rec := call(string(rune('a' + i)))
+		answered, played, hungUp := c.Result()
+		if !answered || len(played) != 1 || played[0] != tt.prompt || !hungUp {
+			t.Errorf("%s: answered %v, played %v, hung up %v; want %s", tt.at, answered, played, hungUp, tt.prompt)
+		}
+		if rec.Outcome != tt.outcome || rec.Reason != tt.reason || !rec.Start.Equal(at(tt.at)) {
+			t.Errorf("%s: record %+v", tt.at, rec)
+		}
+	}
+	db.Close()
+	raw, err := os.ReadFile(filepath.Join(dir, "peerline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, form := range []string{callerNumber, "701234567"} {
+		if bytes.Contains(raw, []byte(form)) {
+			t.Errorf("the database file holds the caller's number (%s)", form)
+		}
+	}
+}
+
+func TestCallerHangsUpDuringTheAnnouncement(t *testing.T) {
+	clk := clocktest.New(at("2026-11-28 13:00:00"))
+	ls, db := openLines(t, t.TempDir(), clk)
+	defer db.Close()
+	c := linetest.NewCall("x", callerNumber)
+	c.PlayTime = time.Minute
+	go func() { time.Sleep(20 * time.Millisecond); c.CallerHangsUp() }()
+	if err := ls.Handle(context.Background(), "peer", c); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := ls.Records("peer", date("2026-11-28"), date("2026-11-28"))
+	if len(recs) != 1 || recs[0].Outcome != line.OutcomeClosed {
+		t.Errorf("records: %+v", recs)
+	}
+	if _, err := ls.Records("peer", date("2026-11-28"), date("2026-11-01")); err == nil {
+		t.Error("to before from accepted")
+	}
+	if recs, _ := ls.Records("peer", date("2026-11-29"), date("2026-11-30")); len(recs) != 0 {
+		t.Errorf("a later range found %+v", recs)
+	}
+}
