@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/event"
 	"github.com/peerline/peerline/logging"
+	"github.com/peerline/peerline/pbx/sip"
 	"github.com/peerline/peerline/storage"
 	"github.com/peerline/peerline/web"
 	bolt "go.etcd.io/bbolt"
@@ -58,8 +60,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("http: %w", err)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "peerline is running\n  web:      http://%s/\n  database: %s\n",
-		ln.Addr(), filepath.Join(cfg.DataDir, storage.FileName))
+
+	phone, err := sip.New(cfg, a.lines, log)
+	if err != nil {
+		return err
+	}
+	sipReady := make(chan []string, 1)
+	sipDone := make(chan error, 1)
+	go func() { sipDone <- phone.Serve(ctx, cfg.SIP.Listen, func(addrs []string) { sipReady <- addrs }) }()
+	var sipAddrs []string
+	select {
+	case sipAddrs = <-sipReady:
+	case err := <-sipDone:
+		return err
+	}
+	fmt.Fprintf(stdout, "peerline is running\n  web:      http://%s/\n  sip:      %s\n  database: %s\n",
+		ln.Addr(), strings.Join(sipAddrs, ", "), filepath.Join(cfg.DataDir, storage.FileName))
 	for _, id := range a.lines.IDs() {
 		st, _ := a.lines.Status(id)
 		log.Info().Str("line", id).Str("state", string(st.State)).Str("reason", string(st.Reason)).Msg(st.Text)
@@ -70,6 +86,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http: %w", err)
+	case err := <-sipDone:
+		return err
 	case <-ctx.Done():
 	}
 	log.Info().Msg("stopping")

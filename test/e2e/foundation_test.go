@@ -15,6 +15,11 @@ func TestDefaultsOnAFreshDirectory(t *testing.T) {
 		t.Fatalf("the default web address 127.0.0.1:8080 is taken on this machine: %v", err)
 	}
 	ln.Close()
+	pc, err := net.ListenPacket("udp", ":5060")
+	if err != nil {
+		t.Fatalf("the default SIP port 5060 is taken on this machine: %v", err)
+	}
+	pc.Close()
 	dir := t.TempDir()
 	s := startServer(t, dir)
 	if s.URL != "http://127.0.0.1:8080" {
@@ -31,7 +36,7 @@ func TestDefaultsOnAFreshDirectory(t *testing.T) {
 
 func TestOfficeClosesTheLineAcrossARestart(t *testing.T) {
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, "data_dir: "+filepath.Join(dir, "data")+"\nhttp: {listen: 127.0.0.1:0}\nlog: {format: json, level: debug}\n")
+	cfg := writeConfig(t, dir, "data_dir: "+filepath.Join(dir, "data")+"\nhttp: {listen: 127.0.0.1:0}\nsip: {listen: [\"udp:127.0.0.1:0\"]}\nlog: {format: json, level: debug}\n")
 	token, code := peerline(t, dir, "", "token", "create", "kansliet", "--config", cfg)
 	token = strings.TrimSpace(token)
 	if code != 0 || !strings.HasPrefix(token, "pl_") {

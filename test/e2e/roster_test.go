@@ -27,6 +27,7 @@ func TestRosterImportSickCoverAndWebhooks(t *testing.T) {
 	office := eventtest.New(t)
 	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
 http: {listen: 127.0.0.1:0}
+sip: {listen: ["udp:127.0.0.1:0"]}
 webhooks: [{url: %q, secret: %q}]
 `, filepath.Join(dir, "data"), office.Hook.URL, office.Hook.Secret))
 	example, _ := filepath.Abs("../../deploy/examples/roster.yaml")

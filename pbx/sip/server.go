@@ -1,0 +1,329 @@
+// Package sip is peerline's telephony over SIP, on github.com/emiago/sipgo: the
+// listeners, who may call in, and each call leg as a line.Call.
+package sip
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/logging"
+	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/prompts"
+	"github.com/rs/zerolog"
+)
+
+// Handler runs a call on a line to its end (line.Lines does).
+type Handler interface {
+	Handle(ctx context.Context, lineID string, c line.Call) error
+}
+
+// Per-source request rate: enough for a trunk's busy hour, too little for a flood.
+const (
+	sourceRate  = 50
+	sourceBurst = 200
+)
+
+// Server is the SIP side of peerline.
+type Server struct {
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	client  *sipgo.Client
+	dialogs *sipgo.DialogServerCache
+	guard   *guard
+	ports   *media.Ports
+	handler Handler
+	log     zerolog.Logger
+
+	routes  map[string]string     // request-URI user -> line id
+	prompts map[string]prompts.Set // line id -> prompts
+	extIP   netip.Addr            // written into SDP when set
+
+	mu    sync.Mutex
+	addrs []string
+	calls sync.WaitGroup
+}
+
+// New builds the SIP server for cfg; it listens when Serve is called.
+func New(cfg *config.Config, h Handler, log zerolog.Logger) (*Server, error) {
+	s := &Server{handler: h, log: log.With().Str("component", "sip").Logger(),
+		routes: map[string]string{}, prompts: map[string]prompts.Set{}}
+	var allow []netip.Prefix
+	for _, a := range cfg.SIP.Trunk.Allow {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			return nil, err
+		}
+		allow = append(allow, p)
+	}
+	s.guard = newGuard(allow, sourceRate, sourceBurst)
+	lo, hi, err := config.ParsePortRange(cfg.SIP.RTPPorts)
+	if err != nil {
+		return nil, err
+	}
+	s.ports = media.NewPorts(netip.IPv4Unspecified(), lo, hi)
+	if cfg.SIP.ExternalAddress != "" {
+		s.extIP = netip.MustParseAddr(cfg.SIP.ExternalAddress)
+	}
+	for _, l := range cfg.Lines {
+		for _, n := range l.Numbers {
+			s.routes[n] = l.ID
+		}
+		if s.prompts[l.ID], err = prompts.Load(l.Prompts); err != nil {
+			return nil, fmt.Errorf("line %s: %w", l.ID, err)
+		}
+	}
+	if s.ua, err = sipgo.NewUA(sipgo.WithUserAgent("peerline")); err != nil {
+		return nil, err
+	}
+	slogger := logging.Slog(s.log)
+	if s.srv, err = sipgo.NewServer(s.ua, sipgo.WithServerLogger(slogger)); err != nil {
+		return nil, err
+	}
+	if s.client, err = sipgo.NewClient(s.ua); err != nil {
+		return nil, err
+	}
+	s.srv.OnInvite(s.recovered(s.onInvite))
+	s.srv.OnAck(s.onAck)
+	s.srv.OnBye(s.recovered(s.onBye))
+	s.srv.OnOptions(s.recovered(s.onOptions))
+	return s, nil
+}
+
+// Serve listens on every "transport:host:port" of listen until ctx ends. ready,
+// if not nil, gets the bound addresses once all listeners are up.
+func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string)) error {
+	// Bind everything first: the Contact header depends on the bound address and
+	// must be set before the first request is served.
+	var serve []func() error
+	for _, l := range listen {
+		transport, addr, _ := strings.Cut(l, ":")
+		switch transport {
+		case "udp":
+			pc, err := net.ListenPacket("udp", addr)
+			if err != nil {
+				return fmt.Errorf("sip: %w", err)
+			}
+			context.AfterFunc(ctx, func() { pc.Close() })
+			s.addAddr("udp:" + pc.LocalAddr().String())
+			serve = append(serve, func() error { return s.srv.ServeUDP(pc) })
+		case "tcp":
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("sip: %w", err)
+			}
+			context.AfterFunc(ctx, func() { ln.Close() })
+			s.addAddr("tcp:" + ln.Addr().String())
+			serve = append(serve, func() error { return s.srv.ServeTCP(ln) })
+		default:
+			return fmt.Errorf("sip: transport %q is not supported yet", transport)
+		}
+	}
+	s.setContact()
+	errc := make(chan error, len(serve))
+	for _, f := range serve {
+		go func() { errc <- f() }()
+	}
+	if ready != nil {
+		ready(s.Addrs())
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if ctx.Err() == nil {
+			return fmt.Errorf("sip: %w", err)
+		}
+	}
+	s.calls.Wait()
+	return nil
+}
+
+func (s *Server) addAddr(a string) {
+	s.mu.Lock()
+	s.addrs = append(s.addrs, a)
+	s.mu.Unlock()
+}
+
+// Addrs are the bound listeners, as "udp:127.0.0.1:5060".
+func (s *Server) Addrs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.addrs...)
+}
+
+// setContact makes the Contact header from the first listener (or external address).
+func (s *Server) setContact() {
+	_, hp, _ := strings.Cut(s.Addrs()[0], ":")
+	host, port, _ := net.SplitHostPort(hp)
+	if s.extIP.IsValid() {
+		host = s.extIP.String()
+	}
+	p := 0
+	fmt.Sscan(port, &p)
+	s.dialogs = sipgo.NewDialogServerCache(s.client, sip.ContactHeader{Address: sip.Uri{Host: host, Port: p}})
+}
+
+// recovered ends a call cleanly when its handler panics, instead of the process.
+func (s *Server) recovered(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error().Str("call", req.CallID().Value()).Any("panic", r).Msg("SIP handler panicked")
+				tx.Respond(sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Error", nil))
+			}
+		}()
+		h(req, tx)
+	}
+}
+
+// admit applies the guard to an out-of-dialog request; false means it was refused.
+func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction) bool {
+	src, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return false
+	}
+	if ua := req.GetHeader("User-Agent"); ua != nil && isScanner(ua.Value()) {
+		return false // silence
+	}
+	if !s.guard.take(src.Addr(), time.Now()) {
+		s.log.Warn().Str("source", src.Addr().String()).Msg("SIP source over its rate; dropped")
+		return false
+	}
+	if !s.guard.allowed(src.Addr()) {
+		s.log.Info().Str("source", src.Addr().String()).Str("method", string(req.Method)).Msg("SIP from a source not in sip.trunk.allow: 403")
+		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
+		return false
+	}
+	return true
+}
+
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if !s.admit(req, tx) {
+		return
+	}
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"))
+	tx.Respond(res)
+}
+
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	s.dialogs.ReadAck(req, tx)
+}
+
+func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	if err := s.dialogs.ReadBye(req, tx); err != nil {
+		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+	}
+}
+
+// onInvite runs a caller's call; sipgo ends the transaction when this returns, so
+// it blocks for the call's whole life.
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if s.inDialog(req, tx) || !s.admit(req, tx) {
+		return
+	}
+	s.calls.Add(1)
+	defer s.calls.Done()
+	log := s.log.With().Str("call", req.CallID().Value()).Logger()
+	respond := func(code int, reason string) {
+		tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
+	}
+	lineID, ok := s.routes[req.Recipient.User]
+	if !ok {
+		log.Info().Str("to", logging.MaskText(req.Recipient.User)).Msg("no line has this number: 404")
+		respond(sip.StatusNotFound, "Not Found")
+		return
+	}
+	offer, err := media.ParseSDP(req.Body())
+	if err != nil {
+		log.Info().Err(err).Msg("unusable SDP: 400")
+		respond(sip.StatusBadRequest, "Bad SDP")
+		return
+	}
+	if _, err := offer.Choose(); err != nil {
+		respond(sip.StatusNotAcceptableHere, "Not Acceptable Here")
+		return
+	}
+	dialog, err := s.dialogs.ReadInvite(req, tx)
+	if err != nil {
+		log.Info().Err(err).Msg("bad INVITE: 400")
+		respond(sip.StatusBadRequest, "Bad Request")
+		return
+	}
+	defer dialog.Close()
+	call, err := s.newInbound(dialog, offer, lineID)
+	if err != nil {
+		log.Error().Err(err).Msg("no media for the call: 503")
+		respond(sip.StatusServiceUnavailable, "Service Unavailable")
+		return
+	}
+	defer call.session.Close()
+	log.Info().Str("line", lineID).Str("from", logging.MaskNumber(call.caller)).Msg("call in")
+	if err := s.handler.Handle(dialog.Context(), lineID, call); err != nil {
+		log.Error().Err(err).Msg("call flow failed")
+	}
+	call.Hangup(context.Background()) // whatever the flow did, the leg ends here
+	log.Info().Msg("call ended")
+}
+
+// inDialog answers a re-INVITE of a dialog we know with our current SDP.
+func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) bool {
+	if req.To() == nil || req.To().Params == nil {
+		return false
+	}
+	if tag, _ := req.To().Params.Get("tag"); tag == "" {
+		return false
+	}
+	d, err := s.dialogs.MatchDialogRequest(req)
+	if err != nil {
+		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+		return true
+	}
+	res := sip.NewSDPResponseFromRequest(req, d.InviteResponse.Body())
+	tx.Respond(res)
+	return true
+}
+
+func (s *Server) newInbound(d *sipgo.DialogServerSession, offer media.Offer, lineID string) (*inboundCall, error) {
+	conn, err := s.ports.Listen()
+	if err != nil {
+		return nil, err
+	}
+	session := media.NewSession(conn, offer.Addr)
+	ip := s.extIP
+	if !ip.IsValid() {
+		ip = localIPToward(offer.Addr.Addr())
+	}
+	local, err := newLocal(netip.AddrPortFrom(ip, session.LocalAddr().Port())).AnswerTo(offer)
+	if err != nil {
+		session.Close()
+		return nil, err
+	}
+	from := ""
+	if f := d.InviteRequest.From(); f != nil {
+		from = f.Address.User
+	}
+	return &inboundCall{dialog: d, session: session, offer: offer, local: local, prompts: s.prompts[lineID], caller: from}, nil
+}
+
+// localIPToward is this host's address on the route to ip (no packet is sent).
+func localIPToward(ip netip.Addr) netip.Addr {
+	if ip.IsUnspecified() || !ip.IsValid() {
+		return netip.MustParseAddr("127.0.0.1")
+	}
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 9)))
+	if err != nil {
+		return netip.MustParseAddr("127.0.0.1")
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+}
+

@@ -1,0 +1,119 @@
+package sip_test
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/clock/clocktest"
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/pbx/media"
+	psip "github.com/peerline/peerline/pbx/sip"
+	"github.com/peerline/peerline/pbx/sip/siptest"
+	"github.com/peerline/peerline/storage"
+	"github.com/rs/zerolog"
+)
+
+// writeToneWAV writes a 16-bit PCM WAV of a tone, as a line's own prompt.
+func writeToneWAV(t *testing.T, path string, freq float64, d time.Duration) {
+	samples := make([]int16, int(d.Seconds()*8000))
+	media.Tone{Freq: freq, Amp: 8000}.Frame(0, samples)
+	b := []byte("RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data")
+	b = binary.LittleEndian.AppendUint32(b, uint32(2*len(samples)))
+	for _, s := range samples {
+		b = binary.LittleEndian.AppendUint16(b, uint16(s))
+	}
+	binary.LittleEndian.PutUint32(b[4:], uint32(len(b)-8))
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type rig struct {
+	addr  string // udp host:port of peerline
+	lines *line.Lines
+	dir   string
+}
+
+// startRig runs peerline's SIP side on 127.0.0.1 with a fake clock at now.
+func startRig(t *testing.T, now time.Time, allow ...string) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	promptDir := filepath.Join(dir, "prompts")
+	os.Mkdir(promptDir, 0o700)
+	for _, name := range []string{"closed-hours", "closed-today", "closed-holiday", "no-agents"} {
+		writeToneWAV(t, filepath.Join(promptDir, name+".wav"), 1000, 600*time.Millisecond)
+	}
+	cfg := config.Default()
+	cfg.SIP.Listen = []string{"udp:127.0.0.1:0"}
+	cfg.SIP.RTPPorts = "33000-33998"
+	if len(allow) > 0 {
+		cfg.SIP.Trunk.Allow = allow
+	}
+	cfg.Lines[0].Prompts = promptDir
+	db, err := storage.Open(filepath.Join(dir, "data"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	audit.Open(db)
+	lines, err := line.New(db, clocktest.New(now), cfg.Lines, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := psip.New(cfg, lines, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan []string, 1)
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, cfg.SIP.Listen, func(a []string) { ready <- a }); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	addrs := <-ready
+	return &rig{addr: strings.TrimPrefix(addrs[0], "udp:"), lines: lines, dir: dir}
+}
+
+var saturday = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+
+func TestClosedLineAnswersPlaysAndHangsUp(t *testing.T) {
+	r := startRig(t, saturday)
+	phone := siptest.NewPhone(t, "+46701234567", media.PCMA)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	call, err := phone.Call(ctx, "peer", r.addr)
+	if err != nil || call.Status != 200 {
+		t.Fatalf("call: %v, %+v", err, call)
+	}
+	if !phone.WaitBye(5 * time.Second) {
+		t.Fatal("peerline did not hang up after the announcement")
+	}
+	if !phone.Media.Hears(1000, 0) || len(phone.Media.Heard()) < 4000 {
+		t.Errorf("the caller did not hear the announcement (%d samples)", len(phone.Media.Heard()))
+	}
+	time.Sleep(50 * time.Millisecond)
+	recs, _ := r.lines.Records("peer", config.Date{Year: 2026, Month: 11, Day: 28}, config.Date{Year: 2026, Month: 11, Day: 28})
+	if len(recs) != 1 || recs[0].Outcome != line.OutcomeClosed || recs[0].Reason != line.ReasonWeekend {
+		t.Errorf("records: %+v", recs)
+	}
+}
+
+func TestUnknownNumberAndForeignSource(t *testing.T) {
+	r := startRig(t, saturday)
+	phone := siptest.NewPhone(t, "+46701234567", media.PCMU)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if call, err := phone.Call(ctx, "nobody", r.addr); call == nil || call.Status != 404 {
+		t.Errorf("unknown number: %+v %v", call, err)
+	}
+	closedToUs := startRig(t, saturday, "192.0.2.10/32")
+	if call, err := phone.Call(ctx, "peer", closedToUs.addr); call == nil || call.Status != 403 {
+		t.Errorf("source outside the allow-list: %+v %v", call, err)
+	}
+}

@@ -1,0 +1,95 @@
+// Package siptest is a SIP phone for tests: a real sipgo user agent on 127.0.0.1
+// with its own RTP endpoint, that calls peerline and notices being hung up on.
+package siptest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/media/mediatest"
+)
+
+// Phone is a caller's SIP phone.
+type Phone struct {
+	User   string // From user: the phone's number
+	Media  *mediatest.Phone
+	dialog *sipgo.DialogClientCache
+	cli    *sipgo.Client
+	byes   chan struct{}
+	Addr   string
+}
+
+// NewPhone starts a phone for number that speaks pt.
+func NewPhone(t testing.TB, number string, pt uint8) *Phone {
+	t.Helper()
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("siptest phone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ua.Close() })
+	srv, _ := sipgo.NewServer(ua)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().(*net.UDPAddr)
+	go srv.ServeUDP(pc) // where BYE arrives: our Contact; requests go out from an ephemeral socket
+	t.Cleanup(func() { pc.Close() })
+	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Phone{User: number, Media: mediatest.NewPhone(t, pt), cli: cli, byes: make(chan struct{}, 8), Addr: addr.String()}
+	p.dialog = sipgo.NewDialogClientCache(cli, sip.ContactHeader{Address: sip.Uri{User: number, Host: "127.0.0.1", Port: addr.Port}})
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.dialog.ReadBye(req, tx)
+		p.byes <- struct{}{}
+	})
+	return p
+}
+
+// Call is one call made by the phone.
+type Call struct {
+	Session *sipgo.DialogClientSession
+	Status  int
+}
+
+// Call dials sip:to@target (target "127.0.0.1:5060") and waits for the final answer;
+// on 200 it sends the ACK.
+func (p *Phone) Call(ctx context.Context, to, target string) (*Call, error) {
+	host, port, _ := net.SplitHostPort(target)
+	var portN int
+	fmt.Sscan(port, &portN)
+	offer := media.Local{Addr: p.Media.Addr(), Codecs: []uint8{p.Media.PT}, DTMF: media.DefaultDTMF, SessionID: 1, Version: 1}.Offer()
+	from := sip.NewHeader("From", fmt.Sprintf("<sip:%s@127.0.0.1>;tag=%d", p.User, time.Now().UnixNano()))
+	sess, err := p.dialog.Invite(ctx, sip.Uri{User: to, Host: host, Port: portN}, offer, from,
+		sip.NewHeader("Content-Type", "application/sdp"))
+	if err != nil {
+		return nil, err
+	}
+	c := &Call{Session: sess}
+	err = sess.WaitAnswer(ctx, sipgo.AnswerOptions{})
+	if sess.InviteResponse != nil {
+		c.Status = sess.InviteResponse.StatusCode
+	}
+	if err != nil {
+		return c, nil // a final error answer is a result, not a test failure
+	}
+	return c, sess.Ack(ctx)
+}
+
+// WaitBye waits for peerline to hang up on the phone.
+func (p *Phone) WaitBye(timeout time.Duration) bool {
+	select {
+	case <-p.byes:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
