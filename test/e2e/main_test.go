@@ -17,15 +17,15 @@ import (
 	"time"
 )
 
-var binary string
+var peerlineBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "peerline-e2e")
 	if err != nil {
 		panic(err)
 	}
-	binary = filepath.Join(dir, "peerline")
-	build := exec.Command("go", "build", "-race", "-o", binary, "github.com/peerline/peerline/cmd/peerline")
+	peerlineBin = filepath.Join(dir, "peerline")
+	build := exec.Command("go", "build", "-race", "-o", peerlineBin, "github.com/peerline/peerline/cmd/peerline")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building peerline:", err)
@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 // peerline runs a one-shot command and returns its output and exit code.
 func peerline(t *testing.T, dir, stdin string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(peerlineBin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PEERLINE_CONFIG=")
 	cmd.Stdin = strings.NewReader(stdin)
@@ -57,7 +57,8 @@ func peerline(t *testing.T, dir, stdin string, args ...string) (string, int) {
 type server struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	URL    string
+	URL    string // the web address, http://...
+	SIP    string // the first SIP listener, host:port
 	stderr *syncBuffer
 }
 
@@ -78,7 +79,7 @@ func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return 
 // startServer starts peerline serve in dir and waits for it to print its web address.
 func startServer(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
+	cmd := exec.Command(peerlineBin, append([]string{"serve"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PEERLINE_CONFIG=")
 	stdout, err := cmd.StdoutPipe()
@@ -91,20 +92,28 @@ func startServer(t *testing.T, dir string, args ...string) *server {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.stop)
-	found := make(chan string, 1)
+	found := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		var web string
 		for sc.Scan() {
-			if u, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "web:"); ok {
-				found <- strings.TrimSuffix(strings.TrimSpace(u), "/")
+			line := strings.TrimSpace(sc.Text())
+			if u, ok := strings.CutPrefix(line, "web:"); ok {
+				web = strings.TrimSuffix(strings.TrimSpace(u), "/")
+			}
+			if a, ok := strings.CutPrefix(line, "sip:"); ok {
+				first, _, _ := strings.Cut(strings.TrimSpace(a), ",")
+				_, hostPort, _ := strings.Cut(first, ":")
+				found <- [2]string{web, hostPort}
 			}
 		}
 		io.Copy(io.Discard, stdout)
 	}()
 	select {
-	case s.URL = <-found:
+	case f := <-found:
+		s.URL, s.SIP = f[0], f[1]
 	case <-time.After(30 * time.Second):
-		t.Fatalf("peerline did not print its web address; stderr:\n%s", s.stderr)
+		t.Fatalf("peerline did not print its addresses; stderr:\n%s", s.stderr)
 	}
 	return s
 }
