@@ -43,9 +43,9 @@ type Server struct {
 	handler Handler
 	log     zerolog.Logger
 
-	routes  map[string]string     // request-URI user -> line id
+	routes  map[string]string      // request-URI user -> line id
 	prompts map[string]prompts.Set // line id -> prompts
-	extIP   netip.Addr            // written into SDP when set
+	extIP   netip.Addr             // written into SDP when set
 
 	mu    sync.Mutex
 	addrs []string
@@ -326,4 +326,3 @@ func localIPToward(ip netip.Addr) netip.Addr {
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
 }
-
