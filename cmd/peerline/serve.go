@@ -96,5 +96,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
+	// Calls in progress write their records; the database closes after them, or
+	// after the grace period (a record then fails with a logged error).
+	select {
+	case <-sipDone:
+	case <-sctx.Done():
+		log.Warn().Msg("calls still in progress at shutdown")
+	}
 	return nil
 }
