@@ -2,7 +2,6 @@ package sip_test
 
 import (
 	"context"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,26 +13,12 @@ import (
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/media/mediatest"
 	psip "github.com/peerline/peerline/pbx/sip"
 	"github.com/peerline/peerline/pbx/sip/siptest"
 	"github.com/peerline/peerline/storage"
 	"github.com/rs/zerolog"
 )
-
-// writeToneWAV writes a 16-bit PCM WAV of a tone, as a line's own prompt.
-func writeToneWAV(t *testing.T, path string, freq float64, d time.Duration) {
-	samples := make([]int16, int(d.Seconds()*8000))
-	media.Tone{Freq: freq, Amp: 8000}.Frame(0, samples)
-	b := []byte("RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data")
-	b = binary.LittleEndian.AppendUint32(b, uint32(2*len(samples)))
-	for _, s := range samples {
-		b = binary.LittleEndian.AppendUint16(b, uint16(s))
-	}
-	binary.LittleEndian.PutUint32(b[4:], uint32(len(b)-8))
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 type rig struct {
 	addr  string // udp host:port of peerline
@@ -48,7 +33,9 @@ func startRig(t *testing.T, now time.Time, allow ...string) *rig {
 	promptDir := filepath.Join(dir, "prompts")
 	os.Mkdir(promptDir, 0o700)
 	for _, name := range []string{"closed-hours", "closed-today", "closed-holiday", "no-agents"} {
-		writeToneWAV(t, filepath.Join(promptDir, name+".wav"), 1000, 600*time.Millisecond)
+		if err := os.WriteFile(filepath.Join(promptDir, name+".wav"), mediatest.ToneWAV(1000, 600*time.Millisecond), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := config.Default()
 	cfg.SIP.Listen = []string{"udp:127.0.0.1:0"}
@@ -97,8 +84,13 @@ func TestClosedLineAnswersPlaysAndHangsUp(t *testing.T) {
 	if !phone.Media.Hears(1000, 0) || len(phone.Media.Heard()) < 4000 {
 		t.Errorf("the caller did not hear the announcement (%d samples)", len(phone.Media.Heard()))
 	}
-	time.Sleep(50 * time.Millisecond)
-	recs, _ := r.lines.Records("peer", config.Date{Year: 2026, Month: 11, Day: 28}, config.Date{Year: 2026, Month: 11, Day: 28})
+	// The record is written once our BYE is answered.
+	day := config.Date{Year: 2026, Month: 11, Day: 28}
+	var recs []line.Record
+	for i := 0; i < 100 && len(recs) == 0; i++ {
+		time.Sleep(20 * time.Millisecond)
+		recs, _ = r.lines.Records("peer", day, day)
+	}
 	if len(recs) != 1 || recs[0].Outcome != line.OutcomeClosed || recs[0].Reason != line.ReasonWeekend {
 		t.Errorf("records: %+v", recs)
 	}
