@@ -101,9 +101,12 @@ func (ls *Lines) TakeCover(ctx context.Context, id, agent string, date config.Da
 		if err != nil {
 			return err
 		}
-		name, _ := agentName(tx, agent)
+		a, err := roster.AgentTx(tx, agent)
+		if err != nil {
+			return err
+		}
 		return ls.emit(tx, ls.clock.Now(), event.CoverTaken, id, map[string]any{
-			"date": date.String(), "agent": agent, "name": name, "day_covered": !day.Uncovered})
+			"date": date.String(), "agent": agent, "name": a.Name, "day_covered": !day.Uncovered})
 	})
 }
 
@@ -148,17 +151,13 @@ func (ls *Lines) rosterChange(ctx context.Context, id string, date config.Date, 
 				return err
 			}
 		}
-		return ls.closeOrReopen(tx, l, now, date, after.Uncovered)
+		after.Closed, err = ls.closeOrReopen(tx, l, now, date, after.Uncovered)
+		return err
 	})
 	if err != nil {
 		return RosterDay{}, err
 	}
-	return ls.rosterDayNow(l, date)
-}
-
-func (ls *Lines) rosterDayNow(l *Line, d config.Date) (rd RosterDay, err error) {
-	err = ls.db.View(func(tx *bolt.Tx) error { rd, err = rosterDay(tx, l, d); return err })
-	return rd, err
+	return after, nil
 }
 
 // emitUncovered tells the office and names the colleagues who are free that day.
@@ -178,24 +177,26 @@ func (ls *Lines) emitUncovered(tx *bolt.Tx, now time.Time, l *Line, day RosterDa
 
 // closeOrReopen applies the deadline rule to date: from the deadline until closing
 // time on the day itself, an uncovered day is closed and a covered one is not.
-func (ls *Lines) closeOrReopen(tx *bolt.Tx, l *Line, now time.Time, date config.Date, uncovered bool) error {
-	if date != l.Calendar.Date(now) || now.Before(ls.deadline(l, date)) || !now.Before(l.Calendar.ClosesAt(date)) {
-		return nil
-	}
+// It reports whether the day is closed for want of cover afterwards.
+func (ls *Lines) closeOrReopen(tx *bolt.Tx, l *Line, now time.Time, date config.Date, uncovered bool) (bool, error) {
 	b := tx.Bucket([]byte(bucketClosures))
 	key := closureKey(l.Config.ID, date)
 	closed := b.Get(key) != nil
+	if date != l.Calendar.Date(now) || now.Before(ls.deadline(l, date)) || !now.Before(l.Calendar.ClosesAt(date)) {
+		return closed, nil
+	}
 	switch {
 	case uncovered && !closed:
-		if err := audit.Record(audit.WithActor(context.Background(), audit.System), tx, now, "line.no_cover",
-			"line/"+l.Config.ID, map[string]any{"date": date.String()}); err != nil {
-			return err
+		// The actor of a context without one is audit.System: the rule itself.
+		if err := audit.Record(context.Background(), tx, now, "line.no_cover", "line/"+l.Config.ID,
+			map[string]any{"date": date.String()}); err != nil {
+			return closed, err
 		}
-		return b.Put(key, []byte(now.UTC().Format(time.RFC3339)))
+		return true, b.Put(key, []byte(now.UTC().Format(time.RFC3339)))
 	case !uncovered && closed:
-		return b.Delete(key)
+		return false, b.Delete(key)
 	}
-	return nil
+	return closed, nil
 }
 
 func (ls *Lines) deadline(l *Line, d config.Date) time.Time {
@@ -203,28 +204,36 @@ func (ls *Lines) deadline(l *Line, d config.Date) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, dl.Hour, dl.Minute, 0, 0, l.Calendar.Location())
 }
 
-// CheckCover applies the deadline rule to today on every line. The deadline job
-// runs it at cover.deadline, and serve runs it at start-up so that a deadline
-// passed while peerline was down is not missed.
+// CheckCover applies the deadline rule to today on every line. serve runs it at
+// start-up so that a deadline passed while peerline was down is not missed.
 func (ls *Lines) CheckCover() error {
-	now := ls.clock.Now()
 	for _, l := range ls.list {
-		today := l.Calendar.Date(now)
-		err := ls.change(l, now, func(tx *bolt.Tx) error {
-			day, err := rosterDay(tx, l, today)
-			if err != nil {
-				return err
-			}
-			return ls.closeOrReopen(tx, l, now, today, day.Uncovered)
-		})
-		if err != nil {
-			return fmt.Errorf("line %s: cover check: %w", l.Config.ID, err)
+		if err := ls.checkCover(l); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// RunCoverJob runs CheckCover at each line's cover.deadline until ctx ends. cron
+// checkCover applies the deadline rule to today on one line.
+func (ls *Lines) checkCover(l *Line) error {
+	now := ls.clock.Now()
+	today := l.Calendar.Date(now)
+	err := ls.change(l, now, func(tx *bolt.Tx) error {
+		day, err := rosterDay(tx, l, today)
+		if err != nil {
+			return err
+		}
+		_, err = ls.closeOrReopen(tx, l, now, today, day.Uncovered)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("line %s: cover check: %w", l.Config.ID, err)
+	}
+	return nil
+}
+
+// RunCoverJob checks each line at its cover.deadline until ctx ends. cron
 // computes the next instant in the line's zone; the clock waits for it, so tests
 // run a day in milliseconds. Holidays and closed dates are the check's business.
 func (ls *Lines) RunCoverJob(ctx context.Context, onError func(error)) error {
@@ -235,7 +244,7 @@ func (ls *Lines) RunCoverJob(ctx context.Context, onError func(error)) error {
 			return fmt.Errorf("line %s: deadline schedule: %w", l.Config.ID, err)
 		}
 		j := &job{ctx: ctx, sched: sched, run: func() {
-			if err := ls.CheckCover(); err != nil && onError != nil {
+			if err := ls.checkCover(l); err != nil && onError != nil {
 				onError(err)
 			}
 		}}
@@ -273,10 +282,4 @@ func (j *job) stop() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.timer.Stop()
-}
-
-func agentName(tx *bolt.Tx, id string) (string, error) {
-	var name string
-	err := roster.WithAgent(tx, id, func(a roster.Agent) { name = a.Name })
-	return name, err
 }

@@ -202,8 +202,8 @@ func TestCoverAfterTheClosureReopens(t *testing.T) {
 	w.lines.ReportSick(office, "peer", "klara", date("2026-05-20"))
 	w.expect("2026-05-20 11:00:00", line.Closed, line.ReasonNoCover)
 	w.clock.Set(at("2026-05-20 11:30:00"))
-	if _, err := w.lines.TakeCover(office, "peer", "agneta", date("2026-05-20")); err != nil {
-		t.Fatal(err)
+	if rd, err := w.lines.TakeCover(office, "peer", "agneta", date("2026-05-20")); err != nil || rd.Closed {
+		t.Fatalf("cover after the closure: %+v %v, want the day open again", rd, err)
 	}
 	opened := w.office.WaitFor(t, event.LineOpened)
 	if opened.Data["reason"] != string(line.ReasonHours) || !strings.Contains(opened.Data["text"].(string), "öppnar i dag 12:45") {
@@ -215,8 +215,9 @@ func TestCoverAfterTheClosureReopens(t *testing.T) {
 func TestSickAfterTheDeadlineClosesAtOnce(t *testing.T) {
 	w := newWorld(t, "2026-05-20 08:00:00", config.Default().Lines)
 	w.expect("2026-05-20 13:10:00", line.Open, line.ReasonHours)
-	if _, err := w.lines.ReportSick(office, "peer", "klara", date("2026-05-20")); err != nil {
-		t.Fatal(err)
+	rd, err := w.lines.ReportSick(office, "peer", "klara", date("2026-05-20"))
+	if err != nil || !rd.Uncovered || !rd.Closed {
+		t.Fatalf("late sick report: %+v %v, want the day uncovered and closed", rd, err)
 	}
 	if s := w.status(); s.Reason != line.ReasonNoCover {
 		t.Errorf("after a late sick report: %+v", s)

@@ -86,8 +86,7 @@ func (s *Store) emit(tx *bolt.Tx, now time.Time, typ, line string, data map[stri
 // agentEventData names an agent in an event: id and name, never the phone.
 func (s *Store) agentEventData(tx *bolt.Tx, id string, extra map[string]any) map[string]any {
 	d := map[string]any{"agent": id}
-	var a Agent
-	if ok, _ := storage.Get(tx.Bucket([]byte(bucketAgents)), []byte(id), &a); ok {
+	if a, ok, _ := agent(tx, id); ok {
 		d["name"] = a.Name
 	}
 	for k, v := range extra {
@@ -184,15 +183,8 @@ func (s *Store) DeleteAgent(ctx context.Context, id string) error {
 }
 
 // Agent returns one agent.
-func (s *Store) Agent(id string) (Agent, error) {
-	var a Agent
-	err := s.db.View(func(tx *bolt.Tx) error {
-		ok, err := storage.Get(tx.Bucket([]byte(bucketAgents)), []byte(id), &a)
-		if err == nil && !ok {
-			err = fmt.Errorf("agent %q: %w", id, ErrNotFound)
-		}
-		return err
-	})
+func (s *Store) Agent(id string) (a Agent, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error { a, err = AgentTx(tx, id); return err })
 	return a, err
 }
 

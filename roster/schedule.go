@@ -241,14 +241,11 @@ func FreeOn(tx *bolt.Tx, line string, day Day) ([]Agent, error) {
 // View runs f in a read transaction on the roster's database.
 func (s *Store) View(f func(tx *bolt.Tx) error) error { return s.db.View(f) }
 
-// WithAgent calls f with the agent inside tx; ErrNotFound if there is none.
-func WithAgent(tx *bolt.Tx, id string, f func(Agent)) error {
+// AgentTx returns the agent inside tx; ErrNotFound if there is none.
+func AgentTx(tx *bolt.Tx, id string) (Agent, error) {
 	a, ok, err := agent(tx, id)
 	if err == nil && !ok {
 		err = fmt.Errorf("agent %q: %w", id, ErrNotFound)
 	}
-	if err == nil {
-		f(a)
-	}
-	return err
+	return a, err
 }

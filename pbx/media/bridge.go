@@ -117,9 +117,9 @@ func (br *Bridge) relay(ctx context.Context, from, to int) error {
 			samples = d // keep the sender's gaps (lost packets, silence suppression)
 		}
 		first, lastTS = false, pkt.Timestamp
-		if err := dst.Session.Write(dst.PT, pkt.Marker, payload, samples); err != nil && !errors.Is(err, net.ErrClosed) {
-			continue // a send error (remote port closed) is not the end of the call
-		}
+		// A send error (the far port closed, ICMP unreachable) is not the end of the
+		// call: the SIP side decides that.
+		_ = dst.Session.Write(dst.PT, pkt.Marker, payload, samples)
 	}
 	return ctx.Err()
 }

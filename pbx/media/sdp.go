@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -187,4 +186,4 @@ func cmp(s, def string) string {
 const DefaultDTMF = 101
 
 // Supports reports whether pt is a codec peerline speaks.
-func Supports(pt uint8) bool { return slices.Contains([]uint8{PCMU, PCMA}, pt) }
+func Supports(pt uint8) bool { return pt == PCMU || pt == PCMA }
