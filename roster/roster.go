@@ -150,9 +150,9 @@ func (s *Store) UpdateAgent(ctx context.Context, a Agent) (Agent, error) {
 	}
 	return a, s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketAgents))
-		var old Agent
-		if ok, err := storage.Get(b, []byte(a.ID), &old); err != nil || !ok {
-			return errors.Join(err, fmt.Errorf("agent %q: %w", a.ID, ErrNotFound))
+		old, err := AgentTx(tx, a.ID)
+		if err != nil {
+			return err
 		}
 		if other, ok := agentByPhone(tx, a.Phone); ok && other.ID != a.ID {
 			return input.Errorf("phone", "is already %s's number", other.Name)

@@ -55,16 +55,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Audit: a.audit, Log: log, Clock: clk,
 		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }})
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
-	if err != nil {
-		return fmt.Errorf("http: %w", err)
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-
 	phone, err := sip.New(cfg, a.lines, log)
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	defer ln.Close() // for the error returns before the server owns it
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	sipReady := make(chan []string, 1)
 	sipDone := make(chan error, 1)
 	go func() { sipDone <- phone.Serve(ctx, cfg.SIP.Listen, func(addrs []string) { sipReady <- addrs }) }()

@@ -43,6 +43,7 @@ type Server struct {
 	handler Handler
 	log     zerolog.Logger
 
+	contact sip.ContactHeader      // set once before serving, read-only after
 	routes  map[string]string      // request-URI user -> line id
 	prompts map[string]prompts.Set // line id -> prompts
 	extIP   netip.Addr             // written into SDP when set
@@ -168,7 +169,8 @@ func (s *Server) setContact() {
 	}
 	p := 0
 	fmt.Sscan(port, &p)
-	s.dialogs = sipgo.NewDialogServerCache(s.client, sip.ContactHeader{Address: sip.Uri{Host: host, Port: p}})
+	s.contact = sip.ContactHeader{Address: sip.Uri{Host: host, Port: p}}
+	s.dialogs = sipgo.NewDialogServerCache(s.client, s.contact)
 }
 
 // recovered ends a call cleanly when its handler panics, instead of the process.
@@ -288,6 +290,7 @@ func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) bool {
 		return true
 	}
 	res := sip.NewSDPResponseFromRequest(req, d.InviteResponse.Body())
+	res.AppendHeader(s.contact.Clone())
 	tx.Respond(res)
 	return true
 }

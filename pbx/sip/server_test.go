@@ -109,3 +109,28 @@ func TestUnknownNumberAndForeignSource(t *testing.T) {
 		t.Errorf("source outside the allow-list: %+v %v", call, err)
 	}
 }
+
+func TestOptionsAndReinviteAreAnswered(t *testing.T) {
+	r := startRig(t, saturday)
+	phone := siptest.NewPhone(t, "+46701234567", media.PCMU)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := phone.Options(ctx, r.addr)
+	if err != nil || res.StatusCode != 200 || res.GetHeader("Allow") == nil {
+		t.Fatalf("OPTIONS: %v %v", res, err)
+	}
+	call, err := phone.Call(ctx, "peer", r.addr)
+	if err != nil || call.Status != 200 {
+		t.Fatalf("call: %v %+v", err, call)
+	}
+	res, err = call.Reinvite(ctx, phone)
+	if err != nil || res.StatusCode != 200 || res.Contact() == nil {
+		t.Fatalf("re-INVITE: %v %v", res, err)
+	}
+	if got, want := string(res.Body()), string(call.Session.InviteResponse.Body()); got != want {
+		t.Errorf("re-INVITE answer has another SDP:\n%s\nwant\n%s", got, want)
+	}
+	if !phone.WaitBye(5 * time.Second) {
+		t.Error("the call did not end after the re-INVITE")
+	}
+}

@@ -84,6 +84,27 @@ func (p *Phone) Call(ctx context.Context, to, target string) (*Call, error) {
 	return c, sess.Ack(ctx)
 }
 
+// Options sends OPTIONS to target ("127.0.0.1:5060") and returns the answer.
+func (p *Phone) Options(ctx context.Context, target string) (*sip.Response, error) {
+	host, port, _ := net.SplitHostPort(target)
+	var portN int
+	fmt.Sscan(port, &portN)
+	return p.cli.Do(ctx, sip.NewRequest(sip.OPTIONS, sip.Uri{Host: host, Port: portN}))
+}
+
+// Reinvite sends an in-dialog INVITE with the phone's SDP again (as a session
+// refresh would) and returns the answer.
+func (c *Call) Reinvite(ctx context.Context, p *Phone) (*sip.Response, error) {
+	target := c.Session.InviteResponse.Contact()
+	if target == nil {
+		return nil, fmt.Errorf("the answer to the INVITE had no Contact")
+	}
+	req := sip.NewRequest(sip.INVITE, target.Address)
+	req.SetBody(media.Local{Addr: p.Media.Addr(), Codecs: []uint8{p.Media.PT}, DTMF: -1, SessionID: 1, Version: 2}.Offer())
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	return c.Session.Do(ctx, req)
+}
+
 // WaitBye waits for peerline to hang up on the phone.
 func (p *Phone) WaitBye(timeout time.Duration) bool {
 	select {
