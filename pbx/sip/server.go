@@ -48,9 +48,10 @@ type Server struct {
 	prompts map[string]prompts.Set // line id -> prompts
 	extIP   netip.Addr             // written into SDP when set
 
-	mu    sync.Mutex
-	addrs []string
-	calls sync.WaitGroup
+	mu       sync.Mutex
+	addrs    []string
+	stopping bool           // set before calls.Wait: no call may start after it
+	calls    sync.WaitGroup // calls in progress
 }
 
 // New builds the SIP server for cfg; it listens when Serve is called.
@@ -143,8 +144,23 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 			return fmt.Errorf("sip: %w", err)
 		}
 	}
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
 	s.calls.Wait()
 	return nil
+}
+
+// beginCall counts a new call in, or refuses it once the server is stopping
+// (a WaitGroup must not grow while it is being waited on).
+func (s *Server) beginCall() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return false
+	}
+	s.calls.Add(1)
+	return true
 }
 
 func (s *Server) addAddr(a string) {
@@ -232,7 +248,10 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if s.inDialog(req, tx) || !s.admit(req, tx) {
 		return
 	}
-	s.calls.Add(1)
+	if !s.beginCall() {
+		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Shutting Down", nil))
+		return
+	}
 	defer s.calls.Done()
 	log := s.log.With().Str("call", req.CallID().Value()).Logger()
 	respond := func(code int, reason string) {
