@@ -35,6 +35,7 @@ type SIP struct {
 	Listen          []string `yaml:"listen"` // "udp:host:port", "tcp:host:port"
 	ExternalAddress string   `yaml:"external_address"`
 	RTPPorts        string   `yaml:"rtp_ports"`
+	RTPTimeout      Duration `yaml:"rtp_timeout"` // silence that ends a call; 0: never
 	Trunk           Trunk    `yaml:"trunk"`
 }
 

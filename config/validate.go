@@ -81,6 +81,9 @@ func validateSIP(es *Errors, s *SIP) {
 	} else if hi-lo < 2 {
 		es.add("sip.rtp_ports", "%q has room for no call (need at least two ports)", s.RTPPorts)
 	}
+	if s.RTPTimeout != 0 && s.RTPTimeout < Duration(time.Second) {
+		es.add("sip.rtp_timeout", "%s is too short: at least 1s, or 0 to never hang up on silence", s.RTPTimeout)
+	}
 	for i, a := range s.Trunk.Allow {
 		if _, err := netip.ParsePrefix(a); err != nil {
 			es.add(fmt.Sprintf("sip.trunk.allow[%d]", i), "%q is not an address range like 192.0.2.10/32", a)

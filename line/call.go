@@ -3,6 +3,7 @@ package line
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"time"
 
 	"github.com/peerline/peerline/config"
@@ -12,16 +13,48 @@ import (
 )
 
 // Call is one call leg as the flows see it, whether a SIP dialog or a webhook
-// conversation. It grows with the flows: dialling, bridging and digits come with
-// the agents' legs.
+// conversation. Prompts and ringback before Answer are early media: the caller
+// hears them but is not yet connected (and can still cancel).
 type Call interface {
 	ID() string
 	Caller() string // the caller's number: in memory only, never stored or logged
 	Answer(ctx context.Context) error
-	Play(ctx context.Context, prompt string) error
+	Play(ctx context.Context, prompt string) error // ErrNoPrompt when the line has none by that name
+	Ring(ctx context.Context) error                 // ringback tone until ctx ends
+	Dial(ctx context.Context, t Target, o DialOptions) (Call, error)
+	Bridge(ctx context.Context, other Call) (Bridge, error)
 	Hangup(ctx context.Context) error
-	Done() <-chan struct{} // closed when the far end hangs up
+	Done() <-chan struct{} // closed when the leg has ended, whoever ended it
 }
+
+// Target is where an agent leg goes: the agent's SIP URI when set, otherwise the
+// phone number through the trunk.
+type Target struct {
+	Agent  string
+	Phone  string // E.164
+	SIPURI string
+}
+
+// DialOptions shape an agent leg.
+type DialOptions struct {
+	CallerID   string // the number the agent's phone shows: the line's, never the caller's
+	CallerName string // the line's name, shown where the phone can
+}
+
+// Bridge is two legs talking to each other.
+type Bridge interface {
+	Done() <-chan struct{} // closed when the media stopped: Stop, a leg ended or failed
+	Stop()                 // unbridge; both legs stay up
+}
+
+// Why an agent leg was not answered. Dial wraps them, so errors.Is tells them apart.
+var (
+	ErrNoPrompt    = errors.New("no such prompt")
+	ErrBusy        = errors.New("agent busy")             // 486, 600
+	ErrDeclined    = errors.New("agent declined")         // 603
+	ErrNoAnswer    = errors.New("agent did not answer")   // ring timeout, 408, 480, 487
+	ErrUnreachable = errors.New("agent is not reachable") // no route, no URI, other failures
+)
 
 // Outcome is how a call attempt ended.
 type Outcome string
@@ -30,7 +63,7 @@ const (
 	OutcomeAnswered       Outcome = "answered"
 	OutcomeClosed         Outcome = "closed"
 	OutcomeNoAgents       Outcome = "no_agents"
-	OutcomeAbandonedQueue Outcome = "abandoned_queue"
+	OutcomeAbandonedQueue Outcome = "abandoned_queue" // the caller gave up before an agent answered
 	OutcomeQueueTimeout   Outcome = "queue_timeout"
 	OutcomeAgentNoAnswer  Outcome = "agent_no_answer"
 	OutcomeFailed         Outcome = "failed"
@@ -45,6 +78,9 @@ type Record struct {
 	Outcome Outcome   `json:"outcome"`
 	Reason  Reason    `json:"reason,omitempty"` // why the line was closed
 	Seconds float64   `json:"seconds"`          // from start to end
+	Agent   string    `json:"agent,omitempty"`  // who answered
+	Wait    float64   `json:"wait_seconds"`     // from start until an agent answered or the caller gave up
+	Talk    float64   `json:"talk_seconds"`     // bridged time
 }
 
 const bucketCalls = "line.calls" // start (big-endian ns) + id -> Record
@@ -59,23 +95,28 @@ var closedPrompt = map[Reason]string{
 	ReasonOffice:     "closed-today",
 }
 
-// Handle runs a caller's call on line id to its end and records it. A closed line
-// plays the announcement for its reason; an open line with nobody logged in plays
-// the no-one-available announcement.
+// Handle runs a caller's call on line id to its end and records it: a closed line
+// plays the announcement for its reason, an open line with nobody logged in the
+// no-one-available one; otherwise an agent is rung and the two are bridged.
 func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
+	l, err := ls.Get(id)
+	if err != nil {
+		return err
+	}
 	st, err := ls.Status(id)
 	if err != nil {
 		return err
 	}
 	rec := Record{ID: c.ID(), Line: id, Start: ls.clock.Now().UTC()}
-	prompt := "no-agents"
-	rec.Outcome = OutcomeNoAgents
-	if st.State == Closed {
-		prompt, rec.Outcome, rec.Reason = closedPrompt[st.Reason], OutcomeClosed, st.Reason
-	}
-	err = announce(ctx, c, prompt)
-	if err != nil && ctx.Err() == nil {
-		rec.Outcome = OutcomeFailed
+	switch {
+	case st.State == Closed:
+		rec.Outcome, rec.Reason = OutcomeClosed, st.Reason
+		err = ls.tell(ctx, c, &rec, closedPrompt[st.Reason])
+	case !ls.loggedIn(id):
+		rec.Outcome = OutcomeNoAgents
+		err = ls.tell(ctx, c, &rec, "no-agents")
+	default:
+		err = ls.connect(ctx, l, c, &rec)
 	}
 	rec.End = ls.clock.Now().UTC()
 	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
@@ -85,10 +126,18 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 	return err
 }
 
-// announce answers, plays prompt and hangs up; a caller hanging up first ends it.
-func announce(ctx context.Context, c Call, prompt string) error {
+// tell plays an announcement and hangs up; a failure marks the record failed.
+func (ls *Lines) tell(ctx context.Context, c Call, rec *Record, prompt string) error {
+	err := announce(ctx, c, prompt)
+	if err != nil && ctx.Err() == nil {
+		rec.Outcome = OutcomeFailed
+	}
+	return err
+}
+
+// withCaller is ctx that also ends when the caller hangs up.
+func withCaller(ctx context.Context, c Call) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	go func() {
 		select {
 		case <-c.Done():
@@ -96,6 +145,13 @@ func announce(ctx context.Context, c Call, prompt string) error {
 		case <-ctx.Done():
 		}
 	}()
+	return ctx, cancel
+}
+
+// announce answers, plays prompt and hangs up; a caller hanging up first ends it.
+func announce(ctx context.Context, c Call, prompt string) error {
+	ctx, cancel := withCaller(ctx, c)
+	defer cancel()
 	if err := c.Answer(ctx); err != nil {
 		return err
 	}

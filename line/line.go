@@ -43,11 +43,13 @@ type Lines struct {
 	events Emitter // nil: no events
 	list   []*Line
 	byID   map[string]*Line
+
+	presence presence
 }
 
 // New builds the lines of cfg on db; events may be nil.
 func New(db *bolt.DB, c clock.Clock, cfg []config.Line, events Emitter) (*Lines, error) {
-	if err := storage.Buckets(db, bucketOverrides, bucketClosures, bucketCalls); err != nil {
+	if err := storage.Buckets(db, bucketOverrides, bucketClosures, bucketCalls, bucketPresence); err != nil {
 		return nil, err
 	}
 	ls := &Lines{db: db, clock: c, events: events, byID: map[string]*Line{}}
@@ -59,6 +61,9 @@ func New(db *bolt.DB, c clock.Clock, cfg []config.Line, events Emitter) (*Lines,
 		l := &Line{Config: lc, Calendar: NewCalendar(lc.Hours, loc)}
 		ls.list = append(ls.list, l)
 		ls.byID[lc.ID] = l
+	}
+	if err := ls.loadPresence(); err != nil {
+		return nil, err
 	}
 	return ls, nil
 }

@@ -5,16 +5,25 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/peerline/peerline/line"
 )
 
 // Call is a fake line.Call that records what the flow did to it.
 type Call struct {
 	CallID, From string
 	PlayTime     time.Duration // how long each prompt takes to play
+	// Answerer decides what happens when the flow dials t; nil refuses every dial
+	// with line.ErrUnreachable. It may block until ctx ends, as a ringing phone does.
+	Answerer func(ctx context.Context, t line.Target, o line.DialOptions) (*Call, error)
 
 	mu       sync.Mutex
 	answered bool
 	played   []string
+	rang     bool
+	dialled  []line.Target
+	options  []line.DialOptions
+	bridged  bool
 	hungUp   bool
 	done     chan struct{}
 	once     sync.Once
@@ -46,6 +55,64 @@ func (c *Call) Play(ctx context.Context, prompt string) error {
 	}
 }
 
+// Ring records that the caller heard ringback and waits for ctx.
+func (c *Call) Ring(ctx context.Context) error {
+	c.mu.Lock()
+	c.rang = true
+	c.mu.Unlock()
+	<-ctx.Done()
+	return nil
+}
+
+// Dial records the target and asks Answerer.
+func (c *Call) Dial(ctx context.Context, t line.Target, o line.DialOptions) (line.Call, error) {
+	c.mu.Lock()
+	c.dialled = append(c.dialled, t)
+	c.options = append(c.options, o)
+	c.mu.Unlock()
+	if c.Answerer == nil {
+		return nil, line.ErrUnreachable
+	}
+	leg, err := c.Answerer(ctx, t, o)
+	if err != nil {
+		return nil, err
+	}
+	return leg, nil
+}
+
+// Bridge joins c and other until either hangs up or Stop.
+func (c *Call) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) {
+	for _, x := range []line.Call{c, other} {
+		if f, ok := x.(*Call); ok {
+			f.mu.Lock()
+			f.bridged = true
+			f.mu.Unlock()
+		}
+	}
+	b := &bridge{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		select {
+		case <-c.Done():
+		case <-other.Done():
+		case <-ctx.Done():
+		case <-b.stop:
+		}
+	}()
+	return b, nil
+}
+
+type bridge struct {
+	once       sync.Once
+	stop, done chan struct{}
+}
+
+func (b *bridge) Done() <-chan struct{} { return b.done }
+func (b *bridge) Stop() {
+	b.once.Do(func() { close(b.stop) })
+	<-b.done
+}
+
 func (c *Call) Hangup(context.Context) error {
 	c.mu.Lock()
 	c.hungUp = true
@@ -64,4 +131,12 @@ func (c *Call) Result() (answered bool, played []string, hungUp bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.answered, append([]string(nil), c.played...), c.hungUp
+}
+
+// Connection is what the flow did about agents: whether ringback played, whom it
+// dialled with which options, and whether the call was bridged.
+func (c *Call) Connection() (rang bool, dialled []line.Target, options []line.DialOptions, bridged bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rang, append([]line.Target(nil), c.dialled...), append([]line.DialOptions(nil), c.options...), c.bridged
 }

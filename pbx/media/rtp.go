@@ -1,6 +1,7 @@
 package media
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -146,6 +147,44 @@ func (s *Session) writeAt(pt uint8, marker bool, payload []byte, ts uint32) erro
 	_, err = s.conn.WriteToUDPAddrPort(s.out, to)
 	return err
 }
+
+// Drain reads and drops packets until ctx ends, so that a leg nobody listens to
+// still latches, counts as alive for the RTP timeout and does not fill the socket's
+// buffer. It returns nil when ctx ends and the socket's error when it fails; the
+// socket is ready for the next reader when it returns.
+func (s *Session) Drain(ctx context.Context) error {
+	var mu sync.Mutex
+	stopped := false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			s.conn.SetReadDeadline(time.Now()) // wakes the blocked Read
+		}
+	})
+	defer func() {
+		stop()
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		s.conn.SetReadDeadline(time.Time{})
+	}()
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		err := s.Read(buf, &pkt)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Touch restarts the idle time, as when the call is answered: a phone sends no
+// RTP while it rings.
+func (s *Session) Touch() { s.lastRecv.Store(time.Now().UnixNano()) }
 
 // Idle is how long ago the last packet arrived.
 func (s *Session) Idle() time.Duration { return time.Since(time.Unix(0, s.lastRecv.Load())) }

@@ -2,7 +2,6 @@ package sip
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -11,72 +10,135 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
-	"github.com/peerline/peerline/pbx/prompts"
 )
 
 // inboundCall is a caller's leg: a sipgo server dialog with our media session.
-// It implements line.Call.
+// It implements line.Call. Prompts and ringback before Answer go out as early
+// media (183), so the caller can still cancel while an agent's phone rings.
 type inboundCall struct {
+	*leg
+	srv     *Server
 	dialog  *sipgo.DialogServerSession
-	session *media.Session
 	offer   media.Offer
 	local   media.Local
-	prompts prompts.Set
+	contact sip.ContactHeader
 	caller  string // in memory only
 
+	respond  sync.Mutex // one response to the INVITE at a time
 	mu       sync.Mutex
+	early    bool // 183 sent
 	answered bool
+	dialed   []*outboundCall // agent legs, hung up at the latest when this call ends
 }
 
 func (c *inboundCall) ID() string     { return c.dialog.InviteRequest.CallID().Value() }
 func (c *inboundCall) Caller() string { return c.caller }
 
-func (c *inboundCall) Done() <-chan struct{} { return c.dialog.Context().Done() }
-
 // Answer sends 200 OK with our SDP and waits for the ACK.
 func (c *inboundCall) Answer(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.answered {
+	c.respond.Lock()
+	defer c.respond.Unlock()
+	if c.isAnswered() {
 		return nil
 	}
-	if err := c.dialog.RespondSDP(c.local.Answer(c.offer)); err != nil {
+	res := sip.NewSDPResponseFromRequest(c.dialog.InviteRequest, c.local.Answer(c.offer))
+	res.AppendHeader(c.contact.Clone())
+	if err := c.dialog.WriteResponse(res); err != nil {
 		return fmt.Errorf("answer: %w", err)
 	}
+	c.mu.Lock()
 	c.answered = true
+	c.mu.Unlock()
+	c.startMedia(true, func() { c.Hangup(context.Background()) })
 	return nil
 }
 
-// Play plays a prompt of the line's set; it returns early when ctx ends.
-func (c *inboundCall) Play(ctx context.Context, name string) error {
-	p, ok := c.prompts[name]
-	if !ok {
-		return fmt.Errorf("prompt %q: %w", name, errNoPrompt)
+// earlyMedia sends 183 with our SDP once, before the first sound of an
+// unanswered call.
+func (c *inboundCall) earlyMedia() error {
+	c.respond.Lock()
+	defer c.respond.Unlock()
+	if c.isAnswered() || c.early {
+		return nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(c.dialog.Context(), cancel)
-	defer stop()
-	return media.Play(ctx, c.session, c.local.Codecs[0], p)
+	if err := c.dialog.Respond(sip.StatusSessionInProgress, "Session Progress", c.local.Answer(c.offer),
+		sip.NewHeader("Content-Type", "application/sdp"), c.contact.Clone()); err != nil {
+		return fmt.Errorf("early media: %w", err)
+	}
+	c.early = true
+	c.startMedia(false, nil)
+	return nil
 }
 
-var errNoPrompt = errors.New("no such prompt")
+func (c *inboundCall) Play(ctx context.Context, name string) error {
+	if _, ok := c.prompts[name]; !ok {
+		return fmt.Errorf("prompt %q: %w", name, line.ErrNoPrompt)
+	}
+	if err := c.earlyMedia(); err != nil {
+		return err
+	}
+	return c.leg.Play(ctx, name)
+}
+
+func (c *inboundCall) Ring(ctx context.Context) error {
+	if err := c.earlyMedia(); err != nil {
+		return err
+	}
+	return c.leg.Ring(ctx)
+}
+
+// Dial calls an agent for this caller; see Server.dial.
+func (c *inboundCall) Dial(ctx context.Context, t line.Target, o line.DialOptions) (line.Call, error) {
+	out, err := c.srv.dial(ctx, t, o, c.prompts, c.log)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.dialed = append(c.dialed, out)
+	c.mu.Unlock()
+	return out, nil
+}
+
+func (c *inboundCall) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) {
+	o, ok := other.(legger)
+	if !ok {
+		return nil, fmt.Errorf("bridge: %T is not a SIP call", other)
+	}
+	return bridgeLegs(ctx, c.leg, o.legOf())
+}
 
 // Hangup ends the call: BYE when answered, 480 before.
 func (c *inboundCall) Hangup(ctx context.Context) error {
-	c.mu.Lock()
-	answered := c.answered
-	c.mu.Unlock()
+	defer c.end()
 	if c.dialog.Context().Err() != nil {
 		return nil
 	}
-	if !answered {
+	if !c.isAnswered() {
 		return c.dialog.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return c.dialog.Bye(ctx)
+}
+
+func (c *inboundCall) isAnswered() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.answered
+}
+
+// close ends the caller's leg and every agent leg it dialled.
+func (c *inboundCall) close() {
+	c.Hangup(context.Background())
+	c.mu.Lock()
+	dialed := c.dialed
+	c.mu.Unlock()
+	for _, o := range dialed {
+		o.Hangup(context.Background())
+	}
+	c.release()
 }
 
 // newLocal is our side of a new media session at addr.

@@ -4,6 +4,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -34,19 +35,25 @@ const (
 
 // Server is the SIP side of peerline.
 type Server struct {
-	ua      *sipgo.UserAgent
-	srv     *sipgo.Server
-	client  *sipgo.Client
-	dialogs *sipgo.DialogServerCache
-	guard   *guard
-	ports   *media.Ports
-	handler Handler
-	log     zerolog.Logger
+	ua           *sipgo.UserAgent
+	srv          *sipgo.Server
+	client       *sipgo.Client
+	dialogs      *sipgo.DialogServerCache // callers' legs
+	agentDialogs *sipgo.DialogClientCache // agents' legs
+	guard        *guard
+	ports        *media.Ports
+	handler      Handler
+	log          zerolog.Logger
+	rtpTimeout   time.Duration
+	trunk        config.Trunk
+	proxy        *sip.Uri // where legs to phone numbers go; nil without a trunk proxy
 
-	contact sip.ContactHeader      // set once before serving, read-only after
-	routes  map[string]string      // request-URI user -> line id
-	prompts map[string]prompts.Set // line id -> prompts
-	extIP   netip.Addr             // written into SDP when set
+	contact  sip.ContactHeader      // set once before serving, read-only after
+	routes   map[string]string      // request-URI user -> line id
+	prompts  map[string]prompts.Set // line id -> prompts
+	extIP    netip.Addr             // written into SDP and Contact when set
+	callsCtx context.Context        // ends when the server stops: calls in progress hang up
+	stopCall context.CancelFunc
 
 	mu       sync.Mutex
 	addrs    []string
@@ -57,7 +64,15 @@ type Server struct {
 // New builds the SIP server for cfg; it listens when Serve is called.
 func New(cfg *config.Config, h Handler, log zerolog.Logger) (*Server, error) {
 	s := &Server{handler: h, log: log.With().Str("component", "sip").Logger(),
-		routes: map[string]string{}, prompts: map[string]prompts.Set{}}
+		routes: map[string]string{}, prompts: map[string]prompts.Set{},
+		rtpTimeout: time.Duration(cfg.SIP.RTPTimeout), trunk: cfg.SIP.Trunk}
+	s.callsCtx, s.stopCall = context.WithCancel(context.Background())
+	if cfg.SIP.Trunk.Proxy != "" {
+		s.proxy = new(sip.Uri)
+		if err := sip.ParseUri(cfg.SIP.Trunk.Proxy, s.proxy); err != nil {
+			return nil, fmt.Errorf("sip.trunk.proxy: %w", err)
+		}
+	}
 	var allow []netip.Prefix
 	for _, a := range cfg.SIP.Trunk.Allow {
 		p, err := netip.ParsePrefix(a)
@@ -114,7 +129,7 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 			if err != nil {
 				return fmt.Errorf("sip: %w", err)
 			}
-			context.AfterFunc(ctx, func() { pc.Close() })
+			defer pc.Close()
 			s.addAddr("udp:" + pc.LocalAddr().String())
 			serve = append(serve, func() error { return s.srv.ServeUDP(pc) })
 		case "tcp":
@@ -122,7 +137,7 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 			if err != nil {
 				return fmt.Errorf("sip: %w", err)
 			}
-			context.AfterFunc(ctx, func() { ln.Close() })
+			defer ln.Close()
 			s.addAddr("tcp:" + ln.Addr().String())
 			serve = append(serve, func() error { return s.srv.ServeTCP(ln) })
 		default:
@@ -144,9 +159,12 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 			return fmt.Errorf("sip: %w", err)
 		}
 	}
+	// Calls in progress are hung up (both legs get BYE and are recorded) while the
+	// listeners are still open to carry the BYEs and their answers.
 	s.mu.Lock()
 	s.stopping = true
 	s.mu.Unlock()
+	s.stopCall()
 	s.calls.Wait()
 	return nil
 }
@@ -185,8 +203,28 @@ func (s *Server) setContact() {
 	}
 	p := 0
 	fmt.Sscan(port, &p)
-	s.contact = sip.ContactHeader{Address: sip.Uri{Host: host, Port: p}}
+	s.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: host, Port: p}}
 	s.dialogs = sipgo.NewDialogServerCache(s.client, s.contact)
+	s.agentDialogs = sipgo.NewDialogClientCache(s.client, s.contact)
+}
+
+// contactFor is our Contact for a dialog with peer: the external address when
+// set, the listener's address when it is a specific one, otherwise this host's
+// address on the route to peer (a phone cannot send a BYE to 0.0.0.0).
+func (s *Server) contactFor(peer netip.Addr) sip.ContactHeader {
+	c := *s.contact.Clone()
+	if a, err := netip.ParseAddr(c.Address.Host); err == nil && a.IsUnspecified() {
+		c.Address.Host = localIPToward(peer).String()
+	}
+	return c
+}
+
+// mediaIP is the address our SDP gives for RTP with peer.
+func (s *Server) mediaIP(peer netip.Addr) netip.Addr {
+	if s.extIP.IsValid() {
+		return s.extIP
+	}
+	return localIPToward(peer)
 }
 
 // recovered ends a call cleanly when its handler panics, instead of the process.
@@ -236,8 +274,13 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	s.dialogs.ReadAck(req, tx)
 }
 
+// onBye ends a caller's or an agent's leg, whichever dialog the BYE belongs to.
 func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	if err := s.dialogs.ReadBye(req, tx); err != nil {
+	err := s.dialogs.ReadBye(req, tx)
+	if errors.Is(err, sipgo.ErrDialogDoesNotExists) {
+		err = s.agentDialogs.ReadBye(req, tx)
+	}
+	if err != nil {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 	}
 }
@@ -280,18 +323,17 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer dialog.Close()
-	call, err := s.newInbound(dialog, offer, lineID)
+	call, err := s.newInbound(dialog, offer, lineID, log)
 	if err != nil {
 		log.Error().Err(err).Msg("no media for the call: 503")
 		respond(sip.StatusServiceUnavailable, "Service Unavailable")
 		return
 	}
-	defer call.session.Close()
+	defer call.close()
 	log.Info().Str("line", lineID).Str("from", logging.MaskNumber(call.caller)).Msg("call in")
-	if err := s.handler.Handle(dialog.Context(), lineID, call); err != nil {
+	if err := s.handler.Handle(s.callsCtx, lineID, call); err != nil {
 		log.Error().Err(err).Msg("call flow failed")
 	}
-	call.Hangup(context.Background()) // whatever the flow did, the leg ends here
 	log.Info().Msg("call ended")
 }
 
@@ -303,28 +345,39 @@ func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) bool {
 	if tag, _ := req.To().Params.Get("tag"); tag == "" {
 		return false
 	}
-	d, err := s.dialogs.MatchDialogRequest(req)
-	if err != nil {
+	var sdp []byte
+	if d, err := s.dialogs.MatchDialogRequest(req); err == nil {
+		sdp = d.InviteResponse.Body()
+	} else if d, err := s.agentDialogs.MatchRequestDialog(req); err == nil {
+		sdp = d.InviteRequest.Body()
+	} else {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		return true
 	}
-	res := sip.NewSDPResponseFromRequest(req, d.InviteResponse.Body())
-	res.AppendHeader(s.contact.Clone())
+	res := sip.NewSDPResponseFromRequest(req, sdp)
+	contact := s.contactFor(sourceAddr(req))
+	res.AppendHeader(&contact)
 	tx.Respond(res)
 	return true
 }
 
-func (s *Server) newInbound(d *sipgo.DialogServerSession, offer media.Offer, lineID string) (*inboundCall, error) {
+// sourceAddr is the IP a request came from (zero if unknown).
+func sourceAddr(req *sip.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+func (s *Server) newInbound(d *sipgo.DialogServerSession, offer media.Offer, lineID string, log zerolog.Logger) (*inboundCall, error) {
 	conn, err := s.ports.Listen()
 	if err != nil {
 		return nil, err
 	}
 	session := media.NewSession(conn, offer.Addr)
-	ip := s.extIP
-	if !ip.IsValid() {
-		ip = localIPToward(offer.Addr.Addr())
-	}
-	local, err := newLocal(netip.AddrPortFrom(ip, session.LocalAddr().Port())).AnswerTo(offer)
+	peer := sourceAddr(d.InviteRequest)
+	local, err := newLocal(netip.AddrPortFrom(s.mediaIP(offer.Addr.Addr()), session.LocalAddr().Port())).AnswerTo(offer)
 	if err != nil {
 		session.Close()
 		return nil, err
@@ -333,7 +386,10 @@ func (s *Server) newInbound(d *sipgo.DialogServerSession, offer media.Offer, lin
 	if f := d.InviteRequest.From(); f != nil {
 		from = f.Address.User
 	}
-	return &inboundCall{dialog: d, session: session, offer: offer, local: local, prompts: s.prompts[lineID], caller: from}, nil
+	c := &inboundCall{leg: newLeg(d.Context(), session, s.prompts[lineID], s.rtpTimeout, log), srv: s,
+		dialog: d, offer: offer, local: local, contact: s.contactFor(peer), caller: from}
+	c.pt, c.dtmf = local.Codecs[0], offer.DTMF
+	return c, nil
 }
 
 // localIPToward is this host's address on the route to ip (no packet is sent).

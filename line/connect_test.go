@@ -1,0 +1,229 @@
+package line_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/linetest"
+)
+
+func TestLoginNeedsAnOpenLineAndSurvivesRestart(t *testing.T) {
+	w := newWorld(t, "2026-05-19 10:00:00", config.Default().Lines) // Tuesday, before 12:45
+	var closed *line.ClosedError
+	if _, err := w.lines.Login(office, "klara", ""); !errors.As(err, &closed) || closed.Status.NextOpenText != "öppnar i dag 12:45" {
+		t.Fatalf("log-in before opening: %v", err)
+	}
+	w.clock.Set(at("2026-05-19 12:50:00"))
+	p, err := w.lines.Login(office, "klara", "")
+	if err != nil || p.Activity != line.Available || !p.Since.Equal(at("2026-05-19 12:50:00")) || len(p.Lines) != 1 {
+		t.Fatalf("log-in: %+v %v", p, err)
+	}
+	if _, err := w.lines.Login(office, "nobody", ""); err == nil {
+		t.Error("an unknown agent logged in")
+	}
+	w.clock.Set(at("2026-05-19 13:10:00"))
+	w.restart(config.Default().Lines)
+	got, ok := w.lines.AgentPresence("klara")
+	if !ok || got.Activity != line.Available || !got.Since.Equal(at("2026-05-19 12:50:00")) {
+		t.Fatalf("after a restart: %+v %v", got, ok)
+	}
+	if err := w.lines.Logout(office, "klara"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.lines.Logout(office, "klara"); !errors.Is(err, line.ErrNotLoggedIn) {
+		t.Errorf("second log-out: %v", err)
+	}
+	w.restart(config.Default().Lines)
+	if ps := w.lines.Presence("peer"); len(ps) != 0 {
+		t.Errorf("logged out, yet after a restart: %+v", ps)
+	}
+	log, _ := audit.Open(w.db)
+	entries, _ := log.List(0, 10)
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action)
+	}
+	if len(actions) < 2 || actions[0] != "agent.logout" || actions[1] != "agent.login" {
+		t.Errorf("audit: %v", actions)
+	}
+}
+
+// agentPhone is an agent's leg in the fake: it answers after ring (on the fake
+// clock's terms, the test advances it) or refuses with err.
+type agentPhone struct {
+	ringing chan line.Target
+	answer  func(t line.Target) (*linetest.Call, error) // nil: rings until cancelled
+	legs    chan *linetest.Call
+}
+
+func newAgentPhone(answer func(t line.Target) (*linetest.Call, error)) *agentPhone {
+	return &agentPhone{ringing: make(chan line.Target, 8), answer: answer, legs: make(chan *linetest.Call, 8)}
+}
+
+func (a *agentPhone) dial(ctx context.Context, t line.Target, _ line.DialOptions) (*linetest.Call, error) {
+	a.ringing <- t
+	if a.answer != nil {
+		if leg, err := a.answer(t); leg != nil || err != nil {
+			if leg != nil {
+				a.legs <- leg
+			}
+			return leg, err
+		}
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func answers(t line.Target) (*linetest.Call, error) { return linetest.NewCall("agent-"+t.Agent, ""), nil }
+
+// runCall runs c through the flow in the background; the channel gets Handle's error.
+func runCall(w *world, c *linetest.Call) chan error {
+	errc := make(chan error, 1)
+	go func() { errc <- w.lines.Handle(context.Background(), "peer", c) }()
+	return errc
+}
+
+func waitFor[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatal("timed out")
+	}
+	var zero T
+	return zero
+}
+
+// waitBridged waits (bounded) until the flow has bridged c.
+func waitBridged(t *testing.T, c *linetest.Call) {
+	t.Helper()
+	for range 5000 {
+		if _, _, _, bridged := c.Connection(); bridged {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("the call was not bridged")
+}
+
+func lastRecord(t *testing.T, w *world) line.Record {
+	t.Helper()
+	recs, err := w.lines.Records("peer", date("2026-05-01"), date("2026-06-30"))
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("records: %v %v", recs, err)
+	}
+	return recs[len(recs)-1]
+}
+
+func TestCallerIsBridgedToTheFreeAgent(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w.lines.Login(office, "klara", "")
+	phone := newAgentPhone(answers)
+	c := linetest.NewCall("c1", callerNumber)
+	c.Answerer = phone.dial
+	errc := runCall(w, c)
+	target := waitFor(t, phone.ringing)
+	leg := waitFor(t, phone.legs)
+	if target.Agent != "klara" || target.Phone != "+46701740605" {
+		t.Errorf("dialled %+v", target)
+	}
+	waitBridged(t, c)
+	if p, _ := w.lines.AgentPresence("klara"); p.Activity != line.Busy {
+		t.Errorf("klara in the call: %+v", p)
+	}
+	w.clock.Advance(7 * time.Minute)
+	leg.CallerHangsUp() // the agent hangs up
+	if err := waitFor(t, errc); err != nil {
+		t.Fatal(err)
+	}
+	answered, played, hungUp := c.Result()
+	rang, _, opts, bridged := c.Connection()
+	if !answered || !hungUp || !rang || !bridged || len(played) != 1 || played[0] != "greeting" {
+		t.Errorf("caller: answered %v, hung up %v, rang %v, bridged %v, played %v", answered, hungUp, rang, bridged, played)
+	}
+	if opts[0].CallerID != "peer" || opts[0].CallerName != "Peer Support-linjen" {
+		t.Errorf("the agent's phone shows %+v, want the line", opts[0])
+	}
+	rec := lastRecord(t, w)
+	if rec.Outcome != line.OutcomeAnswered || rec.Agent != "klara" || rec.Talk != 420 {
+		t.Errorf("record: %+v", rec)
+	}
+	if p, _ := w.lines.AgentPresence("klara"); p.Activity != line.Available || !p.Since.Equal(at("2026-05-19 13:07:00")) {
+		t.Errorf("after the call: %+v", p)
+	}
+}
+
+func TestRingTimeoutTriesTheNextAgent(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w.lines.Login(office, "klara", "")
+	w.clock.Advance(time.Minute)
+	w.lines.Login(office, "michell", "")
+	phone := newAgentPhone(func(t line.Target) (*linetest.Call, error) {
+		if t.Agent == "michell" {
+			return answers(t)
+		}
+		return nil, nil // klara's phone rings on
+	})
+	c := linetest.NewCall("c2", callerNumber)
+	c.Answerer = phone.dial
+	errc := runCall(w, c)
+	if first := waitFor(t, phone.ringing); first.Agent != "klara" {
+		t.Fatalf("rang %s first; klara has been idle longest", first.Agent)
+	}
+	w.clock.Advance(20 * time.Second) // ring_timeout
+	if next := waitFor(t, phone.ringing); next.Agent != "michell" {
+		t.Fatalf("then rang %s", next.Agent)
+	}
+	waitBridged(t, c)
+	c.CallerHangsUp()
+	waitFor(t, errc)
+	if rec := lastRecord(t, w); rec.Outcome != line.OutcomeAnswered || rec.Agent != "michell" || rec.Wait != 20 {
+		t.Errorf("record: %+v", rec)
+	}
+}
+
+func TestCallerGivingUpWhileItRingsCancelsTheAgent(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w.lines.Login(office, "klara", "")
+	phone := newAgentPhone(nil)
+	c := linetest.NewCall("c3", callerNumber)
+	c.Answerer = phone.dial
+	errc := runCall(w, c)
+	waitFor(t, phone.ringing)
+	w.clock.Advance(8 * time.Second)
+	c.CallerHangsUp()
+	waitFor(t, errc)
+	rec := lastRecord(t, w)
+	if rec.Outcome != line.OutcomeAbandonedQueue || rec.Wait != 8 || rec.Agent != "" {
+		t.Errorf("record: %+v", rec)
+	}
+	if answered, _, _ := c.Result(); answered {
+		t.Error("a caller who gave up was answered")
+	}
+	if p, _ := w.lines.AgentPresence("klara"); p.Activity != line.Available {
+		t.Errorf("klara after the cancelled call: %+v", p)
+	}
+}
+
+func TestNoAgentAnswersThenTheCallerIsTold(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w.lines.Login(office, "klara", "")
+	c := linetest.NewCall("c4", callerNumber)
+	c.Answerer = newAgentPhone(func(line.Target) (*linetest.Call, error) { return nil, line.ErrBusy }).dial
+	if err := w.lines.Handle(context.Background(), "peer", c); err != nil {
+		t.Fatal(err)
+	}
+	answered, played, hungUp := c.Result()
+	if !answered || !hungUp || len(played) != 2 || played[1] != "no-agents" {
+		t.Errorf("caller: answered %v, hung up %v, played %v", answered, hungUp, played)
+	}
+	if rec := lastRecord(t, w); rec.Outcome != line.OutcomeAgentNoAnswer {
+		t.Errorf("record: %+v", rec)
+	}
+}

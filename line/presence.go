@@ -1,0 +1,289 @@
+package line
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/roster"
+	"github.com/peerline/peerline/storage"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Activity is what a logged-in agent is doing.
+type Activity string
+
+const (
+	Available Activity = "available" // waiting for a call
+	Ringing   Activity = "ringing"   // a call is being offered
+	Busy      Activity = "busy"      // in a call
+	WrapUp    Activity = "wrap_up"   // filling in the form after a call
+)
+
+// Presence is one agent's state on the lines. An agent not logged in to any line
+// has no presence.
+type Presence struct {
+	Agent    string    `json:"agent"`
+	Lines    []string  `json:"lines"` // the lines the agent is logged in to
+	Activity Activity  `json:"activity"`
+	Since    time.Time `json:"since"`     // when the activity began; for available, the idle-since
+	LoggedIn time.Time `json:"logged_in"` // when the agent logged in
+}
+
+const bucketPresence = "line.presence" // agent id -> Presence
+
+var (
+	// ErrNotLoggedIn is returned when logging out an agent who is not logged in.
+	ErrNotLoggedIn = errors.New("agent is not logged in")
+	// ErrAgentInactive is returned when logging in an agent who is paused.
+	ErrAgentInactive = errors.New("agent is paused")
+)
+
+// ClosedError refuses a log-in while the line is closed; Status says when it opens.
+type ClosedError struct{ Status Status }
+
+func (e *ClosedError) Error() string {
+	return fmt.Sprintf("line %s is closed (%s)", e.Status.Line, e.Status.Text)
+}
+
+// presence is the live state of every logged-in agent; each change is written
+// through to bbolt so that a restart keeps who is logged in and since when.
+type presence struct {
+	mu     sync.Mutex
+	agents map[string]*Presence
+}
+
+// loadPresence reads the stored presence. Calls do not survive a restart, so an
+// agent who was ringing, busy or in wrap-up is available again, idle from now.
+func (ls *Lines) loadPresence() error {
+	ls.presence.agents = map[string]*Presence{}
+	now := ls.clock.Now().UTC()
+	return ls.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketPresence)).ForEach(func(k, v []byte) error {
+			var p Presence
+			if err := storage.Decode(v, &p); err != nil {
+				return err
+			}
+			if p.Activity != Available {
+				p.Activity, p.Since = Available, now
+			}
+			ls.presence.agents[p.Agent] = &p
+			return nil
+		})
+	})
+}
+
+// Presence lists the logged-in agents, by agent id; line "" means every line.
+func (ls *Lines) Presence(line string) []Presence {
+	ls.presence.mu.Lock()
+	defer ls.presence.mu.Unlock()
+	out := []Presence{}
+	for _, p := range ls.presence.agents {
+		if line == "" || slices.Contains(p.Lines, line) {
+			c := *p
+			c.Lines = slices.Clone(p.Lines)
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Agent < out[j].Agent })
+	return out
+}
+
+// AgentPresence is one agent's presence; false when not logged in.
+func (ls *Lines) AgentPresence(agent string) (Presence, bool) {
+	ls.presence.mu.Lock()
+	defer ls.presence.mu.Unlock()
+	p, ok := ls.presence.agents[agent]
+	if !ok {
+		return Presence{}, false
+	}
+	c := *p
+	c.Lines = slices.Clone(p.Lines)
+	return c, true
+}
+
+// Login logs the agent in to line, or to every line the agent serves when line is
+// "". A line must be open to log in to it (an office override counts).
+func (ls *Lines) Login(ctx context.Context, agentID, line string) (Presence, error) {
+	now := ls.clock.Now().UTC()
+	var lines []string
+	err := ls.db.Update(func(tx *bolt.Tx) error {
+		a, err := roster.AgentTx(tx, agentID)
+		if err != nil {
+			return err
+		}
+		if !a.Active {
+			return fmt.Errorf("agent %q: %w", agentID, ErrAgentInactive)
+		}
+		if lines, err = ls.loginLines(tx, a, line, now); err != nil {
+			return err
+		}
+		ls.presence.mu.Lock()
+		defer ls.presence.mu.Unlock()
+		p := ls.presence.agents[agentID]
+		if p == nil {
+			p = &Presence{Agent: agentID, Activity: Available, Since: now, LoggedIn: now}
+		}
+		next := *p
+		for _, l := range lines {
+			if !slices.Contains(next.Lines, l) {
+				next.Lines = append(slices.Clone(next.Lines), l)
+			}
+		}
+		if err := putPresence(tx, &next); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, now, "agent.login", "agent/"+agentID, map[string]any{"lines": lines}); err != nil {
+			return err
+		}
+		ls.presence.agents[agentID] = &next // the transaction can no longer fail on our side
+		return nil
+	})
+	if err != nil {
+		return Presence{}, err
+	}
+	p, _ := ls.AgentPresence(agentID)
+	return p, nil
+}
+
+// loginLines are the lines a log-in covers: line, or the agent's lines that are
+// open now. Each must be open.
+func (ls *Lines) loginLines(tx *bolt.Tx, a roster.Agent, line string, now time.Time) ([]string, error) {
+	want := a.Lines
+	if line != "" {
+		if _, err := ls.Get(line); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(a.Lines, line) {
+			return nil, fmt.Errorf("agent %q does not serve line %q: %w", a.ID, line, ErrNotServing)
+		}
+		want = []string{line}
+	}
+	var open []string
+	var closed *ClosedError
+	for _, id := range want {
+		l, err := ls.Get(id)
+		if err != nil {
+			continue // a line dropped from the config
+		}
+		st, err := statusTx(tx, l, now)
+		if err != nil {
+			return nil, err
+		}
+		if st.State == Open {
+			open = append(open, id)
+		} else if closed == nil {
+			closed = &ClosedError{Status: st}
+		}
+	}
+	if len(open) == 0 {
+		if closed != nil {
+			return nil, closed
+		}
+		return nil, fmt.Errorf("agent %q: %w", a.ID, ErrNotServing)
+	}
+	return open, nil
+}
+
+// ErrNotServing is returned when an agent is logged in to a line they do not serve.
+var ErrNotServing = errors.New("agent does not serve the line")
+
+// Logout logs the agent out of every line. An agent in a call finishes it; no new
+// call is offered.
+func (ls *Lines) Logout(ctx context.Context, agentID string) error {
+	now := ls.clock.Now().UTC()
+	return ls.db.Update(func(tx *bolt.Tx) error {
+		ls.presence.mu.Lock()
+		defer ls.presence.mu.Unlock()
+		p := ls.presence.agents[agentID]
+		if p == nil {
+			return fmt.Errorf("agent %q: %w", agentID, ErrNotLoggedIn)
+		}
+		if err := tx.Bucket([]byte(bucketPresence)).Delete([]byte(agentID)); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, now, "agent.logout", "agent/"+agentID, map[string]any{"lines": p.Lines}); err != nil {
+			return err
+		}
+		delete(ls.presence.agents, agentID)
+		return nil
+	})
+}
+
+// claim picks the longest-idle available agent on line and marks them ringing.
+// skip holds agents already tried for this call.
+func (ls *Lines) claim(line string, skip []string) (roster.Agent, bool) {
+	var agents map[string]roster.Agent
+	ls.db.View(func(tx *bolt.Tx) error {
+		agents = map[string]roster.Agent{}
+		ls.presence.mu.Lock()
+		defer ls.presence.mu.Unlock()
+		for id := range ls.presence.agents {
+			if a, err := roster.AgentTx(tx, id); err == nil && a.Serves(line) {
+				agents[id] = a
+			}
+		}
+		return nil
+	})
+	ls.presence.mu.Lock()
+	defer ls.presence.mu.Unlock()
+	var best *Presence
+	for id, p := range ls.presence.agents {
+		if _, ok := agents[id]; !ok || p.Activity != Available || !slices.Contains(p.Lines, line) || slices.Contains(skip, id) {
+			continue
+		}
+		if best == nil || p.Since.Before(best.Since) || (p.Since.Equal(best.Since) && id < best.Agent) {
+			best = p
+		}
+	}
+	if best == nil {
+		return roster.Agent{}, false
+	}
+	best.Activity, best.Since = Ringing, ls.clock.Now().UTC()
+	return agents[best.Agent], true
+}
+
+// loggedIn reports whether anyone is logged in to line.
+func (ls *Lines) loggedIn(line string) bool {
+	ls.presence.mu.Lock()
+	defer ls.presence.mu.Unlock()
+	for _, p := range ls.presence.agents {
+		if slices.Contains(p.Lines, line) {
+			return true
+		}
+	}
+	return false
+}
+
+// setActivity moves a logged-in agent to a; an agent logged out meanwhile stays out.
+// The change is written through so that idle-since survives a restart.
+func (ls *Lines) setActivity(agentID string, a Activity) {
+	now := ls.clock.Now().UTC()
+	ls.presence.mu.Lock()
+	p := ls.presence.agents[agentID]
+	if p != nil {
+		p.Activity, p.Since = a, now
+	}
+	ls.presence.mu.Unlock()
+	if p == nil || a == Ringing {
+		return // ringing lasts seconds and is not worth a disk write
+	}
+	ls.db.Update(func(tx *bolt.Tx) error {
+		ls.presence.mu.Lock()
+		defer ls.presence.mu.Unlock()
+		p := ls.presence.agents[agentID]
+		if p == nil {
+			return nil // logged out in between: do not bring the entry back
+		}
+		return putPresence(tx, p)
+	})
+}
+
+func putPresence(tx *bolt.Tx, p *Presence) error {
+	return storage.Put(tx.Bucket([]byte(bucketPresence)), []byte(p.Agent), p)
+}

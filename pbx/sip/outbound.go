@@ -1,0 +1,187 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/logging"
+	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/prompts"
+	"github.com/rs/zerolog"
+)
+
+// outboundCall is an agent's leg: a sipgo client dialog we started. It implements
+// line.Call; nothing of it (headers, SDP, numbers) is passed to the caller's leg.
+type outboundCall struct {
+	*leg
+	dialog *sipgo.DialogClientSession
+	once   sync.Once
+}
+
+func (c *outboundCall) ID() string { return c.dialog.InviteRequest.CallID().Value() }
+
+// Caller is empty: on an agent's leg there is no caller to know.
+func (c *outboundCall) Caller() string { return "" }
+
+// Answer does nothing: the agent answered.
+func (c *outboundCall) Answer(context.Context) error { return nil }
+
+// Ring has nothing to do on a leg the agent answered.
+func (c *outboundCall) Ring(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+func (c *outboundCall) Dial(context.Context, line.Target, line.DialOptions) (line.Call, error) {
+	return nil, errors.New("an agent's leg does not dial")
+}
+
+func (c *outboundCall) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) {
+	o, ok := other.(legger)
+	if !ok {
+		return nil, fmt.Errorf("bridge: %T is not a SIP call", other)
+	}
+	return bridgeLegs(ctx, c.leg, o.legOf())
+}
+
+// Hangup sends BYE unless the agent hung up, and frees the leg's port.
+func (c *outboundCall) Hangup(ctx context.Context) error {
+	var err error
+	c.once.Do(func() {
+		defer c.release()
+		defer c.dialog.Close()
+		if c.dialog.Context().Err() != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		err = c.dialog.Bye(ctx)
+	})
+	return err
+}
+
+// dial calls an agent: to the agent's SIP URI, or to the phone number through the
+// trunk with its digest credentials. The INVITE is built from scratch: From is the
+// line's caller ID and nothing of the caller's INVITE is copied. It returns when
+// the agent answers; ctx ending while it rings sends CANCEL.
+func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p prompts.Set, log zerolog.Logger) (*outboundCall, error) {
+	uri, viaTrunk, err := s.targetURI(t)
+	if err != nil {
+		return nil, err
+	}
+	log = log.With().Str("agent", t.Agent).Logger()
+	dest := s.resolve(ctx, uri.Host)
+	conn, err := s.ports.Listen()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", line.ErrUnreachable, err)
+	}
+	session := media.NewSession(conn, netip.AddrPort{})
+	c := &outboundCall{leg: newLeg(s.callsCtx, session, p, s.rtpTimeout, log)}
+	local := newLocal(netip.AddrPortFrom(s.mediaIP(dest), session.LocalAddr().Port()))
+	contact := s.contactFor(dest)
+	from := &sip.FromHeader{DisplayName: o.CallerName, Address: sip.Uri{Scheme: "sip", User: o.CallerID, Host: contact.Address.Host}}
+	from.Params = sip.NewParams()
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	c.dialog, err = s.agentDialogs.Invite(ctx, uri, local.Offer(), from, &contact,
+		sip.NewHeader("Content-Type", "application/sdp"))
+	if err != nil {
+		c.release()
+		return nil, fmt.Errorf("%w: %w", line.ErrUnreachable, err)
+	}
+	var auth sipgo.AnswerOptions
+	if viaTrunk {
+		auth.Username, auth.Password = s.trunk.Username, s.trunk.Password
+	}
+	if err := c.dialog.WaitAnswer(ctx, auth); err != nil {
+		c.dialog.Close()
+		c.release()
+		return nil, dialError(ctx, err)
+	}
+	if err := c.answered(ctx); err != nil {
+		c.Hangup(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	log.Info().Str("to", logging.MaskText(uri.User)).Msg("agent answered")
+	return c, nil
+}
+
+// answered ACKs the agent's 200 and starts the media its SDP describes.
+func (c *outboundCall) answered(ctx context.Context) error {
+	if err := c.dialog.Ack(ctx); err != nil {
+		return fmt.Errorf("%w: ACK: %w", line.ErrUnreachable, err)
+	}
+	ans, err := media.ParseSDP(c.dialog.InviteResponse.Body())
+	if err != nil {
+		return fmt.Errorf("%w: the answer's SDP: %w", line.ErrUnreachable, err)
+	}
+	if c.pt, err = ans.Choose(); err != nil {
+		return fmt.Errorf("%w: %w", line.ErrUnreachable, err)
+	}
+	c.dtmf = ans.DTMF
+	c.session.SetRemote(ans.Addr)
+	c.startMedia(true, func() { c.Hangup(context.Background()) })
+	return nil
+}
+
+// targetURI is where an agent leg goes, and whether through the trunk.
+func (s *Server) targetURI(t line.Target) (sip.Uri, bool, error) {
+	var u sip.Uri
+	if t.SIPURI != "" {
+		if err := sip.ParseUri(t.SIPURI, &u); err != nil {
+			return u, false, fmt.Errorf("%w: agent %s: SIP URI: %w", line.ErrUnreachable, t.Agent, err)
+		}
+		return u, false, nil
+	}
+	if s.proxy == nil || t.Phone == "" {
+		return u, false, fmt.Errorf("%w: agent %s has no SIP URI and sip.trunk.proxy is not set", line.ErrUnreachable, t.Agent)
+	}
+	u = *s.proxy
+	u.User = t.Phone
+	return u, true, nil
+}
+
+// dialError says why an agent leg was not answered, in the terms of line.
+func dialError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var res *sipgo.ErrDialogResponse
+	if !errors.As(err, &res) {
+		return fmt.Errorf("%w: %w", line.ErrUnreachable, err)
+	}
+	code := res.Res.StatusCode
+	switch code {
+	case sip.StatusBusyHere, sip.StatusGlobalBusyEverywhere:
+		err = line.ErrBusy
+	case sip.StatusGlobalDecline:
+		err = line.ErrDeclined
+	case sip.StatusRequestTimeout, sip.StatusTemporarilyUnavailable, sip.StatusRequestTerminated:
+		err = line.ErrNoAnswer
+	default:
+		err = line.ErrUnreachable
+	}
+	return fmt.Errorf("%w (%d %s)", err, code, res.Res.Reason)
+}
+
+// resolve finds the address of host for choosing our media address; an
+// unresolvable host gives the zero address (the INVITE will fail on its own).
+func (s *Server) resolve(ctx context.Context, host string) netip.Addr {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", host)
+	if err != nil || len(addrs) == 0 {
+		return netip.Addr{}
+	}
+	return addrs[0]
+}
