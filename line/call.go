@@ -20,7 +20,7 @@ type Call interface {
 	Caller() string // the caller's number: in memory only, never stored or logged
 	Answer(ctx context.Context) error
 	Play(ctx context.Context, prompt string) error // ErrNoPrompt when the line has none by that name
-	Ring(ctx context.Context) error                 // ringback tone until ctx ends
+	Ring(ctx context.Context) error                // ringback tone until ctx ends
 	Dial(ctx context.Context, t Target, o DialOptions) (Call, error)
 	Bridge(ctx context.Context, other Call) (Bridge, error)
 	Hangup(ctx context.Context) error

@@ -79,7 +79,9 @@ func (a *agentPhone) dial(ctx context.Context, t line.Target, _ line.DialOptions
 	return nil, ctx.Err()
 }
 
-func answers(t line.Target) (*linetest.Call, error) { return linetest.NewCall("agent-"+t.Agent, ""), nil }
+func answers(t line.Target) (*linetest.Call, error) {
+	return linetest.NewCall("agent-"+t.Agent, ""), nil
+}
 
 // runCall runs c through the flow in the background; the channel gets Handle's error.
 func runCall(w *world, c *linetest.Call) chan error {
