@@ -90,7 +90,13 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 	from := &sip.FromHeader{DisplayName: o.CallerName, Address: sip.Uri{Scheme: "sip", User: o.CallerID, Host: contact.Address.Host}}
 	from.Params = sip.NewParams()
 	from.Params.Add("tag", sip.GenerateTagN(16))
-	c.dialog, err = s.agentDialogs.Invite(ctx, uri, local.Offer(), from, &contact,
+	transport := "udp"
+	if uri.UriParams != nil {
+		if t, ok := uri.UriParams.Get("transport"); ok {
+			transport = t
+		}
+	}
+	c.dialog, err = s.dialogsFor(transport).agents.Invite(ctx, uri, local.Offer(), from, &contact,
 		sip.NewHeader("Content-Type", "application/sdp"))
 	if err != nil {
 		c.release()
@@ -127,6 +133,7 @@ func (c *outboundCall) answered(ctx context.Context) error {
 	}
 	c.dtmf = ans.DTMF
 	c.session.SetRemote(ans.Addr)
+	context.AfterFunc(c.dialog.Context(), c.end) // the agent's BYE ends the leg
 	c.startMedia(true, func() { c.Hangup(context.Background()) })
 	return nil
 }

@@ -4,8 +4,8 @@ package sip
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -37,9 +37,8 @@ const (
 type Server struct {
 	ua           *sipgo.UserAgent
 	srv          *sipgo.Server
-	client       *sipgo.Client
-	dialogs      *sipgo.DialogServerCache // callers' legs
-	agentDialogs *sipgo.DialogClientCache // agents' legs
+	byTransport  map[string]*dialogs // "udp", "tcp": set once before serving
+	slog         *slog.Logger
 	guard        *guard
 	ports        *media.Ports
 	handler      Handler
@@ -101,11 +100,8 @@ func New(cfg *config.Config, h Handler, log zerolog.Logger) (*Server, error) {
 	if s.ua, err = sipgo.NewUA(sipgo.WithUserAgent("peerline")); err != nil {
 		return nil, err
 	}
-	slogger := logging.Slog(s.log)
-	if s.srv, err = sipgo.NewServer(s.ua, sipgo.WithServerLogger(slogger)); err != nil {
-		return nil, err
-	}
-	if s.client, err = sipgo.NewClient(s.ua); err != nil {
+	s.slog = logging.Slog(s.log)
+	if s.srv, err = sipgo.NewServer(s.ua, sipgo.WithServerLogger(s.slog)); err != nil {
 		return nil, err
 	}
 	s.srv.OnInvite(s.recovered(s.onInvite))
@@ -145,6 +141,9 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 		}
 	}
 	s.setContact()
+	if err := s.setDialogs(); err != nil {
+		return fmt.Errorf("sip: %w", err)
+	}
 	errc := make(chan error, len(serve))
 	for _, f := range serve {
 		go func() { errc <- f() }()
@@ -204,8 +203,6 @@ func (s *Server) setContact() {
 	p := 0
 	fmt.Sscan(port, &p)
 	s.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: host, Port: p}}
-	s.dialogs = sipgo.NewDialogServerCache(s.client, s.contact)
-	s.agentDialogs = sipgo.NewDialogClientCache(s.client, s.contact)
 }
 
 // contactFor is our Contact for a dialog with peer: the external address when
@@ -270,21 +267,6 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	tx.Respond(res)
 }
 
-func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
-	s.dialogs.ReadAck(req, tx)
-}
-
-// onBye ends a caller's or an agent's leg, whichever dialog the BYE belongs to.
-func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	err := s.dialogs.ReadBye(req, tx)
-	if errors.Is(err, sipgo.ErrDialogDoesNotExists) {
-		err = s.agentDialogs.ReadBye(req, tx)
-	}
-	if err != nil {
-		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
-	}
-}
-
 // onInvite runs a caller's call; sipgo ends the transaction when this returns, so
 // it blocks for the call's whole life.
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
@@ -316,7 +298,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(sip.StatusNotAcceptableHere, "Not Acceptable Here")
 		return
 	}
-	dialog, err := s.dialogs.ReadInvite(req, tx)
+	dialog, err := s.dialogsFor(req.Transport()).callers.ReadInvite(req, tx)
 	if err != nil {
 		log.Info().Err(err).Msg("bad INVITE: 400")
 		respond(sip.StatusBadRequest, "Bad Request")
@@ -346,9 +328,9 @@ func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) bool {
 		return false
 	}
 	var sdp []byte
-	if d, err := s.dialogs.MatchDialogRequest(req); err == nil {
+	if d, err := s.serverDialog(req); err == nil {
 		sdp = d.InviteResponse.Body()
-	} else if d, err := s.agentDialogs.MatchRequestDialog(req); err == nil {
+	} else if d, err := s.clientDialog(req); err == nil {
 		sdp = d.InviteRequest.Body()
 	} else {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))

@@ -16,18 +16,29 @@ import (
 	"github.com/peerline/peerline/pbx/media/mediatest"
 	psip "github.com/peerline/peerline/pbx/sip"
 	"github.com/peerline/peerline/pbx/sip/siptest"
+	"github.com/peerline/peerline/roster"
 	"github.com/peerline/peerline/storage"
 	"github.com/rs/zerolog"
 )
 
 type rig struct {
-	addr  string // udp host:port of peerline
-	lines *line.Lines
-	dir   string
+	addr   string // udp host:port of peerline
+	lines  *line.Lines
+	roster *roster.Store
+	dir    string
 }
 
 // startRig runs peerline's SIP side on 127.0.0.1 with a fake clock at now.
 func startRig(t *testing.T, now time.Time, allow ...string) *rig {
+	return startRigWith(t, now, func(cfg *config.Config) {
+		if len(allow) > 0 {
+			cfg.SIP.Trunk.Allow = allow
+		}
+	})
+}
+
+// startRigWith is startRig with changes to the config.
+func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	promptDir := filepath.Join(dir, "prompts")
@@ -37,20 +48,27 @@ func startRig(t *testing.T, now time.Time, allow ...string) *rig {
 			t.Fatal(err)
 		}
 	}
+	// A short greeting of its own tone, so tests can tell it from the rest.
+	if err := os.WriteFile(filepath.Join(promptDir, "greeting.wav"), mediatest.ToneWAV(300, 200*time.Millisecond), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg := config.Default()
 	cfg.SIP.Listen = []string{"udp:127.0.0.1:0"}
 	cfg.SIP.RTPPorts = "33000-33998"
-	if len(allow) > 0 {
-		cfg.SIP.Trunk.Allow = allow
-	}
 	cfg.Lines[0].Prompts = promptDir
+	change(cfg)
 	db, err := storage.Open(filepath.Join(dir, "data"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	audit.Open(db)
-	lines, err := line.New(db, clocktest.New(now), cfg.Lines, nil)
+	clk := clocktest.New(now)
+	lines, err := line.New(db, clk, cfg.Lines, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agents, err := roster.NewStore(db, clk, cfg.Lines[0].PIN, lines.IDs(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +82,7 @@ func startRig(t *testing.T, now time.Time, allow ...string) *rig {
 	go func() { srv.Serve(ctx, cfg.SIP.Listen, func(a []string) { ready <- a }); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	addrs := <-ready
-	return &rig{addr: strings.TrimPrefix(addrs[0], "udp:"), lines: lines, dir: dir}
+	return &rig{addr: strings.TrimPrefix(addrs[0], "udp:"), lines: lines, roster: agents, dir: dir}
 }
 
 var saturday = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)

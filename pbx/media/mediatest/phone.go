@@ -108,6 +108,13 @@ func (p *Phone) Heard() []int16 {
 	return append([]int16(nil), p.heard...)
 }
 
+// Reset forgets what was heard so far.
+func (p *Phone) Reset() {
+	p.mu.Lock()
+	p.heard, p.packets = nil, nil
+	p.mu.Unlock()
+}
+
 // Packets returns the RTP headers received so far.
 func (p *Phone) Packets() []rtp.Header {
 	p.mu.Lock()

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +25,22 @@ type Phone struct {
 	cli    *sipgo.Client
 	byes   chan struct{}
 	Addr   string
+
+	mu       sync.Mutex
+	received []string // every response and request the phone got, as sent
+}
+
+// Received is every SIP message the phone got from peerline, as text.
+func (p *Phone) Received() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.received...)
+}
+
+func (p *Phone) got(m sip.Message) {
+	p.mu.Lock()
+	p.received = append(p.received, m.String())
+	p.mu.Unlock()
 }
 
 // NewPhone starts a phone for number that speaks pt.
@@ -48,6 +66,7 @@ func NewPhone(t testing.TB, number string, pt uint8) *Phone {
 	p := &Phone{User: number, Media: mediatest.NewPhone(t, pt), cli: cli, byes: make(chan struct{}, 8), Addr: addr.String()}
 	p.dialog = sipgo.NewDialogClientCache(cli, sip.ContactHeader{Address: sip.Uri{User: number, Host: "127.0.0.1", Port: addr.Port}})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.got(req)
 		p.dialog.ReadBye(req, tx)
 		p.byes <- struct{}{}
 	})
@@ -74,7 +93,7 @@ func (p *Phone) Call(ctx context.Context, to, target string) (*Call, error) {
 		return nil, err
 	}
 	c := &Call{Session: sess}
-	err = sess.WaitAnswer(ctx, sipgo.AnswerOptions{})
+	err = sess.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error { p.got(r); return nil }})
 	if sess.InviteResponse != nil {
 		c.Status = sess.InviteResponse.StatusCode
 	}
@@ -83,6 +102,18 @@ func (p *Phone) Call(ctx context.Context, to, target string) (*Call, error) {
 	}
 	return c, sess.Ack(ctx)
 }
+
+// Remote is where peerline receives the caller's RTP, from its answer's SDP.
+func (c *Call) Remote() netip.AddrPort {
+	o, err := media.ParseSDP(c.Session.InviteResponse.Body())
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return o.Addr
+}
+
+// Hangup ends the call from the caller's side.
+func (c *Call) Hangup(ctx context.Context) error { return c.Session.Bye(ctx) }
 
 // Options sends OPTIONS to target ("127.0.0.1:5060") and returns the answer.
 func (p *Phone) Options(ctx context.Context, target string) (*sip.Response, error) {

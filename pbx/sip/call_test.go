@@ -1,0 +1,213 @@
+package sip_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/sip/siptest"
+	"github.com/peerline/peerline/roster"
+)
+
+// tuesday is 13:00 in Stockholm on an ordinary service day: the line is open.
+var tuesday = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+var office = audit.WithActor(context.Background(), audit.Actor{Kind: "token", Name: "test"})
+
+const (
+	callerNumber = "+46701234567"
+	agentNumber  = "+46701740605"
+)
+
+// onDuty adds an agent reached at the phone's SIP URI (or, with uri "", by
+// number through the trunk) and logs them in.
+func (r *rig) onDuty(t *testing.T, uri string) {
+	t.Helper()
+	if _, err := r.roster.AddAgent(office, roster.Agent{ID: "klara", Name: "Klara", Phone: agentNumber, SIPURI: uri, Lines: []string{"peer"}, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.lines.Login(office, "klara", "peer"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// record waits (bounded) for the call's record: it is written as the call ends.
+func (r *rig) record(t *testing.T) line.Record {
+	t.Helper()
+	day := config.DateOf(tuesday.In(time.Local))
+	for range 250 {
+		recs, _ := r.lines.Records("peer", day.AddDays(-1), day.AddDays(1))
+		if len(recs) > 0 {
+			return recs[len(recs)-1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("no call record")
+	return line.Record{}
+}
+
+// hearEachOther sends 1 kHz from the caller and 2 kHz from the agent and checks
+// that each arrives at the other side.
+func hearEachOther(t *testing.T, phone *siptest.Phone, call *siptest.Call, agent *siptest.Agent) {
+	t.Helper()
+	phone.Media.Reset()
+	agent.Media.Reset()
+	go agent.Media.Send(agent.Remote(), 2000, 25)
+	phone.Media.Send(call.Remote(), 1000, 25)
+	time.Sleep(100 * time.Millisecond)
+	if !agent.Media.Hears(1000, 2000) {
+		t.Errorf("the agent did not hear the caller's 1 kHz (%d samples)", len(agent.Media.Heard()))
+	}
+	if !phone.Media.Hears(2000, 2000) {
+		t.Errorf("the caller did not hear the agent's 2 kHz (%d samples)", len(phone.Media.Heard()))
+	}
+}
+
+func TestCallerIsBridgedToTheAgentAndNoNumberLeaks(t *testing.T) {
+	r := startRig(t, tuesday)
+	agent := siptest.NewAgent(t, media.PCMA, siptest.AgentOptions{RingFor: 300 * time.Millisecond}) // the caller speaks PCMU: transcoded both ways
+	r.onDuty(t, agent.URI)
+	phone := siptest.NewPhone(t, callerNumber, media.PCMU)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := phone.Call(ctx, "peer", r.addr)
+	if err != nil || call.Status != 200 {
+		t.Fatalf("call: %v %+v", err, call)
+	}
+	if early := strings.Join(phone.Received(), ""); !strings.Contains(early, "183 Session Progress") || len(phone.Media.Heard()) < 1600 {
+		t.Errorf("the caller heard no greeting or ringback before the agent answered (%d samples)", len(phone.Media.Heard()))
+	}
+	inv := agent.WaitInvite(time.Second)
+	if inv == nil {
+		t.Fatal("the agent's phone got no INVITE")
+	}
+	if inv.From().Address.User != "peer" || inv.From().DisplayName != "Peer Support-linjen" {
+		t.Errorf("the agent's phone shows %q <%s>, want the line", inv.From().DisplayName, inv.From().Address.User)
+	}
+	if _, port, _ := strings.Cut(r.addr, ":"); strconv.Itoa(inv.Via().Port) != port || inv.Source() != r.addr {
+		t.Errorf("the agent's INVITE came from %s with Via %s; want peerline's listener %s", inv.Source(), inv.Via().Value(), r.addr)
+	}
+	if strings.Contains(inv.String(), "1234567") {
+		t.Errorf("the agent's INVITE carries the caller's number:\n%s", inv)
+	}
+	hearEachOther(t, phone, call, agent)
+	if err := call.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !agent.WaitBye(5 * time.Second) {
+		t.Error("the caller hung up but the agent's leg stayed up")
+	}
+	rec := r.record(t)
+	if rec.Outcome != line.OutcomeAnswered || rec.Agent != "klara" {
+		t.Errorf("record: %+v", rec)
+	}
+	agentTraces := []string{agentNumber, "1740605", strconv.Itoa(int(agent.Media.Addr().Port())), agent.Addr, "siptest agent"}
+	for _, m := range phone.Received() {
+		for _, s := range agentTraces {
+			if strings.Contains(m, s) {
+				t.Errorf("the caller got %q from the agent's leg in:\n%s", s, m)
+			}
+		}
+	}
+	if p, _ := r.lines.AgentPresence("klara"); p.Activity != line.Available {
+		t.Errorf("klara after the call: %+v", p)
+	}
+}
+
+func TestAgentHangingUpEndsTheCaller(t *testing.T) {
+	r := startRig(t, tuesday)
+	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{})
+	r.onDuty(t, agent.URI)
+	phone := siptest.NewPhone(t, callerNumber, media.PCMA)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := phone.Call(ctx, "peer", r.addr)
+	if err != nil || call.Status != 200 {
+		t.Fatalf("call: %v %+v", err, call)
+	}
+	hearEachOther(t, phone, call, agent)
+	if err := agent.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !phone.WaitBye(5 * time.Second) {
+		t.Error("the agent hung up but the caller's leg stayed up")
+	}
+	if rec := r.record(t); rec.Outcome != line.OutcomeAnswered {
+		t.Errorf("record: %+v", rec)
+	}
+}
+
+func TestCallerCancelWhileTheAgentRings(t *testing.T) {
+	r := startRig(t, tuesday)
+	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{RingFor: time.Minute})
+	r.onDuty(t, agent.URI)
+	phone := siptest.NewPhone(t, callerNumber, media.PCMU)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *siptest.Call, 1)
+	go func() { c, _ := phone.Call(ctx, "peer", r.addr); done <- c }()
+	if agent.WaitInvite(5*time.Second) == nil {
+		t.Fatal("the agent's phone did not ring")
+	}
+	time.Sleep(300 * time.Millisecond) // the caller hears ringback
+	if !phone.Media.Hears(425, 1600) {
+		t.Error("no ringback (425 Hz) while the agent's phone rang")
+	}
+	cancel() // the caller gives up: CANCEL
+	if !agent.WaitCancel(5 * time.Second) {
+		t.Error("the agent's phone went on ringing after the caller gave up")
+	}
+	<-done
+	if rec := r.record(t); rec.Outcome != line.OutcomeAbandonedQueue {
+		t.Errorf("record: %+v", rec)
+	}
+}
+
+func TestSilencePastTheRTPTimeoutEndsBothLegs(t *testing.T) {
+	r := startRigWith(t, tuesday, func(cfg *config.Config) { cfg.SIP.RTPTimeout = config.Duration(500 * time.Millisecond) })
+	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{})
+	r.onDuty(t, agent.URI)
+	phone := siptest.NewPhone(t, callerNumber, media.PCMU)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := phone.Call(ctx, "peer", r.addr)
+	if err != nil || call.Status != 200 {
+		t.Fatalf("call: %v %+v", err, call)
+	}
+	// Only the agent's phone sends: the caller's side falls silent.
+	go agent.Media.Send(agent.Remote(), 2000, 100)
+	if !phone.WaitBye(5*time.Second) || !agent.WaitBye(5*time.Second) {
+		t.Error("a silent caller did not end both legs")
+	}
+}
+
+func TestAgentThroughATrunkThatChallenges(t *testing.T) {
+	// The trunk, with the agent's phone behind it.
+	trunk := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{User: "peerline", Password: "s3cret"})
+	r := startRigWith(t, tuesday, func(cfg *config.Config) {
+		cfg.SIP.Trunk.Proxy = "sip:" + trunk.Addr
+		cfg.SIP.Trunk.Username, cfg.SIP.Trunk.Password = "peerline", "s3cret"
+	})
+	r.onDuty(t, "")
+	phone := siptest.NewPhone(t, callerNumber, media.PCMU)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := phone.Call(ctx, "peer", r.addr)
+	if err != nil || call.Status != 200 {
+		t.Fatalf("call: %v %+v", err, call)
+	}
+	inv := trunk.WaitInvite(time.Second)
+	if inv == nil || inv.Recipient.User != agentNumber || inv.GetHeader("Proxy-Authorization") == nil {
+		t.Fatalf("the trunk got %v", inv)
+	}
+	hearEachOther(t, phone, call, trunk)
+	call.Hangup(ctx)
+	if !trunk.WaitBye(5 * time.Second) {
+		t.Error("the agent's leg through the trunk was not hung up")
+	}
+}

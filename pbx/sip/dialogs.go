@@ -1,0 +1,115 @@
+package sip
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// dialogs are the live dialogs of one transport. Over UDP, every request peerline
+// sends (an agent's INVITE, a BYE to either side) leaves from the listening
+// socket with a Via naming it, so that trunks and phones answer where we listen
+// and recognise the address they called.
+type dialogs struct {
+	callers *sipgo.DialogServerCache
+	agents  *sipgo.DialogClientCache
+}
+
+// setDialogs builds the dialogs of each bound transport; the Contact is known.
+func (s *Server) setDialogs() error {
+	s.byTransport = map[string]*dialogs{}
+	host := s.defaultHost()
+	for _, a := range s.Addrs() {
+		transport, hp, _ := strings.Cut(a, ":")
+		if s.byTransport[transport] != nil {
+			continue
+		}
+		opts := []sipgo.ClientOption{sipgo.WithClientHostname(host), sipgo.WithClientLogger(s.slog)}
+		if transport == "udp" {
+			_, port, _ := net.SplitHostPort(hp)
+			p, _ := strconv.Atoi(port)
+			opts = append(opts, sipgo.WithClientConnectionAddr(hp), sipgo.WithClientPort(p))
+		}
+		cli, err := sipgo.NewClient(s.ua, opts...)
+		if err != nil {
+			return err
+		}
+		s.byTransport[transport] = &dialogs{callers: sipgo.NewDialogServerCache(cli, s.contact),
+			agents: sipgo.NewDialogClientCache(cli, s.contact)}
+	}
+	return nil
+}
+
+// defaultHost is the address peerline names itself by when no peer is known.
+func (s *Server) defaultHost() string {
+	if s.extIP.IsValid() {
+		return s.extIP.String()
+	}
+	if a, err := netip.ParseAddr(s.contact.Address.Host); err == nil && !a.IsUnspecified() {
+		return a.String()
+	}
+	return localIPToward(netip.MustParseAddr("192.0.2.1")).String() // the default route's address
+}
+
+// dialogsFor are the dialogs of transport ("udp", "UDP", "tcp"); the first bound
+// transport when peerline does not listen on that one.
+func (s *Server) dialogsFor(transport string) *dialogs {
+	if d := s.byTransport[strings.ToLower(transport)]; d != nil {
+		return d
+	}
+	for _, a := range s.Addrs() {
+		t, _, _ := strings.Cut(a, ":")
+		return s.byTransport[t]
+	}
+	return nil
+}
+
+// serverDialog finds the caller's dialog a request belongs to.
+func (s *Server) serverDialog(req *sip.Request) (*sipgo.DialogServerSession, error) {
+	err := sipgo.ErrDialogDoesNotExists
+	for _, d := range s.byTransport {
+		var dlg *sipgo.DialogServerSession
+		if dlg, err = d.callers.MatchDialogRequest(req); err == nil {
+			return dlg, nil
+		}
+	}
+	return nil, err
+}
+
+// clientDialog finds the agent's dialog a request belongs to.
+func (s *Server) clientDialog(req *sip.Request) (*sipgo.DialogClientSession, error) {
+	err := sipgo.ErrDialogDoesNotExists
+	for _, d := range s.byTransport {
+		var dlg *sipgo.DialogClientSession
+		if dlg, err = d.agents.MatchRequestDialog(req); err == nil {
+			return dlg, nil
+		}
+	}
+	return nil, err
+}
+
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	if d, err := s.serverDialog(req); err == nil {
+		d.ReadAck(req, tx)
+	}
+}
+
+// onBye ends a caller's or an agent's leg, whichever dialog the BYE belongs to.
+func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	var err error
+	if d, e := s.serverDialog(req); e == nil {
+		err = d.ReadBye(req, tx)
+	} else if d, e := s.clientDialog(req); e == nil {
+		err = d.ReadBye(req, tx)
+	} else {
+		err = errors.Join(e, sipgo.ErrDialogDoesNotExists)
+	}
+	if err != nil {
+		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+	}
+}
