@@ -35,17 +35,17 @@ const (
 
 // Server is the SIP side of peerline.
 type Server struct {
-	ua           *sipgo.UserAgent
-	srv          *sipgo.Server
-	byTransport  map[string]*dialogs // "udp", "tcp": set once before serving
-	slog         *slog.Logger
-	guard        *guard
-	ports        *media.Ports
-	handler      Handler
-	log          zerolog.Logger
-	rtpTimeout   time.Duration
-	trunk        config.Trunk
-	proxy        *sip.Uri // where legs to phone numbers go; nil without a trunk proxy
+	ua          *sipgo.UserAgent
+	srv         *sipgo.Server
+	byTransport map[string]*dialogs // "udp", "tcp": set once before serving
+	slog        *slog.Logger
+	guard       *guard
+	ports       *media.Ports
+	handler     Handler
+	log         zerolog.Logger
+	rtpTimeout  time.Duration
+	trunk       config.Trunk
+	proxy       *sip.Uri // where legs to phone numbers go; nil without a trunk proxy
 
 	contact  sip.ContactHeader      // set once before serving, read-only after
 	routes   map[string]string      // request-URI user -> line id
