@@ -33,6 +33,7 @@ func errorf(status int, code, format string, args ...any) *apiError {
 func toAPIError(err error) *apiError {
 	var ae *apiError
 	var he *echo.HTTPError
+	var closed *line.ClosedError
 	switch {
 	case errors.As(err, &ae):
 		return ae
@@ -40,6 +41,12 @@ func toAPIError(err error) *apiError {
 		return errorf(http.StatusNotFound, "not_found", "%s", err)
 	case errors.As(err, &he):
 		return fromEcho(he)
+	case errors.As(err, &closed):
+		return errorf(http.StatusConflict, "line_closed", "line %s is closed: %s", closed.Status.Line, closed.Status.Text)
+	case errors.Is(err, line.ErrNotLoggedIn):
+		return errorf(http.StatusConflict, "not_logged_in", "%s", err)
+	case errors.Is(err, line.ErrAgentInactive), errors.Is(err, line.ErrNotServing):
+		return errorf(http.StatusConflict, "not_allowed", "%s", err)
 	}
 	if ie, ok := input.As(err); ok {
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: ie.Error(), Field: ie.Field}

@@ -12,12 +12,13 @@ import (
 
 // lineView is a line as the API shows it.
 type lineView struct {
-	ID       string      `json:"id"`
-	Name     string      `json:"name"`
-	Numbers  []string    `json:"numbers"`
-	Timezone string      `json:"timezone"`
-	Hours    hoursView   `json:"hours"`
-	Status   line.Status `json:"status"`
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	Numbers  []string        `json:"numbers"`
+	Timezone string          `json:"timezone"`
+	Hours    hoursView       `json:"hours"`
+	Status   line.Status     `json:"status"`
+	Agents   []line.Presence `json:"agents"` // who is logged in, and what each is doing
 }
 
 type hoursView struct {
@@ -37,7 +38,7 @@ func (s *Server) lineView(id string) (lineView, error) {
 	}
 	h := l.Config.Hours
 	v := lineView{ID: id, Name: l.Config.Name, Numbers: l.Config.Numbers, Timezone: l.Config.Timezone, Status: st,
-		Hours: hoursView{Open: h.Open.String(), Close: h.Close.String(), Days: []string{}}}
+		Hours: hoursView{Open: h.Open.String(), Close: h.Close.String(), Days: []string{}}, Agents: s.Lines.Presence(id)}
 	for _, d := range h.Days {
 		v.Hours.Days = append(v.Hours.Days, d.String())
 	}

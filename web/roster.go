@@ -15,8 +15,9 @@ import (
 // agentView is an agent as the office sees it: never a PIN or its hash.
 type agentView struct {
 	roster.Agent
-	PINSet bool      `json:"pin_set"`
-	Locked *lockView `json:"locked"`
+	PINSet   bool           `json:"pin_set"`
+	Locked   *lockView      `json:"locked"`
+	Presence *line.Presence `json:"presence"` // null when not logged in
 }
 
 type lockView struct {
@@ -27,6 +28,9 @@ type lockView struct {
 func (s *Server) agentView(a roster.Agent) agentView {
 	set, locked := s.Agents.PINStatus(a.ID)
 	v := agentView{Agent: a, PINSet: set}
+	if p, ok := s.Lines.AgentPresence(a.ID); ok {
+		v.Presence = &p
+	}
 	if le, ok := locked.(*roster.LockedError); ok {
 		v.Locked = &lockView{Held: le.Held}
 		if !le.Held {
@@ -140,6 +144,33 @@ func (s *Server) setPIN(c echo.Context) error {
 
 func (s *Server) unlockAgent(c echo.Context) error {
 	if err := s.Agents.Unlock(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	return s.getAgent(c)
+}
+
+// loginRequest is the body of an office log-in; no line means every line the
+// agent serves that is open.
+type loginRequest struct {
+	Line string `json:"line"`
+}
+
+func (s *Server) loginAgent(c echo.Context) error {
+	var req loginRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if _, err := s.Lines.Login(c.Request().Context(), c.Param("id"), req.Line); err != nil {
+		return err
+	}
+	return s.getAgent(c)
+}
+
+func (s *Server) logoutAgent(c echo.Context) error {
+	if _, err := s.Agents.Agent(c.Param("id")); err != nil {
+		return err
+	}
+	if err := s.Lines.Logout(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
 	return s.getAgent(c)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/linetest"
 )
 
@@ -165,5 +167,42 @@ func TestCallRecordsAPI(t *testing.T) {
 	var eb errorBody
 	if code := e.do("GET", "/api/v1/lines/peer/calls?from=2026-11-30&to=2026-11-01", "", &eb); code != 400 || eb.Error.Field != "to" {
 		t.Errorf("reversed range: %d %+v", code, eb)
+	}
+}
+
+func TestOfficeLogsAgentsInAndOut(t *testing.T) {
+	e := newEnv(t)
+	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05","lines":["peer"]}`, nil)
+	var a struct {
+		Presence *line.Presence `json:"presence"`
+	}
+	if code := e.do("POST", "/api/v1/agents/klara/login", "", &a); code != 200 || a.Presence == nil ||
+		a.Presence.Activity != line.Available || !a.Presence.Since.Equal(monday1300) {
+		t.Fatalf("log-in: %d %+v", code, a.Presence)
+	}
+	var l struct{ Agents []line.Presence }
+	if e.do("GET", "/api/v1/lines/peer", "", &l); len(l.Agents) != 1 || l.Agents[0].Agent != "klara" {
+		t.Errorf("the line shows %+v", l.Agents)
+	}
+	if code := e.do("POST", "/api/v1/agents/klara/logout", "", &a); code != 200 || a.Presence != nil {
+		t.Errorf("log-out: %d %+v", code, a.Presence)
+	}
+	var eb errorBody
+	if code := e.do("POST", "/api/v1/agents/klara/logout", "", &eb); code != 409 || eb.Error.Code != "not_logged_in" {
+		t.Errorf("second log-out: %d %+v", code, eb)
+	}
+	if code := e.do("POST", "/api/v1/agents/nobody/login", "", &eb); code != 404 {
+		t.Errorf("unknown agent: %d %+v", code, eb)
+	}
+	if code := e.do("POST", "/api/v1/agents/klara/login", `{"line":"other"}`, &eb); code != 404 {
+		t.Errorf("unknown line: %d %+v", code, eb)
+	}
+	if code := e.do("POST", "/api/v1/agents/klara/login", `{"lines":"peer"}`, &eb); code != 400 || eb.Error.Field != "lines" {
+		t.Errorf("unknown field: %d %+v", code, eb)
+	}
+	e.clock.Set(monday1300.Add(4 * time.Hour)) // 17:00: closed
+	if code := e.do("POST", "/api/v1/agents/klara/login", "", &eb); code != 409 || eb.Error.Code != "line_closed" ||
+		!strings.Contains(eb.Error.Message, "öppnar i morgon 12:45") {
+		t.Errorf("log-in after closing: %d %+v", code, eb)
 	}
 }

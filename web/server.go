@@ -32,6 +32,10 @@ type Lines interface {
 	RemoveException(ctx context.Context, id, agent string, date config.Date, kind roster.Kind) (line.RosterDay, error)
 	Roster(id string, from, to config.Date) ([]line.RosterDay, error)
 	Records(id string, from, to config.Date) ([]line.Record, error)
+	Login(ctx context.Context, agent, line string) (line.Presence, error)
+	Logout(ctx context.Context, agent string) error
+	Presence(line string) []line.Presence
+	AgentPresence(agent string) (line.Presence, bool)
 }
 
 // Agents is what the API needs of the roster.
@@ -114,6 +118,8 @@ func New(d Deps) *Server {
 	api(http.MethodDelete, "/agents/:id", s.deleteAgent)
 	api(http.MethodPut, "/agents/:id/pin", s.setPIN)
 	api(http.MethodPost, "/agents/:id/unlock", s.unlockAgent)
+	api(http.MethodPost, "/agents/:id/login", s.loginAgent)
+	api(http.MethodPost, "/agents/:id/logout", s.logoutAgent)
 	api(http.MethodGet, "/audit", s.listAudit)
 	return s
 }
