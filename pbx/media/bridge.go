@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -25,7 +26,11 @@ type Bridge struct {
 	legs    [2]Leg
 	whisper [2]whisper
 	digits  func(leg int, p *rtp.Packet) // telephone-event packets, nil to drop them
+	relayed *atomic.Uint64               // counts the packets relayed; nil: not counted
 }
+
+// CountInto makes the bridge add each packet it relays to c (for metrics).
+func (br *Bridge) CountInto(c *atomic.Uint64) { br.relayed = c }
 
 // NewBridge joins a and b. digits, if set, gets each leg's telephone-event packets.
 func NewBridge(a, b Leg, digits func(leg int, p *rtp.Packet)) *Bridge {
@@ -119,7 +124,9 @@ func (br *Bridge) relay(ctx context.Context, from, to int) error {
 		first, lastTS = false, pkt.Timestamp
 		// A send error (the far port closed, ICMP unreachable) is not the end of the
 		// call: the SIP side decides that.
-		_ = dst.Session.Write(dst.PT, pkt.Marker, payload, samples)
+		if dst.Session.Write(dst.PT, pkt.Marker, payload, samples) == nil && br.relayed != nil {
+			br.relayed.Add(1)
+		}
 	}
 	return ctx.Err()
 }

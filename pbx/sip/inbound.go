@@ -106,7 +106,7 @@ func (c *inboundCall) Bridge(ctx context.Context, other line.Call) (line.Bridge,
 	if !ok {
 		return nil, fmt.Errorf("bridge: %T is not a SIP call", other)
 	}
-	return bridgeLegs(ctx, c.leg, o.legOf())
+	return bridgeLegs(ctx, c.leg, o.legOf(), &c.srv.relayed)
 }
 
 // Hangup ends the call: BYE when answered, 480 before.

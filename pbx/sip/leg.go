@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/peerline/peerline/line"
@@ -152,7 +153,7 @@ func (b *bridge) Stop() {
 }
 
 // bridgeLegs relays a and b until ctx ends, either leg ends, or Stop.
-func bridgeLegs(ctx context.Context, a, b *leg) (*bridge, error) {
+func bridgeLegs(ctx context.Context, a, b *leg, relayed *atomic.Uint64) (*bridge, error) {
 	if a == b {
 		return nil, fmt.Errorf("bridge: a leg cannot be bridged to itself")
 	}
@@ -167,6 +168,7 @@ func bridgeLegs(ctx context.Context, a, b *leg) (*bridge, error) {
 	br := &bridge{stop: stop, done: make(chan struct{})}
 	relay := media.NewBridge(media.Leg{Session: a.session, PT: a.pt, DTMF: a.dtmf},
 		media.Leg{Session: b.session, PT: b.pt, DTMF: b.dtmf}, nil)
+	relay.CountInto(relayed)
 	go func() {
 		defer close(br.done)
 		defer stopA()

@@ -22,6 +22,7 @@ import (
 // line.Call; nothing of it (headers, SDP, numbers) is passed to the caller's leg.
 type outboundCall struct {
 	*leg
+	srv    *Server
 	dialog *sipgo.DialogClientSession
 	once   sync.Once
 }
@@ -49,7 +50,7 @@ func (c *outboundCall) Bridge(ctx context.Context, other line.Call) (line.Bridge
 	if !ok {
 		return nil, fmt.Errorf("bridge: %T is not a SIP call", other)
 	}
-	return bridgeLegs(ctx, c.leg, o.legOf())
+	return bridgeLegs(ctx, c.leg, o.legOf(), &c.srv.relayed)
 }
 
 // Hangup sends BYE unless the agent hung up, and frees the leg's port.
@@ -84,7 +85,7 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 		return nil, fmt.Errorf("%w: %w", line.ErrUnreachable, err)
 	}
 	session := media.NewSession(conn, netip.AddrPort{})
-	c := &outboundCall{leg: newLeg(s.callsCtx, session, p, s.rtpTimeout, log)}
+	c := &outboundCall{srv: s, leg: newLeg(s.callsCtx, session, p, s.rtpTimeout, log)}
 	local := newLocal(netip.AddrPortFrom(s.mediaIP(dest), session.LocalAddr().Port()))
 	contact := s.contactFor(dest)
 	from := &sip.FromHeader{DisplayName: o.CallerName, Address: sip.Uri{Scheme: "sip", User: o.CallerID, Host: contact.Address.Host}}

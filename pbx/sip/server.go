@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -19,6 +20,7 @@ import (
 	"github.com/peerline/peerline/logging"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/prompts"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
@@ -53,6 +55,9 @@ type Server struct {
 	extIP    netip.Addr             // written into SDP and Contact when set
 	callsCtx context.Context        // ends when the server stops: calls in progress hang up
 	stopCall context.CancelFunc
+
+	relayed atomic.Uint64 // RTP packets relayed between callers and agents
+	active  atomic.Int64  // callers' calls in progress
 
 	mu       sync.Mutex
 	addrs    []string
@@ -168,6 +173,16 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 	return nil
 }
 
+// Collectors are the SIP side's Prometheus metrics.
+func (s *Server) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "peerline_sip_calls_active",
+			Help: "Callers' calls in progress."}, func() float64 { return float64(s.active.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peerline_rtp_relayed_packets_total",
+			Help: "RTP packets relayed between callers and agents."}, func() float64 { return float64(s.relayed.Load()) }),
+	}
+}
+
 // beginCall counts a new call in, or refuses it once the server is stopping
 // (a WaitGroup must not grow while it is being waited on).
 func (s *Server) beginCall() bool {
@@ -278,6 +293,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer s.calls.Done()
+	s.active.Add(1)
+	defer s.active.Add(-1)
 	log := s.log.With().Str("call", req.CallID().Value()).Logger()
 	respond := func(code int, reason string) {
 		tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))

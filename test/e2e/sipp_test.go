@@ -3,9 +3,11 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,17 +19,32 @@ import (
 // and returns its exit code (0: every call passed) and output.
 func sipp(t *testing.T, dir, scenario, target string, args ...string) (int, string) {
 	t.Helper()
+	cmd, cancel := sippCmd(t, dir, scenario, append(args, target)...)
+	defer cancel()
+	return sippResult(t, dir, scenario, cmd, cmd.Run())
+}
+
+// sippCmd prepares a SIPp run of scenario (in testdata) in dir; the run is
+// bounded in time.
+func sippCmd(t *testing.T, dir, scenario string, args ...string) (*exec.Cmd, context.CancelFunc) {
+	t.Helper()
 	if _, err := exec.LookPath("sipp"); err != nil {
 		t.Fatal("sipp is not installed; `make check` installs Debian's sip-tester")
 	}
 	sf, _ := filepath.Abs(filepath.Join("testdata", scenario))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	all := append([]string{"-sf", sf, "-i", "127.0.0.1", "-nostdin", "-timeout", "90s", "-timeout_error",
 		"-recv_timeout", "20s", "-trace_err", "-error_file", filepath.Join(dir, scenario+".errors.log")}, args...)
-	cmd := exec.CommandContext(ctx, "sipp", append(all, target)...)
+	cmd := exec.CommandContext(ctx, "sipp", all...)
 	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	return cmd, cancel
+}
+
+// sippResult is SIPp's exit code and what it printed, with its error log.
+func sippResult(t *testing.T, dir, scenario string, cmd *exec.Cmd, err error) (int, string) {
+	t.Helper()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -35,7 +52,7 @@ func sipp(t *testing.T, dir, scenario, target string, args ...string) (int, stri
 		t.Fatal(err)
 	}
 	errs, _ := os.ReadFile(filepath.Join(dir, scenario+".errors.log"))
-	return code, string(out) + string(errs)
+	return code, cmd.Stdout.(*syncBuffer).String() + string(errs)
 }
 
 // shortPrompts writes a folder of short tone prompts, so a run of calls is quick.
@@ -95,4 +112,95 @@ func tail(s string, n int) string {
 		return "..." + s[len(s)-n:]
 	}
 	return s
+}
+
+// freeUDPPort is a UDP port on 127.0.0.1 that was free a moment ago.
+func freeUDPPort(t *testing.T) int {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	return pc.LocalAddr().(*net.UDPAddr).Port
+}
+
+// TestSIPpCallersTalkToAgents runs SIPp as callers and SIPp as the agents'
+// softphones against the built binary: 20 calls, each bridged with recorded
+// speech both ways, and nothing of either side's number crosses over.
+func TestSIPpCallersTalkToAgents(t *testing.T) {
+	const calls, agents = 20, 6
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
+http: {listen: 127.0.0.1:0}
+sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "35000-35998"}
+lines: [{id: peer, numbers: [peer], prompts: %s}]
+`, filepath.Join(dir, "data"), shortPrompts(t, dir)))
+	token, _ := peerline(t, dir, "", "token", "create", "kansliet", "--config", cfg)
+	token = strings.TrimSpace(token)
+	s := startServer(t, dir, "--config", cfg)
+	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, `{"reason":"e2e"}`); code != 200 {
+		t.Fatalf("open: %d %s", code, body)
+	}
+	port := freeUDPPort(t)
+	for i := range agents { // one SIPp plays every agent's softphone
+		body := fmt.Sprintf(`{"id":"a%d","name":"Agent %d","phone":"070-174 06 %02d","sip_uri":"sip:a%d@127.0.0.1:%d","lines":["peer"]}`, i, i, 10+i, i, port)
+		if code, out := s.request("POST", "/api/v1/agents", token, body); code != 201 {
+			t.Fatalf("agent: %d %s", code, out)
+		}
+		if code, out := s.request("POST", fmt.Sprintf("/api/v1/agents/a%d/login", i), token, ""); code != 200 {
+			t.Fatalf("log-in: %d %s", code, out)
+		}
+	}
+	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", "38000",
+		"-m", strconv.Itoa(calls), "-trace_msg", "-message_file", filepath.Join(dir, "agent.msg"))
+	defer cancel()
+	if err := agentCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls), "-l", "4", "-r", "4",
+		"-mp", "36000", "-trace_msg", "-message_file", filepath.Join(dir, "caller.msg"))
+	if code != 0 {
+		agentCmd.Process.Kill()
+		t.Fatalf("callers' sipp exit %d:\n%s\npeerline:\n%s", code, tail(out, 3000), tail(s.stderr.String(), 3000))
+	}
+	if acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait()); acode != 0 {
+		t.Fatalf("agents' sipp exit %d:\n%s", acode, tail(aout, 3000))
+	}
+	var body string
+	for i := 0; i < 100 && strings.Count(body, `"outcome":"answered"`) < calls; i++ {
+		time.Sleep(20 * time.Millisecond)
+		_, body = s.request("GET", "/api/v1/lines/peer/calls", token, "")
+	}
+	if n := strings.Count(body, `"outcome":"answered"`); n != calls {
+		t.Errorf("%d answered records after %d calls: %s", n, calls, tail(body, 500))
+	}
+	_, metrics := s.request("GET", "/metrics", "", "")
+	relayed, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(grepLine(metrics, "peerline_rtp_relayed_packets_total "), "peerline_rtp_relayed_packets_total")), 64)
+	t.Logf("%v RTP packets relayed", relayed)
+	if relayed < calls*2*20 { // a second of speech each way is about 33 packets
+		t.Errorf("%v RTP packets relayed for %d calls", relayed, calls)
+	}
+	agentSaw, _ := os.ReadFile(filepath.Join(dir, "agent.msg"))
+	callerSaw, _ := os.ReadFile(filepath.Join(dir, "caller.msg"))
+	if len(agentSaw) == 0 || strings.Contains(string(agentSaw), "701234567") {
+		t.Error("the agents' phones saw the caller's number (or no message was traced)")
+	}
+	for _, trace := range []string{"1740610", "SIPp agent", strconv.Itoa(port), "a0@"} {
+		if strings.Contains(string(callerSaw), trace) {
+			t.Errorf("the caller saw %q of the agents' side", trace)
+		}
+	}
+	if strings.Contains(s.stderr.String(), "701234567") || strings.Contains(s.stderr.String(), "1740610") {
+		t.Error("the log holds a phone number")
+	}
+}
+
+// grepLine is the first line of s that starts with prefix.
+func grepLine(s, prefix string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
 }
