@@ -3,7 +3,7 @@ GO ?= go
 FUZZTIME ?= 30s
 PKGS := ./...
 
-.PHONY: check tools fmt-check vet test fuzz build run
+.PHONY: check tools fmt-check vet test fuzz load build run
 
 check: tools fmt-check vet test
 
@@ -38,6 +38,14 @@ fuzz:
 	$(GO) test ./roster -run=^$$ -fuzz=FuzzParseImport -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseSDP -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseWAV -fuzztime=$(FUZZTIME)
+
+# SIPp load run of bridged calls against the built binary (no race detector);
+# reports CPU, memory and failed calls. LOAD_CALLS and LOAD_CONCURRENT set its size.
+LOAD_CALLS ?= 200
+LOAD_CONCURRENT ?= 50
+load: tools
+	PEERLINE_LOAD=$(LOAD_CALLS) PEERLINE_LOAD_CONCURRENT=$(LOAD_CONCURRENT) \
+		$(GO) test -count=1 -v -timeout 15m -run '^TestLoadBridgedCalls$$' ./test/e2e
 
 build:
 	$(GO) build -o bin/peerline ./cmd/peerline

@@ -57,8 +57,12 @@ func (ls *Lines) talk(ctx context.Context, c, leg Call, rec *Record) error {
 	rec.Outcome = OutcomeAnswered
 	br, err := c.Bridge(ctx, leg)
 	if err != nil {
-		rec.Outcome = OutcomeFailed
+		leg.Hangup(context.WithoutCancel(ctx))
 		c.Hangup(context.WithoutCancel(ctx))
+		if ctx.Err() != nil {
+			return nil // stopped (or the caller hung up) just as the agent answered
+		}
+		rec.Outcome = OutcomeFailed
 		return err
 	}
 	start := ls.clock.Now()

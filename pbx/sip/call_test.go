@@ -120,11 +120,13 @@ func TestCallerIsBridgedToTheAgentAndNoNumberLeaks(t *testing.T) {
 	}
 }
 
-func TestAgentHangingUpEndsTheCaller(t *testing.T) {
-	r := startRig(t, tuesday)
-	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{})
+// connected is a caller speaking callerPT put through to an agent's phone
+// speaking agentPT, both talking.
+func connected(t *testing.T, r *rig, callerPT, agentPT uint8) (*siptest.Phone, *siptest.Call, *siptest.Agent) {
+	t.Helper()
+	agent := siptest.NewAgent(t, agentPT, siptest.AgentOptions{})
 	r.onDuty(t, agent.URI)
-	phone := siptest.NewPhone(t, callerNumber, media.PCMA)
+	phone := siptest.NewPhone(t, callerNumber, callerPT)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	call, err := phone.Call(ctx, "peer", r.addr)
@@ -132,7 +134,13 @@ func TestAgentHangingUpEndsTheCaller(t *testing.T) {
 		t.Fatalf("call: %v %+v", err, call)
 	}
 	hearEachOther(t, phone, call, agent)
-	if err := agent.Hangup(ctx); err != nil {
+	return phone, call, agent
+}
+
+func TestAgentHangingUpEndsTheCaller(t *testing.T) {
+	r := startRig(t, tuesday)
+	phone, _, agent := connected(t, r, media.PCMA, media.PCMU)
+	if err := agent.Hangup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if !phone.WaitBye(5 * time.Second) {
@@ -209,5 +217,23 @@ func TestAgentThroughATrunkThatChallenges(t *testing.T) {
 	call.Hangup(ctx)
 	if !trunk.WaitBye(5 * time.Second) {
 		t.Error("the agent's leg through the trunk was not hung up")
+	}
+}
+
+func TestStoppingHangsUpBridgedCalls(t *testing.T) {
+	r := startRig(t, tuesday)
+	phone, _, agent := connected(t, r, media.PCMU, media.PCMU)
+	stopped := make(chan struct{})
+	go func() { r.stop(); close(stopped) }()
+	if !phone.WaitBye(5*time.Second) || !agent.WaitBye(5*time.Second) {
+		t.Error("stopping peerline left a leg of a bridged call up")
+	}
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server did not stop")
+	}
+	if rec := r.record(t); rec.Outcome != line.OutcomeAnswered {
+		t.Errorf("record: %+v", rec)
 	}
 }

@@ -76,6 +76,7 @@ func (c *outboundCall) Hangup(ctx context.Context) error {
 func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p prompts.Set, log zerolog.Logger) (*outboundCall, error) {
 	uri, viaTrunk, err := s.targetURI(t)
 	if err != nil {
+		log.Warn().Err(err).Msg("agent cannot be called")
 		return nil, err
 	}
 	log = log.With().Str("agent", t.Agent).Logger()
@@ -110,7 +111,9 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 	if err := c.dialog.WaitAnswer(ctx, auth); err != nil {
 		c.dialog.Close()
 		c.release()
-		return nil, dialError(ctx, err)
+		err = dialError(ctx, err)
+		log.Info().Err(err).Msg("agent leg not answered")
+		return nil, err
 	}
 	if err := c.answered(ctx); err != nil {
 		c.Hangup(context.WithoutCancel(ctx))

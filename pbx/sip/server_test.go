@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 )
 
 type rig struct {
+	stop   func() // stops the server and waits for it
 	addr   string // udp host:port of peerline
 	lines  *line.Lines
 	roster *roster.Store
@@ -80,9 +82,10 @@ func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig
 	ready := make(chan []string, 1)
 	done := make(chan struct{})
 	go func() { srv.Serve(ctx, cfg.SIP.Listen, func(a []string) { ready <- a }); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	stop := sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(stop)
 	addrs := <-ready
-	return &rig{addr: strings.TrimPrefix(addrs[0], "udp:"), lines: lines, roster: agents, dir: dir}
+	return &rig{stop: stop, addr: strings.TrimPrefix(addrs[0], "udp:"), lines: lines, roster: agents, dir: dir}
 }
 
 var saturday = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)

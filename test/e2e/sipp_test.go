@@ -128,29 +128,9 @@ func freeUDPPort(t *testing.T) int {
 // softphones against the built binary: 20 calls, each bridged with recorded
 // speech both ways, and nothing of either side's number crosses over.
 func TestSIPpCallersTalkToAgents(t *testing.T) {
-	const calls, agents = 20, 6
+	const calls = 20
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
-http: {listen: 127.0.0.1:0}
-sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "35000-35998"}
-lines: [{id: peer, numbers: [peer], prompts: %s}]
-`, filepath.Join(dir, "data"), shortPrompts(t, dir)))
-	token, _ := peerline(t, dir, "", "token", "create", "kansliet", "--config", cfg)
-	token = strings.TrimSpace(token)
-	s := startServer(t, dir, "--config", cfg)
-	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, `{"reason":"e2e"}`); code != 200 {
-		t.Fatalf("open: %d %s", code, body)
-	}
-	port := freeUDPPort(t)
-	for i := range agents { // one SIPp plays every agent's softphone
-		body := fmt.Sprintf(`{"id":"a%d","name":"Agent %d","phone":"070-174 06 %02d","sip_uri":"sip:a%d@127.0.0.1:%d","lines":["peer"]}`, i, i, 10+i, i, port)
-		if code, out := s.request("POST", "/api/v1/agents", token, body); code != 201 {
-			t.Fatalf("agent: %d %s", code, out)
-		}
-		if code, out := s.request("POST", fmt.Sprintf("/api/v1/agents/a%d/login", i), token, ""); code != 200 {
-			t.Fatalf("log-in: %d %s", code, out)
-		}
-	}
+	s, token, port := agentsOnDuty(t, dir, 6, "35000-35998")
 	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", "38000",
 		"-m", strconv.Itoa(calls), "-trace_msg", "-message_file", filepath.Join(dir, "agent.msg"))
 	defer cancel()
@@ -158,7 +138,7 @@ lines: [{id: peer, numbers: [peer], prompts: %s}]
 		t.Fatal(err)
 	}
 	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls), "-l", "4", "-r", "4",
-		"-mp", "36000", "-trace_msg", "-message_file", filepath.Join(dir, "caller.msg"))
+		"-mp", "36000", "-d", "1200", "-trace_msg", "-message_file", filepath.Join(dir, "caller.msg"))
 	if code != 0 {
 		agentCmd.Process.Kill()
 		t.Fatalf("callers' sipp exit %d:\n%s\npeerline:\n%s", code, tail(out, 3000), tail(s.stderr.String(), 3000))
@@ -193,6 +173,33 @@ lines: [{id: peer, numbers: [peer], prompts: %s}]
 	if strings.Contains(s.stderr.String(), "701234567") || strings.Contains(s.stderr.String(), "1740610") {
 		t.Error("the log holds a phone number")
 	}
+}
+
+// agentsOnDuty starts peerline with the line open and n agents logged in, all
+// reached at one SIPp playing their softphones on the returned port.
+func agentsOnDuty(t *testing.T, dir string, n int, rtpPorts string) (*server, string, int) {
+	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
+http: {listen: 127.0.0.1:0}
+sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "%s"}
+lines: [{id: peer, numbers: [peer], prompts: %s}]
+`, filepath.Join(dir, "data"), rtpPorts, shortPrompts(t, dir)))
+	token, _ := peerline(t, dir, "", "token", "create", "kansliet", "--config", cfg)
+	token = strings.TrimSpace(token)
+	s := startServer(t, dir, "--config", cfg)
+	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, `{"reason":"e2e"}`); code != 200 {
+		t.Fatalf("open: %d %s", code, body)
+	}
+	port := freeUDPPort(t)
+	for i := range n {
+		body := fmt.Sprintf(`{"id":"a%d","name":"Agent %d","phone":"070-174 06 %02d","sip_uri":"sip:a%d@127.0.0.1:%d","lines":["peer"]}`, i, i, 10+i, i, port)
+		if code, out := s.request("POST", "/api/v1/agents", token, body); code != 201 {
+			t.Fatalf("agent: %d %s", code, out)
+		}
+		if code, out := s.request("POST", fmt.Sprintf("/api/v1/agents/a%d/login", i), token, ""); code != 200 {
+			t.Fatalf("log-in: %d %s", code, out)
+		}
+	}
+	return s, token, port
 }
 
 // grepLine is the first line of s that starts with prefix.
