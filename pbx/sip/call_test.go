@@ -195,28 +195,30 @@ func TestSilencePastTheRTPTimeoutEndsBothLegs(t *testing.T) {
 }
 
 func TestAgentThroughATrunkThatChallenges(t *testing.T) {
-	// The trunk, with the agent's phone behind it.
-	trunk := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{User: "peerline", Password: "s3cret"})
-	r := startRigWith(t, tuesday, func(cfg *config.Config) {
-		cfg.SIP.Trunk.Proxy = "sip:" + trunk.Addr
-		cfg.SIP.Trunk.Username, cfg.SIP.Trunk.Password = "peerline", "s3cret"
-	})
-	r.onDuty(t, "")
-	phone := siptest.NewPhone(t, callerNumber, media.PCMU)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	call, err := phone.Call(ctx, "peer", r.addr)
-	if err != nil || call.Status != 200 {
-		t.Fatalf("call: %v %+v", err, call)
-	}
-	inv := trunk.WaitInvite(time.Second)
-	if inv == nil || inv.Recipient.User != agentNumber || inv.GetHeader("Proxy-Authorization") == nil {
-		t.Fatalf("the trunk got %v", inv)
-	}
-	hearEachOther(t, phone, call, trunk)
-	call.Hangup(ctx)
-	if !trunk.WaitBye(5 * time.Second) {
-		t.Error("the agent's leg through the trunk was not hung up")
+	for _, www := range []bool{false, true} {
+		// The trunk, with the agent's phone behind it: 407, or 401 with www.
+		trunk := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{User: "peerline", Password: "s3cret", WWW: www})
+		r := startRigWith(t, tuesday, func(cfg *config.Config) {
+			cfg.SIP.Trunk.Proxy = "sip:" + trunk.Addr
+			cfg.SIP.Trunk.Username, cfg.SIP.Trunk.Password = "peerline", "s3cret"
+		})
+		r.onDuty(t, "")
+		phone := siptest.NewPhone(t, callerNumber, media.PCMU)
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		call, err := phone.Call(ctx, "peer", r.addr)
+		if err != nil || call.Status != 200 {
+			t.Fatalf("401 %v: call: %v %+v", www, err, call)
+		}
+		inv := trunk.WaitInvite(time.Second)
+		if inv == nil || inv.Recipient.User != agentNumber {
+			t.Fatalf("401 %v: the trunk got %v", www, inv)
+		}
+		hearEachOther(t, phone, call, trunk)
+		call.Hangup(ctx)
+		if !trunk.WaitBye(5 * time.Second) {
+			t.Errorf("401 %v: the agent's leg through the trunk was not hung up", www)
+		}
 	}
 }
 

@@ -165,7 +165,7 @@ func TestSIPpCallersTalkToAgents(t *testing.T) {
 	if len(agentSaw) == 0 || strings.Contains(string(agentSaw), "701234567") {
 		t.Error("the agents' phones saw the caller's number (or no message was traced)")
 	}
-	for _, trace := range []string{"1740610", "SIPp agent", strconv.Itoa(port), "a0@"} {
+	for _, trace := range []string{"1740610", "1740605", "SIPp agent", strconv.Itoa(port), "a0@"} {
 		if strings.Contains(string(callerSaw), trace) {
 			t.Errorf("the caller saw %q of the agents' side", trace)
 		}

@@ -44,8 +44,10 @@ type AgentOptions struct {
 	RingFor time.Duration // how long it rings before it answers
 	Refuse  int           // a final status to refuse with instead of answering (e.g. 486)
 	// Digest, when User is set, challenges every INVITE with 407 until it carries
-	// the right Proxy-Authorization, as an operator's trunk does.
+	// the right Proxy-Authorization, as an operator's trunk does; with WWW, with
+	// 401 and Authorization, as a registrar-style server does.
 	User, Password string
+	WWW            bool
 }
 
 // NewAgent starts an agent's phone on 127.0.0.1 that speaks pt.
@@ -81,12 +83,16 @@ func NewAgent(t testing.TB, pt uint8, opt AgentOptions) *Agent {
 
 func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if a.opt.User != "" && !a.authorized(req) {
-		res := sip.NewResponseFromRequest(req, sip.StatusProxyAuthRequired, "Proxy Authentication Required", nil)
+		code, reason, header := sip.StatusProxyAuthRequired, "Proxy Authentication Required", "Proxy-Authenticate"
+		if a.opt.WWW {
+			code, reason, header = sip.StatusUnauthorized, "Unauthorized", "WWW-Authenticate"
+		}
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
 		a.mu.Lock()
 		a.nonces++
 		nonce := fmt.Sprintf("nonce%d", a.nonces)
 		a.mu.Unlock()
-		res.AppendHeader(sip.NewHeader("Proxy-Authenticate", fmt.Sprintf(`Digest realm="trunk", nonce="%s", algorithm=MD5`, nonce)))
+		res.AppendHeader(sip.NewHeader(header, fmt.Sprintf(`Digest realm="trunk", nonce="%s", algorithm=MD5`, nonce)))
 		tx.Respond(res)
 		return
 	}
@@ -122,9 +128,13 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	<-d.Context().Done() // the INVITE handler lives as long as the call
 }
 
-// authorized checks a Proxy-Authorization header the way RFC 2617 (without qop) does.
+// authorized checks the credentials the way RFC 2617 (without qop) does.
 func (a *Agent) authorized(req *sip.Request) bool {
-	h := req.GetHeader("Proxy-Authorization")
+	name := "Proxy-Authorization"
+	if a.opt.WWW {
+		name = "Authorization"
+	}
+	h := req.GetHeader(name)
 	if h == nil {
 		return false
 	}
