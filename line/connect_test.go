@@ -229,3 +229,27 @@ func TestNoAgentAnswersThenTheCallerIsTold(t *testing.T) {
 		t.Errorf("record: %+v", rec)
 	}
 }
+
+func TestEveryAgentBusyTellsTheCallerUntilTheQueueExists(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w.lines.Login(office, "klara", "")
+	phone := newAgentPhone(answers)
+	first := linetest.NewCall("c5", callerNumber)
+	first.Answerer = phone.dial
+	errc := runCall(w, first)
+	waitBridged(t, first)
+	second := linetest.NewCall("c6", "+46709876543")
+	second.Answerer = phone.dial
+	if err := w.lines.Handle(context.Background(), "peer", second); err != nil {
+		t.Fatal(err)
+	}
+	answered, played, _ := second.Result()
+	if _, dialled, _, _ := second.Connection(); len(dialled) != 0 || !answered || played[len(played)-1] != "no-agents" {
+		t.Errorf("second caller: dialled %v, answered %v, played %v", dialled, answered, played)
+	}
+	if rec := lastRecord(t, w); rec.ID != "c6" || rec.Outcome != line.OutcomeNoAgents {
+		t.Errorf("record: %+v", rec)
+	}
+	first.CallerHangsUp()
+	waitFor(t, errc)
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -119,6 +120,11 @@ func (s *Server) updateAgent(c echo.Context) error {
 	if a, err = s.Agents.UpdateAgent(c.Request().Context(), a); err != nil {
 		return err
 	}
+	if !a.Active {
+		if err := s.offTheLine(c, a.ID); err != nil {
+			return err
+		}
+	}
 	return c.JSON(http.StatusOK, s.agentView(a))
 }
 
@@ -126,7 +132,18 @@ func (s *Server) deleteAgent(c echo.Context) error {
 	if err := s.Agents.DeleteAgent(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
+	if err := s.offTheLine(c, c.Param("id")); err != nil {
+		return err
+	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// offTheLine logs out an agent who was paused or removed, if logged in.
+func (s *Server) offTheLine(c echo.Context, id string) error {
+	if err := s.Lines.Logout(c.Request().Context(), id); err != nil && !errors.Is(err, line.ErrNotLoggedIn) {
+		return err
+	}
+	return nil
 }
 
 func (s *Server) setPIN(c echo.Context) error {

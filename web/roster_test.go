@@ -200,6 +200,14 @@ func TestOfficeLogsAgentsInAndOut(t *testing.T) {
 	if code := e.do("POST", "/api/v1/agents/klara/login", `{"lines":"peer"}`, &eb); code != 400 || eb.Error.Field != "lines" {
 		t.Errorf("unknown field: %d %+v", code, eb)
 	}
+	e.do("POST", "/api/v1/agents/klara/login", "", nil)
+	if code := e.do("PATCH", "/api/v1/agents/klara", `{"active":false}`, &a); code != 200 || a.Presence != nil {
+		t.Errorf("a paused agent stays logged in: %d %+v", code, a.Presence)
+	}
+	if code := e.do("POST", "/api/v1/agents/klara/login", "", &eb); code != 409 || eb.Error.Code != "not_allowed" {
+		t.Errorf("log-in while paused: %d %+v", code, eb)
+	}
+	e.do("PATCH", "/api/v1/agents/klara", `{"active":true}`, nil)
 	e.clock.Set(monday1300.Add(4 * time.Hour)) // 17:00: closed
 	if code := e.do("POST", "/api/v1/agents/klara/login", "", &eb); code != 409 || eb.Error.Code != "line_closed" ||
 		!strings.Contains(eb.Error.Message, "öppnar i morgon 12:45") {
