@@ -109,11 +109,15 @@ func (ls *Lines) dialAgent(ctx context.Context, l *Line, c Call) (roster.Agent, 
 		}
 		tried = append(tried, a.ID)
 		leg, err := ls.dialOne(ctx, l, c, a)
-		if err == nil {
-			ls.setActivity(a.ID, Busy)
+		switch {
+		case err == nil:
+			ls.answered(a.ID)
 			return a, leg, nil
+		case ctx.Err() == nil && (errors.Is(err, ErrNoAnswer) || errors.Is(err, ErrBusy) || errors.Is(err, ErrDeclined)):
+			ls.missed(l, a.ID) // 480, 486, 603 or the ring timeout; not a caller giving up
+		default:
+			ls.setActivity(a.ID, Available)
 		}
-		ls.setActivity(a.ID, Available)
 	}
 	if len(tried) > 0 {
 		return roster.Agent{}, nil, errNobodyAnswered

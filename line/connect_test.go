@@ -8,6 +8,7 @@ import (
 
 	"github.com/peerline/peerline/audit"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/event"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/linetest"
 )
@@ -252,4 +253,45 @@ func TestEveryAgentBusyTellsTheCallerUntilTheQueueExists(t *testing.T) {
 	}
 	first.CallerHangsUp()
 	waitFor(t, errc)
+}
+
+func TestMissedCallsInARowLogTheAgentOut(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // max_missed: 3
+	w.lines.Login(office, "klara", "")
+	refuse := func(line.Target) (*linetest.Call, error) { return nil, line.ErrBusy }
+	call := func(id string, answer func(line.Target) (*linetest.Call, error)) {
+		t.Helper()
+		c := linetest.NewCall(id, callerNumber)
+		c.Answerer = newAgentPhone(answer).dial
+		if answer == nil { // klara answers and the caller hangs up at once
+			c.Answerer = func(ctx context.Context, tg line.Target, o line.DialOptions) (*linetest.Call, error) {
+				go func() { waitBridged(t, c); c.CallerHangsUp() }()
+				return answers(tg)
+			}
+		}
+		if err := w.lines.Handle(context.Background(), "peer", c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	call("m1", refuse)
+	call("m2", refuse)
+	call("ok", nil) // an answer ends the run
+	call("m3", refuse)
+	call("m4", refuse)
+	if p, ok := w.lines.AgentPresence("klara"); !ok || p.Missed != 2 {
+		t.Fatalf("after miss, miss, answer, miss, miss: %+v %v", p, ok)
+	}
+	call("m5", refuse)
+	if _, ok := w.lines.AgentPresence("klara"); ok {
+		t.Fatal("three misses in a row, still logged in")
+	}
+	ev := w.office.WaitFor(t, event.AgentAutoLoggedOut)
+	if ev.Data["agent"] != "klara" || ev.Data["missed"] != float64(3) {
+		t.Errorf("event: %+v", ev)
+	}
+	w.clock.Advance(time.Second) // records are in order of their start
+	call("after", refuse)
+	if rec := lastRecord(t, w); rec.ID != "after" || rec.Outcome != line.OutcomeNoAgents {
+		t.Errorf("a call after the log-out: %+v", rec)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/event"
 	"github.com/peerline/peerline/roster"
 	"github.com/peerline/peerline/storage"
 	bolt "go.etcd.io/bbolt"
@@ -33,6 +34,7 @@ type Presence struct {
 	Activity Activity  `json:"activity"`
 	Since    time.Time `json:"since"`     // when the activity began; for available, the idle-since
 	LoggedIn time.Time `json:"logged_in"` // when the agent logged in
+	Missed   int       `json:"missed"`    // calls offered and not answered, in a row
 }
 
 const bucketPresence = "line.presence" // agent id -> Presence
@@ -286,4 +288,47 @@ func (ls *Lines) setActivity(agentID string, a Activity) {
 
 func putPresence(tx *bolt.Tx, p *Presence) error {
 	return storage.Put(tx.Bucket([]byte(bucketPresence)), []byte(p.Agent), p)
+}
+
+// missed counts a call the agent was offered and did not answer. After the line's
+// max_missed in a row the agent is logged out and the office told, so callers stop
+// waiting on a phone nobody picks up.
+func (ls *Lines) missed(l *Line, agentID string) {
+	now := ls.clock.Now().UTC()
+	max := l.Config.Calls.MaxMissed
+	ls.db.Update(func(tx *bolt.Tx) error {
+		ls.presence.mu.Lock()
+		defer ls.presence.mu.Unlock()
+		p := ls.presence.agents[agentID]
+		if p == nil {
+			return nil
+		}
+		p.Missed++
+		p.Activity, p.Since = Available, now
+		if max <= 0 || p.Missed < max {
+			return putPresence(tx, p)
+		}
+		if err := tx.Bucket([]byte(bucketPresence)).Delete([]byte(agentID)); err != nil {
+			return err
+		}
+		detail := map[string]any{"missed": p.Missed, "lines": p.Lines}
+		if err := audit.Record(audit.WithActor(context.Background(), audit.System), tx, now, "agent.auto_logout", "agent/"+agentID, detail); err != nil {
+			return err
+		}
+		if err := ls.emit(tx, now, event.AgentAutoLoggedOut, l.Config.ID, map[string]any{"agent": agentID, "missed": p.Missed}); err != nil {
+			return err
+		}
+		delete(ls.presence.agents, agentID)
+		return nil
+	})
+}
+
+// answered resets the agent's run of missed calls; the agent is now busy.
+func (ls *Lines) answered(agentID string) {
+	ls.presence.mu.Lock()
+	if p := ls.presence.agents[agentID]; p != nil {
+		p.Missed = 0
+	}
+	ls.presence.mu.Unlock()
+	ls.setActivity(agentID, Busy)
 }
