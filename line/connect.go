@@ -98,9 +98,17 @@ func ring(ctx context.Context, c Call) (<-chan struct{}, context.CancelFunc) {
 // errNobodyAnswered means agents were rung and none answered.
 var errNobodyAnswered = errors.New("no agent answered")
 
-// dialAgent rings the free agents of the line one after the other, longest idle
-// first, each for the line's ring timeout, until one answers.
+// dialAgent rings the line's free agents by its strategy until one answers.
 func (ls *Lines) dialAgent(ctx context.Context, l *Line, c Call) (roster.Agent, Call, error) {
+	if l.Config.Calls.Strategy == "ring-all" {
+		return ls.ringAll(ctx, l, c)
+	}
+	return ls.huntAgents(ctx, l, c)
+}
+
+// huntAgents rings the free agents one after the other, longest idle first, each
+// for the line's ring timeout.
+func (ls *Lines) huntAgents(ctx context.Context, l *Line, c Call) (roster.Agent, Call, error) {
 	var tried []string
 	for ctx.Err() == nil {
 		a, ok := ls.claim(l.Config.ID, tried)
@@ -108,16 +116,14 @@ func (ls *Lines) dialAgent(ctx context.Context, l *Line, c Call) (roster.Agent, 
 			break
 		}
 		tried = append(tried, a.ID)
-		leg, err := ls.dialOne(ctx, l, c, a)
-		switch {
-		case err == nil:
+		ringCtx, stop := ls.ringTimeout(ctx, l)
+		leg, err := ls.dialOne(ringCtx, l, c, a)
+		stop(nil)
+		if err == nil {
 			ls.answered(a.ID)
 			return a, leg, nil
-		case ctx.Err() == nil && (errors.Is(err, ErrNoAnswer) || errors.Is(err, ErrBusy) || errors.Is(err, ErrDeclined)):
-			ls.missed(l, a.ID) // 480, 486, 603 or the ring timeout; not a caller giving up
-		default:
-			ls.setActivity(a.ID, Available)
 		}
+		ls.unanswered(ctx, l, a.ID, err)
 	}
 	if len(tried) > 0 {
 		return roster.Agent{}, nil, errNobodyAnswered
@@ -125,25 +131,107 @@ func (ls *Lines) dialAgent(ctx context.Context, l *Line, c Call) (roster.Agent, 
 	return roster.Agent{}, nil, errNoFreeAgent
 }
 
+// errAnsweredElsewhere cancels the other phones when one agent has answered.
+var errAnsweredElsewhere = errors.New("answered by another agent")
+
+// ringAll rings every free agent at once for the ring timeout; the first to
+// answer gets the call and the other phones stop ringing at once.
+func (ls *Lines) ringAll(ctx context.Context, l *Line, c Call) (roster.Agent, Call, error) {
+	var agents []roster.Agent
+	var ids []string
+	for {
+		a, ok := ls.claim(l.Config.ID, ids)
+		if !ok {
+			break
+		}
+		agents, ids = append(agents, a), append(ids, a.ID)
+	}
+	if len(agents) == 0 {
+		return roster.Agent{}, nil, errNoFreeAgent
+	}
+	ringCtx, stop := ls.ringTimeout(ctx, l)
+	type result struct {
+		agent roster.Agent
+		leg   Call
+		err   error
+	}
+	results := make(chan result, len(agents))
+	for _, a := range agents {
+		go func() {
+			leg, err := ls.dialOne(ringCtx, l, c, a)
+			results <- result{a, leg, err}
+		}()
+	}
+	settle := func(r result) { // a phone that lost the race, or missed the call
+		if r.err == nil { // answered just too late
+			r.leg.Hangup(context.WithoutCancel(ctx))
+			ls.setActivity(r.agent.ID, Available)
+			return
+		}
+		ls.unanswered(ctx, l, r.agent.ID, r.err)
+	}
+	for n := range agents {
+		r := <-results
+		if r.err != nil {
+			settle(r)
+			continue
+		}
+		ls.answered(r.agent.ID)
+		stop(errAnsweredElsewhere)
+		go func() { // the others' CANCELs finish in the background
+			for range len(agents) - n - 1 {
+				settle(<-results)
+			}
+		}()
+		return r.agent, r.leg, nil
+	}
+	stop(nil)
+	return roster.Agent{}, nil, errNobodyAnswered
+}
+
+// ringTimeout is ctx that ends after the line's ring timeout on the line's clock
+// (cause ErrNoAnswer); stop ends it sooner with its own cause.
+func (ls *Lines) ringTimeout(ctx context.Context, l *Line) (context.Context, func(cause error)) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	var t interface{ Stop() bool }
+	if d := time.Duration(l.Config.Calls.RingTimeout); d > 0 {
+		t = ls.clock.AfterFunc(d, func() { cancel(ErrNoAnswer) })
+	}
+	return ctx, func(cause error) {
+		if t != nil {
+			t.Stop()
+		}
+		cancel(cause)
+	}
+}
+
+// unanswered puts an agent whose phone did not take the call back to available,
+// counting a miss unless the caller gave up or another agent answered first.
+func (ls *Lines) unanswered(ctx context.Context, l *Line, agentID string, err error) {
+	miss := errors.Is(err, ErrNoAnswer) || errors.Is(err, ErrBusy) || errors.Is(err, ErrDeclined)
+	if ctx.Err() == nil && miss {
+		ls.missed(l, agentID) // 480, 486, 603 or the ring timeout
+		return
+	}
+	ls.setActivity(agentID, Available)
+}
+
 // errNoFreeAgent means every logged-in agent is busy (the queue is the next step).
 var errNoFreeAgent = errors.New("no free agent")
 
-// dialOne rings one agent for at most the line's ring timeout, on the line's clock.
+// dialOne calls one agent with the line's caller ID; ctx (see ringTimeout) bounds
+// the ringing, and its ending with ErrNoAnswer is reported as that.
 func (ls *Lines) dialOne(ctx context.Context, l *Line, c Call, a roster.Agent) (Call, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	if d := time.Duration(l.Config.Calls.RingTimeout); d > 0 {
-		t := ls.clock.AfterFunc(d, func() { cancel(ErrNoAnswer) })
-		defer t.Stop()
-	}
 	callerID := l.Config.CallerID
 	if callerID == "" && len(l.Config.Numbers) > 0 {
 		callerID = l.Config.Numbers[0]
 	}
 	leg, err := c.Dial(ctx, Target{Agent: a.ID, Phone: a.Phone, SIPURI: a.SIPURI},
 		DialOptions{CallerID: callerID, CallerName: l.Config.Name})
-	if err != nil && errors.Is(context.Cause(ctx), ErrNoAnswer) {
-		err = ErrNoAnswer
+	if err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, ErrNoAnswer) || errors.Is(cause, errAnsweredElsewhere) {
+			err = cause
+		}
 	}
 	return leg, err
 }

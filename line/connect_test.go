@@ -295,3 +295,62 @@ func TestMissedCallsInARowLogTheAgentOut(t *testing.T) {
 		t.Errorf("a call after the log-out: %+v", rec)
 	}
 }
+
+func TestRingAllFirstAnswerWinsAndTheOthersStop(t *testing.T) {
+	cfg := config.Default().Lines
+	cfg[0].Calls.Strategy = "ring-all"
+	w := newWorld(t, "2026-05-19 13:00:00", cfg)
+	w.lines.Login(office, "klara", "")
+	w.lines.Login(office, "michell", "")
+	stopped := make(chan string, 2)
+	c := linetest.NewCall("r1", callerNumber)
+	c.Answerer = func(ctx context.Context, tg line.Target, _ line.DialOptions) (*linetest.Call, error) {
+		if tg.Agent == "michell" {
+			time.Sleep(50 * time.Millisecond) // both phones ring first
+			return answers(tg)
+		}
+		<-ctx.Done() // klara's phone rings until told to stop
+		stopped <- tg.Agent
+		return nil, ctx.Err()
+	}
+	errc := runCall(w, c)
+	if got := waitFor(t, stopped); got != "klara" {
+		t.Fatalf("stopped %s", got)
+	}
+	waitBridged(t, c)
+	if _, dialled, _, _ := c.Connection(); len(dialled) != 2 {
+		t.Errorf("rang %v, want both at once", dialled)
+	}
+	c.CallerHangsUp()
+	waitFor(t, errc)
+	if rec := lastRecord(t, w); rec.Outcome != line.OutcomeAnswered || rec.Agent != "michell" {
+		t.Errorf("record: %+v", rec)
+	}
+	if p, _ := w.lines.AgentPresence("klara"); p.Activity != line.Available || p.Missed != 0 {
+		t.Errorf("klara, whose phone stopped ringing: %+v", p)
+	}
+}
+
+func TestRingAllNobodyAnswersCountsAMissEach(t *testing.T) {
+	cfg := config.Default().Lines
+	cfg[0].Calls.Strategy = "ring-all"
+	w := newWorld(t, "2026-05-19 13:00:00", cfg)
+	w.lines.Login(office, "klara", "")
+	w.lines.Login(office, "michell", "")
+	phone := newAgentPhone(nil) // both ring on
+	c := linetest.NewCall("r2", callerNumber)
+	c.Answerer = phone.dial
+	errc := runCall(w, c)
+	waitFor(t, phone.ringing)
+	waitFor(t, phone.ringing)
+	w.clock.Advance(20 * time.Second)
+	waitFor(t, errc)
+	if rec := lastRecord(t, w); rec.Outcome != line.OutcomeAgentNoAnswer {
+		t.Errorf("record: %+v", rec)
+	}
+	for _, id := range []string{"klara", "michell"} {
+		if p, _ := w.lines.AgentPresence(id); p.Missed != 1 || p.Activity != line.Available {
+			t.Errorf("%s: %+v", id, p)
+		}
+	}
+}

@@ -239,3 +239,34 @@ func TestStoppingHangsUpBridgedCalls(t *testing.T) {
 		t.Errorf("record: %+v", rec)
 	}
 }
+
+func TestRingAllCancelsTheOtherPhones(t *testing.T) {
+	r := startRigWith(t, tuesday, func(cfg *config.Config) { cfg.Lines[0].Calls.Strategy = "ring-all" })
+	quick := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{RingFor: 200 * time.Millisecond})
+	slow := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{RingFor: time.Minute})
+	for i, a := range []*siptest.Agent{quick, slow} {
+		id := []string{"klara", "jim"}[i]
+		phone := []string{agentNumber, "+46701740606"}[i]
+		if _, err := r.roster.AddAgent(office, roster.Agent{ID: id, Name: id, Phone: phone, SIPURI: a.URI, Lines: []string{"peer"}, Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.lines.Login(office, id, "peer"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	phone := siptest.NewPhone(t, callerNumber, media.PCMU)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := phone.Call(ctx, "peer", r.addr)
+	if err != nil || call.Status != 200 {
+		t.Fatalf("call: %v %+v", err, call)
+	}
+	if !slow.WaitCancel(5 * time.Second) {
+		t.Error("the other agent's phone rang on after the first answered")
+	}
+	hearEachOther(t, phone, call, quick)
+	call.Hangup(ctx)
+	if rec := r.record(t); rec.Agent != "klara" || rec.Outcome != line.OutcomeAnswered {
+		t.Errorf("record: %+v", rec)
+	}
+}
