@@ -52,6 +52,20 @@ func (r *rig) record(t *testing.T) line.Record {
 	return line.Record{}
 }
 
+// callLine calls the line from a caller's phone speaking pt; the call must be
+// answered (put through, or an announcement).
+func callLine(t *testing.T, r *rig, pt uint8) (*siptest.Phone, *siptest.Call) {
+	t.Helper()
+	phone := siptest.NewPhone(t, callerNumber, pt)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := phone.Call(ctx, "peer", r.addr)
+	if err != nil || call.Status != 200 {
+		t.Fatalf("call: %v %+v", err, call)
+	}
+	return phone, call
+}
+
 // hearEachOther sends 1 kHz from the caller and 2 kHz from the agent and checks
 // that each arrives at the other side.
 func hearEachOther(t *testing.T, phone *siptest.Phone, call *siptest.Call, agent *siptest.Agent) {
@@ -73,13 +87,7 @@ func TestCallerIsBridgedToTheAgentAndNoNumberLeaks(t *testing.T) {
 	r := startRig(t, tuesday)
 	agent := siptest.NewAgent(t, media.PCMA, siptest.AgentOptions{RingFor: 300 * time.Millisecond}) // the caller speaks PCMU: transcoded both ways
 	r.onDuty(t, agent.URI)
-	phone := siptest.NewPhone(t, callerNumber, media.PCMU)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	call, err := phone.Call(ctx, "peer", r.addr)
-	if err != nil || call.Status != 200 {
-		t.Fatalf("call: %v %+v", err, call)
-	}
+	phone, call := callLine(t, r, media.PCMU)
 	if early := strings.Join(phone.Received(), ""); !strings.Contains(early, "183 Session Progress") || len(phone.Media.Heard()) < 1600 {
 		t.Errorf("the caller heard no greeting or ringback before the agent answered (%d samples)", len(phone.Media.Heard()))
 	}
@@ -97,7 +105,7 @@ func TestCallerIsBridgedToTheAgentAndNoNumberLeaks(t *testing.T) {
 		t.Errorf("the agent's INVITE carries the caller's number:\n%s", inv)
 	}
 	hearEachOther(t, phone, call, agent)
-	if err := call.Hangup(ctx); err != nil {
+	if err := call.Hangup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if !agent.WaitBye(5 * time.Second) {
@@ -126,13 +134,7 @@ func connected(t *testing.T, r *rig, callerPT, agentPT uint8) (*siptest.Phone, *
 	t.Helper()
 	agent := siptest.NewAgent(t, agentPT, siptest.AgentOptions{})
 	r.onDuty(t, agent.URI)
-	phone := siptest.NewPhone(t, callerNumber, callerPT)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	call, err := phone.Call(ctx, "peer", r.addr)
-	if err != nil || call.Status != 200 {
-		t.Fatalf("call: %v %+v", err, call)
-	}
+	phone, call := callLine(t, r, callerPT)
 	hearEachOther(t, phone, call, agent)
 	return phone, call, agent
 }
@@ -180,13 +182,7 @@ func TestSilencePastTheRTPTimeoutEndsBothLegs(t *testing.T) {
 	r := startRigWith(t, tuesday, func(cfg *config.Config) { cfg.SIP.RTPTimeout = config.Duration(500 * time.Millisecond) })
 	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{})
 	r.onDuty(t, agent.URI)
-	phone := siptest.NewPhone(t, callerNumber, media.PCMU)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	call, err := phone.Call(ctx, "peer", r.addr)
-	if err != nil || call.Status != 200 {
-		t.Fatalf("call: %v %+v", err, call)
-	}
+	phone, _ := callLine(t, r, media.PCMU)
 	// Only the agent's phone sends: the caller's side falls silent.
 	go agent.Media.Send(agent.Remote(), 2000, 100)
 	if !phone.WaitBye(5*time.Second) || !agent.WaitBye(5*time.Second) {
@@ -203,19 +199,13 @@ func TestAgentThroughATrunkThatChallenges(t *testing.T) {
 			cfg.SIP.Trunk.Username, cfg.SIP.Trunk.Password = "peerline", "s3cret"
 		})
 		r.onDuty(t, "")
-		phone := siptest.NewPhone(t, callerNumber, media.PCMU)
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		call, err := phone.Call(ctx, "peer", r.addr)
-		if err != nil || call.Status != 200 {
-			t.Fatalf("401 %v: call: %v %+v", www, err, call)
-		}
-		inv := trunk.WaitInvite(time.Second)
+		phone, call := callLine(t, r, media.PCMU)
+			inv := trunk.WaitInvite(time.Second)
 		if inv == nil || inv.Recipient.User != agentNumber {
 			t.Fatalf("401 %v: the trunk got %v", www, inv)
 		}
 		hearEachOther(t, phone, call, trunk)
-		call.Hangup(ctx)
+		call.Hangup(context.Background())
 		if !trunk.WaitBye(5 * time.Second) {
 			t.Errorf("401 %v: the agent's leg through the trunk was not hung up", www)
 		}
@@ -254,19 +244,29 @@ func TestRingAllCancelsTheOtherPhones(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	phone := siptest.NewPhone(t, callerNumber, media.PCMU)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	call, err := phone.Call(ctx, "peer", r.addr)
-	if err != nil || call.Status != 200 {
-		t.Fatalf("call: %v %+v", err, call)
-	}
+	phone, call := callLine(t, r, media.PCMU)
 	if !slow.WaitCancel(5 * time.Second) {
 		t.Error("the other agent's phone rang on after the first answered")
 	}
 	hearEachOther(t, phone, call, quick)
-	call.Hangup(ctx)
+	call.Hangup(context.Background())
 	if rec := r.record(t); rec.Agent != "klara" || rec.Outcome != line.OutcomeAnswered {
 		t.Errorf("record: %+v", rec)
+	}
+}
+
+func TestAnAgentWhoRefusesIsAMissAndTheCallerIsTold(t *testing.T) {
+	r := startRig(t, tuesday)
+	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{Refuse: 486})
+	r.onDuty(t, agent.URI)
+	phone, _ := callLine(t, r, media.PCMU) // answered for the no-agents announcement
+	if !phone.WaitBye(5 * time.Second) {
+		t.Fatal("the caller was not hung up on after the announcement")
+	}
+	if rec := r.record(t); rec.Outcome != line.OutcomeAgentNoAnswer {
+		t.Errorf("record: %+v", rec)
+	}
+	if p, _ := r.lines.AgentPresence("klara"); p.Missed != 1 || p.Activity != line.Available {
+		t.Errorf("a 486 is a miss: %+v", p)
 	}
 }

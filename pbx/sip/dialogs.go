@@ -23,7 +23,9 @@ type dialogs struct {
 // setDialogs builds the dialogs of each bound transport; the Contact is known.
 func (s *Server) setDialogs() error {
 	s.byTransport = map[string]*dialogs{}
-	host := s.defaultHost()
+	// Requests name us by the address on the default route unless configured
+	// otherwise; within a dialog the far end answers to the packet's source anyway.
+	host := s.contactFor(netip.MustParseAddr("192.0.2.1")).Address.Host
 	for _, a := range s.Addrs() {
 		transport, hp, _ := strings.Cut(a, ":")
 		if s.byTransport[transport] != nil {
@@ -43,17 +45,6 @@ func (s *Server) setDialogs() error {
 			agents: sipgo.NewDialogClientCache(cli, s.contact)}
 	}
 	return nil
-}
-
-// defaultHost is the address peerline names itself by when no peer is known.
-func (s *Server) defaultHost() string {
-	if s.extIP.IsValid() {
-		return s.extIP.String()
-	}
-	if a, err := netip.ParseAddr(s.contact.Address.Host); err == nil && !a.IsUnspecified() {
-		return a.String()
-	}
-	return localIPToward(netip.MustParseAddr("192.0.2.1")).String() // the default route's address
 }
 
 // dialogsFor are the dialogs of transport ("udp", "UDP", "tcp"); the first bound

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -21,16 +22,16 @@ type inboundCall struct {
 	*leg
 	srv     *Server
 	dialog  *sipgo.DialogServerSession
-	offer   media.Offer
-	local   media.Local
+	answer  []byte // our SDP, the same in the 183 and the 200
 	contact sip.ContactHeader
 	caller  string // in memory only
 
-	respond  sync.Mutex // one response to the INVITE at a time
-	mu       sync.Mutex
-	early    bool // 183 sent
-	answered bool
-	dialed   []*outboundCall // agent legs, hung up at the latest when this call ends
+	respond  sync.Mutex // one response to the INVITE at a time; guards early
+	early    bool       // 183 sent
+	answered atomic.Bool
+
+	mu     sync.Mutex
+	dialed []*outboundCall // agent legs, hung up at the latest when this call ends
 }
 
 func (c *inboundCall) ID() string     { return c.dialog.InviteRequest.CallID().Value() }
@@ -40,18 +41,17 @@ func (c *inboundCall) Caller() string { return c.caller }
 func (c *inboundCall) Answer(ctx context.Context) error {
 	c.respond.Lock()
 	defer c.respond.Unlock()
-	if c.isAnswered() {
+	if c.answered.Load() {
 		return nil
 	}
-	res := sip.NewSDPResponseFromRequest(c.dialog.InviteRequest, c.local.Answer(c.offer))
+	res := sip.NewSDPResponseFromRequest(c.dialog.InviteRequest, c.answer)
 	res.AppendHeader(c.contact.Clone())
 	if err := c.dialog.WriteResponse(res); err != nil {
 		return fmt.Errorf("answer: %w", err)
 	}
-	c.mu.Lock()
-	c.answered = true
-	c.mu.Unlock()
-	c.startMedia(true, func() { c.Hangup(context.Background()) })
+	c.answered.Store(true)
+	c.resumeDrain()
+	c.watchRTP(func() { c.Hangup(context.Background()) })
 	return nil
 }
 
@@ -60,15 +60,15 @@ func (c *inboundCall) Answer(ctx context.Context) error {
 func (c *inboundCall) earlyMedia() error {
 	c.respond.Lock()
 	defer c.respond.Unlock()
-	if c.isAnswered() || c.early {
+	if c.answered.Load() || c.early {
 		return nil
 	}
-	if err := c.dialog.Respond(sip.StatusSessionInProgress, "Session Progress", c.local.Answer(c.offer),
+	if err := c.dialog.Respond(sip.StatusSessionInProgress, "Session Progress", c.answer,
 		sip.NewHeader("Content-Type", "application/sdp"), c.contact.Clone()); err != nil {
 		return fmt.Errorf("early media: %w", err)
 	}
 	c.early = true
-	c.startMedia(false, nil)
+	c.resumeDrain()
 	return nil
 }
 
@@ -101,32 +101,18 @@ func (c *inboundCall) Dial(ctx context.Context, t line.Target, o line.DialOption
 	return out, nil
 }
 
-func (c *inboundCall) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) {
-	o, ok := other.(legger)
-	if !ok {
-		return nil, fmt.Errorf("bridge: %T is not a SIP call", other)
-	}
-	return bridgeLegs(ctx, c.leg, o.legOf(), &c.srv.relayed)
-}
-
 // Hangup ends the call: BYE when answered, 480 before.
 func (c *inboundCall) Hangup(ctx context.Context) error {
 	defer c.end()
 	if c.dialog.Context().Err() != nil {
 		return nil
 	}
-	if !c.isAnswered() {
+	if !c.answered.Load() {
 		return c.dialog.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return c.dialog.Bye(ctx)
-}
-
-func (c *inboundCall) isAnswered() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.answered
 }
 
 // close ends the caller's leg and every agent leg it dialled.

@@ -21,19 +21,20 @@ type leg struct {
 	dtmf       int   // the remote's telephone-event payload type, -1 without
 	prompts    prompts.Set
 	rtpTimeout time.Duration
+	relayed    *atomic.Uint64 // the server's count of relayed packets
 	log        zerolog.Logger
 
 	ctx context.Context // ends when the leg has ended, whoever ended it
 	end context.CancelFunc
 
 	mu        sync.Mutex
-	watching  bool               // the RTP timeout watch runs
 	drainStop context.CancelFunc // nil while nobody drains (bridged, or not started)
 	drainDone chan struct{}
 }
 
-func newLeg(parent context.Context, s *media.Session, p prompts.Set, timeout time.Duration, log zerolog.Logger) *leg {
-	l := &leg{session: s, dtmf: -1, prompts: p, rtpTimeout: timeout, log: log}
+// newLeg is a leg on session that lives at most as long as parent.
+func (s *Server) newLeg(parent context.Context, session *media.Session, p prompts.Set, log zerolog.Logger) *leg {
+	l := &leg{session: session, dtmf: -1, prompts: p, rtpTimeout: s.rtpTimeout, relayed: &s.relayed, log: log}
 	l.ctx, l.end = context.WithCancel(parent)
 	return l
 }
@@ -46,17 +47,15 @@ func (l *leg) Play(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("prompt %q: %w", name, line.ErrNoPrompt)
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := l.bound(ctx)
 	defer cancel()
-	defer context.AfterFunc(l.ctx, cancel)()
 	return media.Play(ctx, l.session, l.pt, p)
 }
 
 // Ring plays the Swedish ringback tone until ctx or the leg ends.
 func (l *leg) Ring(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := l.bound(ctx)
 	defer cancel()
-	defer context.AfterFunc(l.ctx, cancel)()
 	err := media.PlayTone(ctx, l.session, l.pt, media.Ringback)
 	if ctx.Err() != nil {
 		return nil
@@ -64,19 +63,20 @@ func (l *leg) Ring(ctx context.Context) error {
 	return err
 }
 
-// startMedia begins reading the leg's RTP and, once the call is answered
-// (watch), the RTP timeout: silence for that long means the far end is gone, and
-// hangup ends the leg.
-func (l *leg) startMedia(watch bool, hangup func()) {
-	l.resumeDrain()
-	l.mu.Lock()
-	start := watch && !l.watching && l.rtpTimeout > 0
-	l.watching = l.watching || start
-	l.mu.Unlock()
-	if !start {
+// bound is ctx that also ends with the leg.
+func (l *leg) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(l.ctx, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// watchRTP starts the RTP timeout once the leg is answered: silence for that long
+// means the far end is gone, and hangup ends the leg. Each leg is answered once.
+func (l *leg) watchRTP(hangup func()) {
+	if l.rtpTimeout <= 0 {
 		return
 	}
-	l.session.Touch()
+	l.session.Touch() // a phone sends nothing while it rings
 	go l.watch(hangup)
 }
 
@@ -138,6 +138,15 @@ type legger interface{ legOf() *leg }
 
 func (l *leg) legOf() *leg { return l }
 
+// Bridge relays this leg and other (a SIP call of either direction) to each other.
+func (l *leg) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) {
+	o, ok := other.(legger)
+	if !ok {
+		return nil, fmt.Errorf("bridge: %T is not a SIP call", other)
+	}
+	return bridgeLegs(ctx, l, o.legOf())
+}
+
 // bridge is two legs relaying to each other.
 type bridge struct {
 	stop context.CancelFunc
@@ -153,7 +162,7 @@ func (b *bridge) Stop() {
 }
 
 // bridgeLegs relays a and b until ctx ends, either leg ends, or Stop.
-func bridgeLegs(ctx context.Context, a, b *leg, relayed *atomic.Uint64) (*bridge, error) {
+func bridgeLegs(ctx context.Context, a, b *leg) (*bridge, error) {
 	if a == b {
 		return nil, fmt.Errorf("bridge: a leg cannot be bridged to itself")
 	}
@@ -168,7 +177,7 @@ func bridgeLegs(ctx context.Context, a, b *leg, relayed *atomic.Uint64) (*bridge
 	br := &bridge{stop: stop, done: make(chan struct{})}
 	relay := media.NewBridge(media.Leg{Session: a.session, PT: a.pt, DTMF: a.dtmf},
 		media.Leg{Session: b.session, PT: b.pt, DTMF: b.dtmf}, nil)
-	relay.CountInto(relayed)
+	relay.CountInto(a.relayed)
 	go func() {
 		defer close(br.done)
 		defer stopA()

@@ -22,7 +22,6 @@ import (
 // line.Call; nothing of it (headers, SDP, numbers) is passed to the caller's leg.
 type outboundCall struct {
 	*leg
-	srv    *Server
 	dialog *sipgo.DialogClientSession
 	once   sync.Once
 }
@@ -43,14 +42,6 @@ func (c *outboundCall) Ring(ctx context.Context) error {
 
 func (c *outboundCall) Dial(context.Context, line.Target, line.DialOptions) (line.Call, error) {
 	return nil, errors.New("an agent's leg does not dial")
-}
-
-func (c *outboundCall) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) {
-	o, ok := other.(legger)
-	if !ok {
-		return nil, fmt.Errorf("bridge: %T is not a SIP call", other)
-	}
-	return bridgeLegs(ctx, c.leg, o.legOf(), &c.srv.relayed)
 }
 
 // Hangup sends BYE unless the agent hung up, and frees the leg's port.
@@ -86,7 +77,7 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 		return nil, fmt.Errorf("%w: %w", line.ErrUnreachable, err)
 	}
 	session := media.NewSession(conn, netip.AddrPort{})
-	c := &outboundCall{srv: s, leg: newLeg(s.callsCtx, session, p, s.rtpTimeout, log)}
+	c := &outboundCall{leg: s.newLeg(s.callsCtx, session, p, log)}
 	local := newLocal(netip.AddrPortFrom(s.mediaIP(dest), session.LocalAddr().Port()))
 	contact := s.contactFor(dest)
 	from := &sip.FromHeader{DisplayName: o.CallerName, Address: sip.Uri{Scheme: "sip", User: o.CallerID, Host: contact.Address.Host}}
@@ -138,7 +129,8 @@ func (c *outboundCall) answered(ctx context.Context) error {
 	c.dtmf = ans.DTMF
 	c.session.SetRemote(ans.Addr)
 	context.AfterFunc(c.dialog.Context(), c.end) // the agent's BYE ends the leg
-	c.startMedia(true, func() { c.Hangup(context.Background()) })
+	c.resumeDrain()
+	c.watchRTP(func() { c.Hangup(context.Background()) })
 	return nil
 }
 

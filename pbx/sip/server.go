@@ -385,8 +385,8 @@ func (s *Server) newInbound(d *sipgo.DialogServerSession, offer media.Offer, lin
 	if f := d.InviteRequest.From(); f != nil {
 		from = f.Address.User
 	}
-	c := &inboundCall{leg: newLeg(d.Context(), session, s.prompts[lineID], s.rtpTimeout, log), srv: s,
-		dialog: d, offer: offer, local: local, contact: s.contactFor(peer), caller: from}
+	c := &inboundCall{leg: s.newLeg(d.Context(), session, s.prompts[lineID], log), srv: s,
+		dialog: d, answer: local.Answer(offer), contact: s.contactFor(peer), caller: from}
 	c.pt, c.dtmf = local.Codecs[0], offer.DTMF
 	return c, nil
 }

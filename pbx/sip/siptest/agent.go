@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -53,23 +52,12 @@ type AgentOptions struct {
 // NewAgent starts an agent's phone on 127.0.0.1 that speaks pt.
 func NewAgent(t testing.TB, pt uint8, opt AgentOptions) *Agent {
 	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("siptest agent"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ua.Close() })
-	srv, _ := sipgo.NewServer(ua)
-	cli, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	a := &Agent{URI: fmt.Sprintf("sip:agent@127.0.0.1:%d", port), Addr: pc.LocalAddr().String(),
+	e := newEndpoint(t, "siptest agent")
+	a := &Agent{URI: fmt.Sprintf("sip:agent@127.0.0.1:%d", e.port), Addr: e.pc.LocalAddr().String(),
 		Media: mediatest.NewPhone(t, pt), opt: opt, invites: make(chan *sip.Request, 64),
 		cancels: make(chan struct{}, 64), byes: make(chan struct{}, 64)}
-	a.dialogs = sipgo.NewDialogServerCache(cli, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: port}})
+	a.dialogs = sipgo.NewDialogServerCache(e.cli, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: e.port}})
+	srv := e.srv
 	srv.OnInvite(a.onInvite)
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { a.dialogs.ReadAck(req, tx) })
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -77,7 +65,7 @@ func NewAgent(t testing.TB, pt uint8, opt AgentOptions) *Agent {
 			a.byes <- struct{}{}
 		}
 	})
-	go srv.ServeUDP(pc)
+	e.serve()
 	return a
 }
 
@@ -181,13 +169,4 @@ func (a *Agent) Hangup(ctx context.Context) error {
 		return fmt.Errorf("no call to hang up")
 	}
 	return d.Bye(ctx)
-}
-
-func wait(ch chan struct{}, timeout time.Duration) bool {
-	select {
-	case <-ch:
-		return true
-	case <-time.After(timeout):
-		return false
-	}
 }

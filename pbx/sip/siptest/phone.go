@@ -43,33 +43,19 @@ func (p *Phone) got(m sip.Message) {
 	p.mu.Unlock()
 }
 
-// NewPhone starts a phone for number that speaks pt.
+// NewPhone starts a phone for number that speaks pt. BYEs arrive at its Contact;
+// its requests go out from an ephemeral socket.
 func NewPhone(t testing.TB, number string, pt uint8) *Phone {
 	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("siptest phone"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ua.Close() })
-	srv, _ := sipgo.NewServer(ua)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := pc.LocalAddr().(*net.UDPAddr)
-	go srv.ServeUDP(pc) // where BYE arrives: our Contact; requests go out from an ephemeral socket
-	t.Cleanup(func() { pc.Close() })
-	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &Phone{User: number, Media: mediatest.NewPhone(t, pt), cli: cli, byes: make(chan struct{}, 8), Addr: addr.String()}
-	p.dialog = sipgo.NewDialogClientCache(cli, sip.ContactHeader{Address: sip.Uri{User: number, Host: "127.0.0.1", Port: addr.Port}})
-	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+	e := newEndpoint(t, "siptest phone")
+	p := &Phone{User: number, Media: mediatest.NewPhone(t, pt), cli: e.cli, byes: make(chan struct{}, 8), Addr: e.pc.LocalAddr().String()}
+	p.dialog = sipgo.NewDialogClientCache(e.cli, sip.ContactHeader{Address: sip.Uri{User: number, Host: "127.0.0.1", Port: e.port}})
+	e.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		p.got(req)
 		p.dialog.ReadBye(req, tx)
 		p.byes <- struct{}{}
 	})
+	e.serve()
 	return p
 }
 
@@ -137,11 +123,4 @@ func (c *Call) Reinvite(ctx context.Context, p *Phone) (*sip.Response, error) {
 }
 
 // WaitBye waits for peerline to hang up on the phone.
-func (p *Phone) WaitBye(timeout time.Duration) bool {
-	select {
-	case <-p.byes:
-		return true
-	case <-time.After(timeout):
-		return false
-	}
-}
+func (p *Phone) WaitBye(timeout time.Duration) bool { return wait(p.byes, timeout) }
