@@ -200,7 +200,7 @@ func TestAgentThroughATrunkThatChallenges(t *testing.T) {
 		})
 		r.onDuty(t, "")
 		phone, call := callLine(t, r, media.PCMU)
-			inv := trunk.WaitInvite(time.Second)
+		inv := trunk.WaitInvite(time.Second)
 		if inv == nil || inv.Recipient.User != agentNumber {
 			t.Fatalf("401 %v: the trunk got %v", www, inv)
 		}
