@@ -142,3 +142,12 @@ func (c *Config) Line(id string) (*Line, bool) {
 	}
 	return nil, false
 }
+
+// ShownNumber is what an agent's phone shows for a call from the line:
+// caller_id, or else the line's first number.
+func (l *Line) ShownNumber() string {
+	if l.CallerID == "" && len(l.Numbers) > 0 {
+		return l.Numbers[0]
+	}
+	return l.CallerID
+}

@@ -126,10 +126,22 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 	return err
 }
 
-// tell plays an announcement and hangs up; a failure marks the record failed.
+// tell answers, plays prompt and hangs up; a caller hanging up first ends it.
+// A failure marks the record failed.
 func (ls *Lines) tell(ctx context.Context, c Call, rec *Record, prompt string) error {
-	err := announce(ctx, c, prompt)
-	if err != nil && ctx.Err() == nil {
+	ctx, cancel := withCaller(ctx, c)
+	defer cancel()
+	err := c.Answer(ctx)
+	if err == nil {
+		err = c.Play(ctx, prompt)
+	}
+	if ctx.Err() != nil {
+		return nil // the caller hung up (or peerline is stopping); the call ends anyway
+	}
+	if err == nil {
+		err = c.Hangup(context.WithoutCancel(ctx))
+	}
+	if err != nil {
 		rec.Outcome = OutcomeFailed
 	}
 	return err
@@ -146,22 +158,6 @@ func withCaller(ctx context.Context, c Call) (context.Context, context.CancelFun
 		}
 	}()
 	return ctx, cancel
-}
-
-// announce answers, plays prompt and hangs up; a caller hanging up first ends it.
-func announce(ctx context.Context, c Call, prompt string) error {
-	ctx, cancel := withCaller(ctx, c)
-	defer cancel()
-	if err := c.Answer(ctx); err != nil {
-		return err
-	}
-	if err := c.Play(ctx, prompt); err != nil {
-		if ctx.Err() != nil {
-			return nil // the caller hung up during the announcement
-		}
-		return err
-	}
-	return c.Hangup(context.WithoutCancel(ctx))
 }
 
 func (ls *Lines) saveRecord(r Record) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/roster"
 )
 
@@ -35,12 +36,11 @@ func (ls *Lines) connect(ctx context.Context, l *Line, c Call, rec *Record) erro
 	case ctx.Err() != nil:
 		return ls.gaveUp(rec)
 	case err != nil:
-		prompt := "no-agents"
 		rec.Outcome = OutcomeNoAgents
 		if errors.Is(err, errNobodyAnswered) {
 			rec.Outcome = OutcomeAgentNoAnswer
 		}
-		return ls.tell(ctx, c, rec, prompt)
+		return ls.tell(ctx, c, rec, "no-agents")
 	}
 	if err := c.Answer(ctx); err != nil {
 		if ctx.Err() != nil {
@@ -52,12 +52,12 @@ func (ls *Lines) connect(ctx context.Context, l *Line, c Call, rec *Record) erro
 	return ls.talk(ctx, c, leg, rec)
 }
 
-// talk bridges the caller to the agent's leg until either hangs up.
+// talk bridges the caller to the agent's leg until either hangs up (the bridge
+// ends with either leg) or peerline stops; connect hangs up the agent's leg.
 func (ls *Lines) talk(ctx context.Context, c, leg Call, rec *Record) error {
 	rec.Outcome = OutcomeAnswered
 	br, err := c.Bridge(ctx, leg)
 	if err != nil {
-		leg.Hangup(context.WithoutCancel(ctx))
 		c.Hangup(context.WithoutCancel(ctx))
 		if ctx.Err() != nil {
 			return nil // stopped (or the caller hung up) just as the agent answered
@@ -68,12 +68,10 @@ func (ls *Lines) talk(ctx context.Context, c, leg Call, rec *Record) error {
 	start := ls.clock.Now()
 	select {
 	case <-br.Done():
-	case <-leg.Done():
-	case <-ctx.Done(): // the caller hung up, or peerline is stopping
+	case <-ctx.Done():
 	}
 	br.Stop()
 	rec.Talk = ls.clock.Now().Sub(start).Seconds()
-	leg.Hangup(context.WithoutCancel(ctx))
 	return c.Hangup(context.WithoutCancel(ctx))
 }
 
@@ -193,7 +191,7 @@ func (ls *Lines) ringAll(ctx context.Context, l *Line, c Call) (roster.Agent, Ca
 // (cause ErrNoAnswer); stop ends it sooner with its own cause.
 func (ls *Lines) ringTimeout(ctx context.Context, l *Line) (context.Context, func(cause error)) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	var t interface{ Stop() bool }
+	var t clock.Timer
 	if d := time.Duration(l.Config.Calls.RingTimeout); d > 0 {
 		t = ls.clock.AfterFunc(d, func() { cancel(ErrNoAnswer) })
 	}
@@ -222,12 +220,8 @@ var errNoFreeAgent = errors.New("no free agent")
 // dialOne calls one agent with the line's caller ID; ctx (see ringTimeout) bounds
 // the ringing, and its ending with ErrNoAnswer is reported as that.
 func (ls *Lines) dialOne(ctx context.Context, l *Line, c Call, a roster.Agent) (Call, error) {
-	callerID := l.Config.CallerID
-	if callerID == "" && len(l.Config.Numbers) > 0 {
-		callerID = l.Config.Numbers[0]
-	}
 	leg, err := c.Dial(ctx, Target{Agent: a.ID, Phone: a.Phone, SIPURI: a.SIPURI},
-		DialOptions{CallerID: callerID, CallerName: l.Config.Name})
+		DialOptions{CallerID: l.Config.ShownNumber(), CallerName: l.Config.Name})
 	if err != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, ErrNoAnswer) || errors.Is(cause, errAnsweredElsewhere) {
 			err = cause

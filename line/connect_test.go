@@ -84,11 +84,14 @@ func answers(t line.Target) (*linetest.Call, error) {
 	return linetest.NewCall("agent-"+t.Agent, ""), nil
 }
 
-// runCall runs c through the flow in the background; the channel gets Handle's error.
-func runCall(w *world, c *linetest.Call) chan error {
+// startCall runs a call from callerNumber through the flow in the background,
+// with dial answering for the agents; the channel gets Handle's error.
+func startCall(w *world, id string, dial func(context.Context, line.Target, line.DialOptions) (*linetest.Call, error)) (*linetest.Call, chan error) {
+	c := linetest.NewCall(id, callerNumber)
+	c.Answerer = dial
 	errc := make(chan error, 1)
 	go func() { errc <- w.lines.Handle(context.Background(), "peer", c) }()
-	return errc
+	return c, errc
 }
 
 func waitFor[T any](t *testing.T, ch <-chan T) T {
@@ -128,9 +131,7 @@ func TestCallerIsBridgedToTheFreeAgent(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
 	w.lines.Login(office, "klara", "")
 	phone := newAgentPhone(answers)
-	c := linetest.NewCall("c1", callerNumber)
-	c.Answerer = phone.dial
-	errc := runCall(w, c)
+	c, errc := startCall(w, "c1", phone.dial)
 	target := waitFor(t, phone.ringing)
 	leg := waitFor(t, phone.legs)
 	if target.Agent != "klara" || target.Phone != "+46701740605" {
@@ -173,9 +174,7 @@ func TestRingTimeoutTriesTheNextAgent(t *testing.T) {
 		}
 		return nil, nil // klara's phone rings on
 	})
-	c := linetest.NewCall("c2", callerNumber)
-	c.Answerer = phone.dial
-	errc := runCall(w, c)
+	c, errc := startCall(w, "c2", phone.dial)
 	if first := waitFor(t, phone.ringing); first.Agent != "klara" {
 		t.Fatalf("rang %s first; klara has been idle longest", first.Agent)
 	}
@@ -195,9 +194,7 @@ func TestCallerGivingUpWhileItRingsCancelsTheAgent(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
 	w.lines.Login(office, "klara", "")
 	phone := newAgentPhone(nil)
-	c := linetest.NewCall("c3", callerNumber)
-	c.Answerer = phone.dial
-	errc := runCall(w, c)
+	c, errc := startCall(w, "c3", phone.dial)
 	waitFor(t, phone.ringing)
 	w.clock.Advance(8 * time.Second)
 	c.CallerHangsUp()
@@ -235,9 +232,7 @@ func TestEveryAgentBusyTellsTheCallerUntilTheQueueExists(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
 	w.lines.Login(office, "klara", "")
 	phone := newAgentPhone(answers)
-	first := linetest.NewCall("c5", callerNumber)
-	first.Answerer = phone.dial
-	errc := runCall(w, first)
+	first, errc := startCall(w, "c5", phone.dial)
 	waitBridged(t, first)
 	second := linetest.NewCall("c6", "+46709876543")
 	second.Answerer = phone.dial
@@ -303,8 +298,7 @@ func TestRingAllFirstAnswerWinsAndTheOthersStop(t *testing.T) {
 	w.lines.Login(office, "klara", "")
 	w.lines.Login(office, "michell", "")
 	stopped := make(chan string, 2)
-	c := linetest.NewCall("r1", callerNumber)
-	c.Answerer = func(ctx context.Context, tg line.Target, _ line.DialOptions) (*linetest.Call, error) {
+	c, errc := startCall(w, "r1", func(ctx context.Context, tg line.Target, _ line.DialOptions) (*linetest.Call, error) {
 		if tg.Agent == "michell" {
 			time.Sleep(50 * time.Millisecond) // both phones ring first
 			return answers(tg)
@@ -312,8 +306,7 @@ func TestRingAllFirstAnswerWinsAndTheOthersStop(t *testing.T) {
 		<-ctx.Done() // klara's phone rings until told to stop
 		stopped <- tg.Agent
 		return nil, ctx.Err()
-	}
-	errc := runCall(w, c)
+	})
 	if got := waitFor(t, stopped); got != "klara" {
 		t.Fatalf("stopped %s", got)
 	}
@@ -338,9 +331,7 @@ func TestRingAllNobodyAnswersCountsAMissEach(t *testing.T) {
 	w.lines.Login(office, "klara", "")
 	w.lines.Login(office, "michell", "")
 	phone := newAgentPhone(nil) // both ring on
-	c := linetest.NewCall("r2", callerNumber)
-	c.Answerer = phone.dial
-	errc := runCall(w, c)
+	_, errc := startCall(w, "r2", phone.dial)
 	waitFor(t, phone.ringing)
 	waitFor(t, phone.ringing)
 	w.clock.Advance(20 * time.Second)

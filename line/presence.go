@@ -206,48 +206,76 @@ func (ls *Lines) Logout(ctx context.Context, agentID string) error {
 		if p == nil {
 			return fmt.Errorf("agent %q: %w", agentID, ErrNotLoggedIn)
 		}
-		if err := tx.Bucket([]byte(bucketPresence)).Delete([]byte(agentID)); err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, now, "agent.logout", "agent/"+agentID, map[string]any{"lines": p.Lines}); err != nil {
-			return err
-		}
-		delete(ls.presence.agents, agentID)
-		return nil
+		return ls.logoutTx(ctx, tx, now, p, "agent.logout", map[string]any{"lines": p.Lines})
 	})
 }
 
-// claim picks the longest-idle available agent on line and marks them ringing.
-// skip holds agents already tried for this call.
+// logoutTx logs p's agent out inside tx, audited as action; presence.mu is held.
+func (ls *Lines) logoutTx(ctx context.Context, tx *bolt.Tx, now time.Time, p *Presence, action string, detail map[string]any) error {
+	if err := tx.Bucket([]byte(bucketPresence)).Delete([]byte(p.Agent)); err != nil {
+		return err
+	}
+	if err := audit.Record(ctx, tx, now, action, "agent/"+p.Agent, detail); err != nil {
+		return err
+	}
+	delete(ls.presence.agents, p.Agent)
+	return nil
+}
+
+// claim picks the longest-idle available agent on line who still serves it
+// (paused and removed agents do not) and marks them ringing. skip holds agents
+// already tried for this call.
 func (ls *Lines) claim(line string, skip []string) (roster.Agent, bool) {
-	var agents map[string]roster.Agent
-	ls.db.View(func(tx *bolt.Tx) error {
-		agents = map[string]roster.Agent{}
-		ls.presence.mu.Lock()
-		defer ls.presence.mu.Unlock()
-		for id := range ls.presence.agents {
-			if a, err := roster.AgentTx(tx, id); err == nil && a.Serves(line) {
-				agents[id] = a
-			}
-		}
-		return nil
-	})
-	ls.presence.mu.Lock()
-	defer ls.presence.mu.Unlock()
-	var best *Presence
-	for id, p := range ls.presence.agents {
-		if _, ok := agents[id]; !ok || p.Activity != Available || !slices.Contains(p.Lines, line) || slices.Contains(skip, id) {
+	for _, id := range ls.idle(line, skip) {
+		var a roster.Agent
+		err := ls.db.View(func(tx *bolt.Tx) (err error) {
+			a, err = roster.AgentTx(tx, id)
+			return err
+		})
+		if err != nil || !a.Serves(line) {
 			continue
 		}
-		if best == nil || p.Since.Before(best.Since) || (p.Since.Equal(best.Since) && id < best.Agent) {
-			best = p
+		if ls.ring(id) {
+			return a, true
 		}
 	}
-	if best == nil {
-		return roster.Agent{}, false
+	return roster.Agent{}, false
+}
+
+// idle lists the available agents on line, longest idle first.
+func (ls *Lines) idle(line string, skip []string) []string {
+	ls.presence.mu.Lock()
+	defer ls.presence.mu.Unlock()
+	var ps []*Presence
+	for id, p := range ls.presence.agents {
+		if p.Activity == Available && slices.Contains(p.Lines, line) && !slices.Contains(skip, id) {
+			ps = append(ps, p)
+		}
 	}
-	best.Activity, best.Since = Ringing, ls.clock.Now().UTC()
-	return agents[best.Agent], true
+	sort.Slice(ps, func(i, j int) bool {
+		if !ps[i].Since.Equal(ps[j].Since) {
+			return ps[i].Since.Before(ps[j].Since)
+		}
+		return ps[i].Agent < ps[j].Agent
+	})
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.Agent
+	}
+	return ids
+}
+
+// ring marks the agent ringing if still available (another call may have
+// claimed them since idle looked).
+func (ls *Lines) ring(agentID string) bool {
+	ls.presence.mu.Lock()
+	defer ls.presence.mu.Unlock()
+	p := ls.presence.agents[agentID]
+	if p == nil || p.Activity != Available {
+		return false
+	}
+	p.Activity, p.Since = Ringing, ls.clock.Now().UTC()
+	return true
 }
 
 // loggedIn reports whether anyone is logged in to line.
@@ -308,18 +336,11 @@ func (ls *Lines) missed(l *Line, agentID string) {
 		if max <= 0 || p.Missed < max {
 			return putPresence(tx, p)
 		}
-		if err := tx.Bucket([]byte(bucketPresence)).Delete([]byte(agentID)); err != nil {
-			return err
-		}
-		detail := map[string]any{"missed": p.Missed, "lines": p.Lines}
-		if err := audit.Record(audit.WithActor(context.Background(), audit.System), tx, now, "agent.auto_logout", "agent/"+agentID, detail); err != nil {
-			return err
-		}
 		if err := ls.emit(tx, now, event.AgentAutoLoggedOut, l.Config.ID, map[string]any{"agent": agentID, "missed": p.Missed}); err != nil {
 			return err
 		}
-		delete(ls.presence.agents, agentID)
-		return nil
+		return ls.logoutTx(audit.WithActor(context.Background(), audit.System), tx, now, p,
+			"agent.auto_logout", map[string]any{"missed": p.Missed, "lines": p.Lines})
 	})
 }
 
