@@ -3,7 +3,7 @@ package media
 import (
 	"context"
 	"errors"
-	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,14 +85,15 @@ func (br *Bridge) relay(ctx context.Context, from, to int) error {
 	var pkt rtp.Packet
 	var lastTS uint32
 	first := true
+	deadline := false // a whisper deadline is set on src's socket
 	for ctx.Err() == nil {
 		if w.pending() {
 			src.Session.conn.SetReadDeadline(time.Now().Add(whisperWait))
+			deadline = true
 		}
 		err := src.Session.Read(buf, &pkt)
-		var ne net.Error
 		switch {
-		case errors.As(err, &ne) && ne.Timeout():
+		case errors.Is(err, os.ErrDeadlineExceeded): // (errors.As into a net.Error would allocate per packet)
 			if ctx.Err() == nil && w.pending() { // silence from src: send the whisper alone
 				for i := range frame {
 					frame[i] = Silence(dst.PT)
@@ -104,7 +105,10 @@ func (br *Bridge) relay(ctx context.Context, from, to int) error {
 		case err != nil:
 			return err
 		}
-		src.Session.conn.SetReadDeadline(time.Time{})
+		if deadline {
+			src.Session.conn.SetReadDeadline(time.Time{})
+			deadline = false
+		}
 		if int(pkt.PayloadType) == src.DTMF {
 			if br.digits != nil {
 				br.digits(from, &pkt)
@@ -131,8 +135,11 @@ func (br *Bridge) relay(ctx context.Context, from, to int) error {
 	return ctx.Err()
 }
 
-// whisper is a queue of samples to mix into one direction.
+// whisper is a queue of samples to mix into one direction. n mirrors
+// len(samples) so that the relay's per-packet checks take no lock while the
+// queue is empty, as it nearly always is.
 type whisper struct {
+	n       atomic.Int64
 	mu      sync.Mutex
 	samples []int16
 }
@@ -140,26 +147,24 @@ type whisper struct {
 func (w *whisper) add(s []int16) {
 	w.mu.Lock()
 	w.samples = append(w.samples, s...)
+	w.n.Store(int64(len(w.samples)))
 	w.mu.Unlock()
 }
 
-func (w *whisper) pending() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.samples) > 0
-}
+func (w *whisper) pending() bool { return w.n.Load() > 0 }
 
 // mix adds the next len(payload) whisper samples into payload, in pt's law.
 func (w *whisper) mix(pt uint8, payload []byte) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.samples) == 0 {
+	if !w.pending() {
 		return
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	n := min(len(payload), len(w.samples))
 	for i := range n {
 		v := int32(Decode(pt, payload[i])) + int32(w.samples[i])
 		payload[i] = Encode(pt, int16(max(-32768, min(32767, v))))
 	}
 	w.samples = w.samples[n:]
+	w.n.Store(int64(len(w.samples)))
 }
