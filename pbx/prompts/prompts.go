@@ -5,10 +5,12 @@ package prompts
 import (
 	"embed"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/peerline/peerline/pbx/media"
 )
@@ -19,9 +21,9 @@ var embedded embed.FS
 // Set is a line's prompts by name (the file name without .wav).
 type Set map[string]*media.Prompt
 
-// Load parses the embedded prompts and then every WAV in dir (if not empty) over
-// them. A broken file is an error naming it, so a bad recording is found at start.
-func Load(dir string) (Set, error) {
+// defaults are the embedded prompts, parsed once for every line. Prompts are
+// read-only once parsed, so lines share them.
+var defaults = sync.OnceValues(func() (Set, error) {
 	set := Set{}
 	entries, _ := embedded.ReadDir(".")
 	for _, e := range entries {
@@ -30,6 +32,17 @@ func Load(dir string) (Set, error) {
 			return nil, err
 		}
 	}
+	return set, nil
+})
+
+// Load is the embedded prompts with every WAV in dir (if not empty) over them. A
+// broken file is an error naming it, so a bad recording is found at start.
+func Load(dir string) (Set, error) {
+	d, err := defaults()
+	if err != nil {
+		return nil, err
+	}
+	set := maps.Clone(d)
 	if dir == "" {
 		return set, nil
 	}
