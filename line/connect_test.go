@@ -52,6 +52,17 @@ func TestLoginNeedsAnOpenLineAndSurvivesRestart(t *testing.T) {
 	if len(actions) < 2 || actions[0] != "agent.logout" || actions[1] != "agent.login" {
 		t.Errorf("audit: %v", actions)
 	}
+	// Paused while peerline was stopped (as agent import can): logged out at start.
+	w.lines.Login(office, "klara", "")
+	a, _ := w.roster.Agent("klara")
+	a.Active = false
+	if _, err := w.roster.UpdateAgent(office, a); err != nil {
+		t.Fatal(err)
+	}
+	w.restart(config.Default().Lines)
+	if _, ok := w.lines.AgentPresence("klara"); ok {
+		t.Error("a paused agent is still logged in after a restart")
+	}
 }
 
 // agentPhone is an agent's leg in the fake: it answers after ring (on the fake

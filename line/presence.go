@@ -61,12 +61,14 @@ type presence struct {
 }
 
 // loadPresence reads the stored presence. Calls do not survive a restart, so an
-// agent who was ringing, busy or in wrap-up is available again, idle from now.
+// agent who was ringing, busy or in wrap-up is available again, idle from now. An
+// agent paused or removed while peerline was stopped (agent import) is logged out.
 func (ls *Lines) loadPresence() error {
 	ls.presence.agents = map[string]*Presence{}
 	now := ls.clock.Now().UTC()
-	return ls.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(bucketPresence)).ForEach(func(k, v []byte) error {
+	return ls.db.Update(func(tx *bolt.Tx) error {
+		var gone []*Presence
+		err := tx.Bucket([]byte(bucketPresence)).ForEach(func(k, v []byte) error {
 			var p Presence
 			if err := storage.Decode(v, &p); err != nil {
 				return err
@@ -75,8 +77,18 @@ func (ls *Lines) loadPresence() error {
 				p.Activity, p.Since = Available, now
 			}
 			ls.presence.agents[p.Agent] = &p
+			if a, err := roster.AgentTx(tx, p.Agent); err != nil || !a.Active {
+				gone = append(gone, &p)
+			}
 			return nil
 		})
+		system := audit.WithActor(context.Background(), audit.System)
+		for _, p := range gone { // not inside ForEach: it may not change the bucket it walks
+			if err == nil {
+				err = ls.logoutTx(system, tx, now, p, "agent.logout", map[string]any{"lines": p.Lines, "why": "paused or removed"})
+			}
+		}
+		return err
 	})
 }
 
