@@ -21,6 +21,7 @@ type Call interface {
 	Answer(ctx context.Context) error
 	Play(ctx context.Context, prompt string) error // ErrNoPrompt when the line has none by that name
 	Ring(ctx context.Context) error                // ringback tone until ctx ends
+	Hold(ctx context.Context) error                // hold music until ctx ends
 	Dial(ctx context.Context, t Target, o DialOptions) (Call, error)
 	Bridge(ctx context.Context, other Call) (Bridge, error)
 	Hangup(ctx context.Context) error

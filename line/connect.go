@@ -3,6 +3,7 @@ package line
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/peerline/peerline/clock"
@@ -10,37 +11,49 @@ import (
 )
 
 // connect is the caller's flow on an open line with agents logged in: greeting,
-// ringback while a free agent's phone rings, then the bridge until either side
-// hangs up. The caller is answered only when an agent has answered, so a caller
-// who gives up while it rings cancels the agent's leg too.
+// then ringback while a free agent's phone rings, or the queue while every agent
+// is busy, then the bridge until either side hangs up. A caller who has not been
+// queued is answered only when an agent has answered, so a caller who gives up
+// while it rings cancels the agent's leg too.
 func (ls *Lines) connect(ctx context.Context, l *Line, c Call, rec *Record) error {
 	ctx, cancel := withCaller(ctx, c)
 	defer cancel()
+	w := ls.queue.join(l.Config.ID, rec.Start)
+	defer ls.queue.leave(w, ls.clock.Now())
 	if err := c.Play(ctx, "greeting"); err != nil && !errors.Is(err, ErrNoPrompt) {
 		if ctx.Err() != nil {
 			return ls.gaveUp(rec)
 		}
 		return err
 	}
-	ringing, stopRing := ring(ctx, c)
-	agent, leg, err := ls.dialAgent(ctx, l, c)
-	stopRing()
-	<-ringing // the ringback writes to the caller's media: it must stop before the bridge does
+	agent, leg, err := ls.await(ctx, l, c, w)
+	ls.queue.leave(w, ls.clock.Now())
 	rec.Wait = ls.clock.Now().Sub(rec.Start).Seconds()
 	if err == nil {
 		rec.Agent = agent.ID
 		defer ls.setActivity(agent.ID, Available) // wrap-up comes with the call timer
 		defer leg.Hangup(context.WithoutCancel(ctx))
 	}
+	var closed *ClosedError
 	switch {
 	case ctx.Err() != nil:
 		return ls.gaveUp(rec)
-	case err != nil:
-		rec.Outcome = OutcomeNoAgents
-		if errors.Is(err, errNobodyAnswered) {
-			rec.Outcome = OutcomeAgentNoAnswer
-		}
+	case errors.As(err, &closed): // closing time came while the caller waited
+		rec.Outcome, rec.Reason = OutcomeClosed, closed.Status.Reason
+		return ls.tell(ctx, c, rec, closedPrompt[closed.Status.Reason])
+	case errors.Is(err, errQueueTimeout):
+		rec.Outcome = OutcomeQueueTimeout
+		return ls.tell(ctx, c, rec, "queue-timeout")
+	case errors.Is(err, errNobodyAnswered):
+		rec.Outcome = OutcomeAgentNoAnswer
 		return ls.tell(ctx, c, rec, "no-agents")
+	case errors.Is(err, errNoAgents):
+		rec.Outcome = OutcomeNoAgents
+		return ls.tell(ctx, c, rec, "no-agents")
+	case err != nil:
+		rec.Outcome = OutcomeFailed
+		c.Hangup(context.WithoutCancel(ctx))
+		return err
 	}
 	if err := c.Answer(ctx); err != nil {
 		if ctx.Err() != nil {
@@ -50,6 +63,148 @@ func (ls *Lines) connect(ctx context.Context, l *Line, c Call, rec *Record) erro
 		return err
 	}
 	return ls.talk(ctx, c, leg, rec)
+}
+
+var (
+	errQueueTimeout = errors.New("queue.max_wait passed")
+	errNoAgents     = errors.New("nobody is logged in")
+)
+
+// retryPause is how long a caller whose round of ringing found nobody waits
+// before the next round, so a phone that fails at once is not dialled in a loop.
+const retryPause = 5 * time.Second
+
+// await keeps the caller until an agent answers: agents are rung as soon as one
+// is free and nobody who came earlier is waiting; until then the caller is on
+// hold. It ends without an agent when the caller hangs up (ctx), the line closes
+// (*ClosedError), nobody is logged in any more (errNoAgents, or errNobodyAnswered
+// after unanswered rounds), or queue.max_wait has passed (errQueueTimeout).
+func (ls *Lines) await(ctx context.Context, l *Line, c Call, w *waiter) (roster.Agent, Call, error) {
+	var music *background
+	defer func() { music.stop() }()
+	all := l.Config.Calls.Strategy == "ring-all"
+	deadline := w.arrived.Add(time.Duration(l.Config.Queue.MaxWait))
+	rang := false
+	for {
+		changed := ls.queue.watch()
+		now := ls.clock.Now()
+		if !now.Before(w.retryAt) {
+			if agents := ls.take(w, nil, all); len(agents) > 0 {
+				music.stop()
+				music = nil
+				a, leg, err := ls.round(ctx, l, c, w, agents)
+				if err == nil {
+					return a, leg, nil
+				}
+				rang = true
+				ls.queue.set(w, func(w *waiter) { w.retryAt = ls.clock.Now().Add(retryPause) })
+				continue
+			}
+		}
+		st, err := ls.Status(l.Config.ID)
+		switch {
+		case ctx.Err() != nil:
+			return roster.Agent{}, nil, ctx.Err()
+		case err != nil:
+			return roster.Agent{}, nil, err
+		case st.State == Closed:
+			return roster.Agent{}, nil, &ClosedError{Status: st}
+		case !ls.loggedIn(l.Config.ID) && rang:
+			return roster.Agent{}, nil, errNobodyAnswered
+		case !ls.loggedIn(l.Config.ID):
+			return roster.Agent{}, nil, errNoAgents
+		case !now.Before(deadline):
+			return roster.Agent{}, nil, errQueueTimeout
+		}
+		if music == nil {
+			if music, err = ls.putOnHold(ctx, l, c, w); err != nil {
+				return roster.Agent{}, nil, err
+			}
+		}
+		next := deadline
+		if w.retryAt.After(now) && w.retryAt.Before(next) {
+			next = w.retryAt
+		}
+		if st.ClosesAt != nil && st.ClosesAt.Before(next) {
+			next = *st.ClosesAt
+		}
+		ls.sleep(ctx, changed, next.Sub(now))
+	}
+}
+
+// sleep waits for changed, d on the line's clock, or ctx.
+func (ls *Lines) sleep(ctx context.Context, changed <-chan struct{}, d time.Duration) {
+	due := make(chan struct{})
+	t := ls.clock.AfterFunc(d, func() { close(due) })
+	defer t.Stop()
+	select {
+	case <-changed:
+	case <-due:
+	case <-ctx.Done():
+	}
+}
+
+// putOnHold answers a caller who must wait and starts what they hear: the queue
+// prompt the first time, then their place every queue.announce_every, with hold
+// music in between.
+func (ls *Lines) putOnHold(ctx context.Context, l *Line, c Call, w *waiter) (*background, error) {
+	if err := c.Answer(ctx); err != nil {
+		return nil, err
+	}
+	first := false
+	ls.queue.set(w, func(w *waiter) {
+		if first = w.held.IsZero(); first {
+			w.held = ls.clock.Now()
+		}
+	})
+	every := time.Duration(l.Config.Queue.AnnounceEvery)
+	return start(ctx, func(ctx context.Context) {
+		if first {
+			if c.Play(ctx, "queue-hold"); ctx.Err() != nil {
+				return
+			}
+		}
+		for ctx.Err() == nil {
+			next, cancel := context.WithCancel(ctx)
+			t := ls.clock.AfterFunc(every, cancel)
+			announcePlace(next, c, ls.queue.position(w))
+			c.Hold(next)
+			t.Stop()
+			cancel()
+		}
+	}), nil
+}
+
+// maxSpokenPlace is the highest place in the queue said as a number.
+const maxSpokenPlace = 20
+
+// announcePlace tells the caller their place in the queue: "Du är först i kön",
+// "Du är nummer tre i kön", or that many are ahead.
+func announcePlace(ctx context.Context, c Call, place int) {
+	switch {
+	case place <= 1:
+		c.Play(ctx, "queue-first")
+	case place <= maxSpokenPlace:
+		for _, p := range []string{"queue-place", "number-" + strconv.Itoa(place), "queue-in-line"} {
+			if c.Play(ctx, p); ctx.Err() != nil {
+				return
+			}
+		}
+	default:
+		c.Play(ctx, "queue-many")
+	}
+}
+
+// round rings the agents taken for w, with ringback to the caller, until one
+// answers or none is left to try.
+func (ls *Lines) round(ctx context.Context, l *Line, c Call, w *waiter, agents []roster.Agent) (roster.Agent, Call, error) {
+	defer ls.queue.set(w, func(w *waiter) { w.dialing = false })
+	ringback := start(ctx, func(ctx context.Context) { c.Ring(ctx) })
+	defer ringback.stop() // the ringback writes to the caller's media: it must stop before the bridge does
+	if l.Config.Calls.Strategy == "ring-all" {
+		return ls.ringAll(ctx, l, c, agents)
+	}
+	return ls.huntAgents(ctx, l, c, w, agents[0])
 }
 
 // talk bridges the caller to the agent's leg until either hangs up (the bridge
@@ -81,38 +236,40 @@ func (ls *Lines) gaveUp(rec *Record) error {
 	return nil
 }
 
-// ring plays ringback to the caller until stop is called; the channel closes when
-// it has stopped.
-func ring(ctx context.Context, c Call) (<-chan struct{}, context.CancelFunc) {
-	ctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
+// background is something a caller hears (ringback, hold music) while the flow
+// does something else.
+type background struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func start(ctx context.Context, f func(ctx context.Context)) *background {
+	ctx, cancel := context.WithCancel(ctx)
+	b := &background{cancel: cancel, done: make(chan struct{})}
 	go func() {
-		defer close(done)
-		c.Ring(ctx)
+		defer close(b.done)
+		f(ctx)
 	}()
-	return done, stop
+	return b
+}
+
+// stop ends it and waits until it no longer writes to the caller; nil is a no-op.
+func (b *background) stop() {
+	if b == nil {
+		return
+	}
+	b.cancel()
+	<-b.done
 }
 
 // errNobodyAnswered means agents were rung and none answered.
 var errNobodyAnswered = errors.New("no agent answered")
 
-// dialAgent rings the line's free agents by its strategy until one answers.
-func (ls *Lines) dialAgent(ctx context.Context, l *Line, c Call) (roster.Agent, Call, error) {
-	if l.Config.Calls.Strategy == "ring-all" {
-		return ls.ringAll(ctx, l, c)
-	}
-	return ls.huntAgents(ctx, l, c)
-}
-
-// huntAgents rings the free agents one after the other, longest idle first, each
-// for the line's ring timeout.
-func (ls *Lines) huntAgents(ctx context.Context, l *Line, c Call) (roster.Agent, Call, error) {
+// huntAgents rings first, then the next free agent, longest idle first, each for
+// the line's ring timeout, until one answers.
+func (ls *Lines) huntAgents(ctx context.Context, l *Line, c Call, w *waiter, first roster.Agent) (roster.Agent, Call, error) {
 	var tried []string
-	for ctx.Err() == nil {
-		a, ok := ls.claim(l.Config.ID, tried)
-		if !ok {
-			break
-		}
+	for a := first; ; {
 		tried = append(tried, a.ID)
 		ringCtx, stop := ls.ringTimeout(ctx, l)
 		leg, err := ls.dialOne(ringCtx, l, c, a)
@@ -122,11 +279,15 @@ func (ls *Lines) huntAgents(ctx context.Context, l *Line, c Call) (roster.Agent,
 			return a, leg, nil
 		}
 		ls.unanswered(ctx, l, a.ID, err)
+		if ctx.Err() != nil {
+			return roster.Agent{}, nil, errNobodyAnswered
+		}
+		next := ls.take(w, tried, false)
+		if len(next) == 0 {
+			return roster.Agent{}, nil, errNobodyAnswered
+		}
+		a = next[0]
 	}
-	if len(tried) > 0 {
-		return roster.Agent{}, nil, errNobodyAnswered
-	}
-	return roster.Agent{}, nil, errNoFreeAgent
 }
 
 // errAnsweredElsewhere cancels the other phones when one agent has answered.
@@ -134,19 +295,7 @@ var errAnsweredElsewhere = errors.New("answered by another agent")
 
 // ringAll rings every free agent at once for the ring timeout; the first to
 // answer gets the call and the other phones stop ringing at once.
-func (ls *Lines) ringAll(ctx context.Context, l *Line, c Call) (roster.Agent, Call, error) {
-	var agents []roster.Agent
-	var ids []string
-	for {
-		a, ok := ls.claim(l.Config.ID, ids)
-		if !ok {
-			break
-		}
-		agents, ids = append(agents, a), append(ids, a.ID)
-	}
-	if len(agents) == 0 {
-		return roster.Agent{}, nil, errNoFreeAgent
-	}
+func (ls *Lines) ringAll(ctx context.Context, l *Line, c Call, agents []roster.Agent) (roster.Agent, Call, error) {
 	ringCtx, stop := ls.ringTimeout(ctx, l)
 	type result struct {
 		agent roster.Agent
@@ -213,9 +362,6 @@ func (ls *Lines) unanswered(ctx context.Context, l *Line, agentID string, err er
 	}
 	ls.setActivity(agentID, Available)
 }
-
-// errNoFreeAgent means every logged-in agent is busy (the queue is the next step).
-var errNoFreeAgent = errors.New("no free agent")
 
 // dialOne calls one agent with the line's caller ID; ctx (see ringTimeout) bounds
 // the ringing, and its ending with ErrNoAnswer is reported as that.

@@ -223,71 +223,70 @@ func TestCallerGivingUpWhileItRingsCancelsTheAgent(t *testing.T) {
 }
 
 func TestNoAgentAnswersThenTheCallerIsTold(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // max_missed: 3
 	w.lines.Login(office, "klara", "")
-	c := linetest.NewCall("c4", callerNumber)
-	c.Answerer = newAgentPhone(func(line.Target) (*linetest.Call, error) { return nil, line.ErrBusy }).dial
-	if err := w.lines.Handle(context.Background(), "peer", c); err != nil {
+	c, errc := startCall(w, "c4", newAgentPhone(func(line.Target) (*linetest.Call, error) { return nil, line.ErrBusy }).dial)
+	// Refused, held, rung again after the pause: the third miss logs klara out,
+	// and with nobody left the caller is told.
+	if err := runUntilDone(t, w, errc, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	answered, played, hungUp := c.Result()
-	if !answered || !hungUp || len(played) != 2 || played[1] != "no-agents" {
+	if _, dialled, _, _ := c.Connection(); len(dialled) != 3 {
+		t.Errorf("klara was rung %d times, want 3 (max_missed)", len(dialled))
+	}
+	if !answered || !hungUp || played[1] != "queue-hold" || played[len(played)-1] != "no-agents" {
 		t.Errorf("caller: answered %v, hung up %v, played %v", answered, hungUp, played)
 	}
-	if rec := lastRecord(t, w); rec.Outcome != line.OutcomeAgentNoAnswer {
-		t.Errorf("record: %+v", rec)
+	if rec := lastRecord(t, w); rec.Outcome != line.OutcomeAgentNoAnswer || rec.Wait < 10 || rec.Wait > 15 {
+		t.Errorf("record: %+v, want agent_no_answer after two pauses of 5 s", rec)
+	}
+	if _, ok := w.lines.AgentPresence("klara"); ok {
+		t.Error("klara missed three calls in a row and is still logged in")
 	}
 }
 
-func TestEveryAgentBusyTellsTheCallerUntilTheQueueExists(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
-	w.lines.Login(office, "klara", "")
-	phone := newAgentPhone(answers)
-	first, errc := startCall(w, "c5", phone.dial)
-	waitBridged(t, first)
-	second := linetest.NewCall("c6", "+46709876543")
-	second.Answerer = phone.dial
-	if err := w.lines.Handle(context.Background(), "peer", second); err != nil {
-		t.Fatal(err)
+// runUntilDone moves the fake clock on by step until the call's flow ends
+// (bounded), and returns Handle's error.
+func runUntilDone(t *testing.T, w *world, errc <-chan error, step time.Duration) error {
+	t.Helper()
+	for range 2000 {
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(2 * time.Millisecond):
+			w.clock.Advance(step)
+		}
 	}
-	answered, played, _ := second.Result()
-	if _, dialled, _, _ := second.Connection(); len(dialled) != 0 || !answered || played[len(played)-1] != "no-agents" {
-		t.Errorf("second caller: dialled %v, answered %v, played %v", dialled, answered, played)
-	}
-	if rec := lastRecord(t, w); rec.ID != "c6" || rec.Outcome != line.OutcomeNoAgents {
-		t.Errorf("record: %+v", rec)
-	}
-	first.CallerHangsUp()
-	waitFor(t, errc)
+	t.Fatal("the call did not end")
+	return nil
 }
 
 func TestMissedCallsInARowLogTheAgentOut(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // max_missed: 3
 	w.lines.Login(office, "klara", "")
-	refuse := func(line.Target) (*linetest.Call, error) { return nil, line.ErrBusy }
-	call := func(id string, answer func(line.Target) (*linetest.Call, error)) {
-		t.Helper()
-		c := linetest.NewCall(id, callerNumber)
-		c.Answerer = newAgentPhone(answer).dial
-		if answer == nil { // klara answers and the caller hangs up at once
-			c.Answerer = func(ctx context.Context, tg line.Target, o line.DialOptions) (*linetest.Call, error) {
-				go func() { waitBridged(t, c); c.CallerHangsUp() }()
-				return answers(tg)
-			}
+	// Klara refuses twice, then answers: an answer ends the run of misses.
+	refusals := 2
+	var c *linetest.Call
+	c, errc := startCall(w, "m1", func(ctx context.Context, tg line.Target, o line.DialOptions) (*linetest.Call, error) {
+		if refusals > 0 {
+			refusals--
+			return nil, line.ErrBusy
 		}
-		if err := w.lines.Handle(context.Background(), "peer", c); err != nil {
-			t.Fatal(err)
-		}
+		go func() { waitBridged(t, c); c.CallerHangsUp() }()
+		return answers(tg)
+	})
+	if err := runUntilDone(t, w, errc, time.Second); err != nil {
+		t.Fatal(err)
 	}
-	call("m1", refuse)
-	call("m2", refuse)
-	call("ok", nil) // an answer ends the run
-	call("m3", refuse)
-	call("m4", refuse)
-	if p, ok := w.lines.AgentPresence("klara"); !ok || p.Missed != 2 {
-		t.Fatalf("after miss, miss, answer, miss, miss: %+v %v", p, ok)
+	if p, ok := w.lines.AgentPresence("klara"); !ok || p.Missed != 0 {
+		t.Fatalf("after miss, miss, answer: %+v %v", p, ok)
 	}
-	call("m5", refuse)
+	if rec := lastRecord(t, w); rec.Outcome != line.OutcomeAnswered {
+		t.Errorf("record: %+v", rec)
+	}
+	_, errc = startCall(w, "m2", newAgentPhone(func(line.Target) (*linetest.Call, error) { return nil, line.ErrDeclined }).dial)
+	runUntilDone(t, w, errc, time.Second)
 	if _, ok := w.lines.AgentPresence("klara"); ok {
 		t.Fatal("three misses in a row, still logged in")
 	}
@@ -296,7 +295,8 @@ func TestMissedCallsInARowLogTheAgentOut(t *testing.T) {
 		t.Errorf("event: %+v", ev)
 	}
 	w.clock.Advance(time.Second) // records are in order of their start
-	call("after", refuse)
+	_, errc = startCall(w, "after", nil)
+	waitFor(t, errc)
 	if rec := lastRecord(t, w); rec.ID != "after" || rec.Outcome != line.OutcomeNoAgents {
 		t.Errorf("a call after the log-out: %+v", rec)
 	}
@@ -342,17 +342,19 @@ func TestRingAllNobodyAnswersCountsAMissEach(t *testing.T) {
 	w.lines.Login(office, "klara", "")
 	w.lines.Login(office, "michell", "")
 	phone := newAgentPhone(nil) // both ring on
-	_, errc := startCall(w, "r2", phone.dial)
+	c, errc := startCall(w, "r2", phone.dial)
 	waitFor(t, phone.ringing)
 	waitFor(t, phone.ringing)
 	w.clock.Advance(20 * time.Second)
-	waitFor(t, errc)
-	if rec := lastRecord(t, w); rec.Outcome != line.OutcomeAgentNoAnswer {
-		t.Errorf("record: %+v", rec)
-	}
+	waitQueued(t, w, 1) // on hold until the next round
 	for _, id := range []string{"klara", "michell"} {
 		if p, _ := w.lines.AgentPresence(id); p.Missed != 1 || p.Activity != line.Available {
 			t.Errorf("%s: %+v", id, p)
 		}
+	}
+	c.CallerHangsUp()
+	waitFor(t, errc)
+	if rec := lastRecord(t, w); rec.Outcome != line.OutcomeAbandonedQueue || rec.Wait != 20 {
+		t.Errorf("record: %+v", rec)
 	}
 }

@@ -77,6 +77,7 @@ func (w *world) open(cfg []config.Line) {
 	if err := w.lines.RunCoverJob(ctx, func(err error) { t.Error(err) }); err != nil {
 		t.Fatal(err)
 	}
+	w.lines.RunClosingTime(ctx, func(err error) { t.Error(err) })
 	w.db = db
 	w.stop = func() { cancel(); <-done; db.Close() }
 	t.Cleanup(func() {

@@ -45,6 +45,7 @@ type Lines struct {
 	byID   map[string]*Line
 
 	presence presence
+	queue    queue
 }
 
 // New builds the lines of cfg on db; events may be nil.
@@ -52,7 +53,7 @@ func New(db *bolt.DB, c clock.Clock, cfg []config.Line, events Emitter) (*Lines,
 	if err := storage.Buckets(db, bucketOverrides, bucketClosures, bucketCalls, bucketPresence); err != nil {
 		return nil, err
 	}
-	ls := &Lines{db: db, clock: c, events: events, byID: map[string]*Line{}}
+	ls := &Lines{db: db, clock: c, events: events, byID: map[string]*Line{}, queue: newQueue()}
 	for _, lc := range cfg {
 		loc, err := time.LoadLocation(lc.Timezone)
 		if err != nil {
@@ -112,9 +113,10 @@ func statusTx(tx *bolt.Tx, l *Line, now time.Time) (Status, error) {
 // change runs f in a write transaction and tells the office, in the same
 // transaction, when f changed the line's status: one place for every cause
 // (override, no-cover closure, cover found). Time passing is not a change here;
-// the daily opening and closing are no news.
+// the daily opening and closing are no news. A line closed this way winds down.
 func (ls *Lines) change(l *Line, now time.Time, f func(tx *bolt.Tx) error) error {
-	return ls.db.Update(func(tx *bolt.Tx) error {
+	closed := false
+	err := ls.db.Update(func(tx *bolt.Tx) error {
 		before, err := statusTx(tx, l, now)
 		if err != nil {
 			return err
@@ -126,6 +128,7 @@ func (ls *Lines) change(l *Line, now time.Time, f func(tx *bolt.Tx) error) error
 		if err != nil {
 			return err
 		}
+		closed = after.State == Closed
 		typ := transition(before, after)
 		if typ == "" {
 			return nil
@@ -136,6 +139,10 @@ func (ls *Lines) change(l *Line, now time.Time, f func(tx *bolt.Tx) error) error
 		}
 		return ls.emit(tx, now, typ, l.Config.ID, data)
 	})
+	if err == nil && closed {
+		err = ls.windDown(l)
+	}
+	return err
 }
 
 // transition names the event for a status change: line.closed when the line is

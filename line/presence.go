@@ -161,6 +161,7 @@ func (ls *Lines) Login(ctx context.Context, agentID, line string) (Presence, err
 	if err != nil {
 		return Presence{}, err
 	}
+	ls.queue.wake() // a waiting caller may now have an agent
 	p, _ := ls.AgentPresence(agentID)
 	return p, nil
 }
@@ -211,6 +212,7 @@ var ErrNotServing = errors.New("agent does not serve the line")
 // call is offered.
 func (ls *Lines) Logout(ctx context.Context, agentID string) error {
 	now := ls.clock.Now().UTC()
+	defer ls.queue.wake() // waiting callers may have nobody left
 	return ls.db.Update(func(tx *bolt.Tx) error {
 		ls.presence.mu.Lock()
 		defer ls.presence.mu.Unlock()
@@ -303,7 +305,8 @@ func (ls *Lines) loggedIn(line string) bool {
 }
 
 // setActivity moves a logged-in agent to a; an agent logged out meanwhile stays out.
-// The change is written through so that idle-since survives a restart.
+// The change is written through so that idle-since survives a restart. An agent
+// free again leaves the lines that closed meanwhile, and waiting callers look again.
 func (ls *Lines) setActivity(agentID string, a Activity) {
 	now := ls.clock.Now().UTC()
 	ls.presence.mu.Lock()
@@ -322,8 +325,14 @@ func (ls *Lines) setActivity(agentID string, a Activity) {
 		if p == nil {
 			return nil // logged out in between: do not bring the entry back
 		}
+		if a == Available {
+			return ls.leaveClosedTx(tx, now, p)
+		}
 		return putPresence(tx, p)
 	})
+	if a == Available {
+		ls.queue.wake()
+	}
 }
 
 func putPresence(tx *bolt.Tx, p *Presence) error {
@@ -336,6 +345,7 @@ func putPresence(tx *bolt.Tx, p *Presence) error {
 func (ls *Lines) missed(l *Line, agentID string) {
 	now := ls.clock.Now().UTC()
 	max := l.Config.Calls.MaxMissed
+	defer ls.queue.wake()
 	ls.db.Update(func(tx *bolt.Tx) error {
 		ls.presence.mu.Lock()
 		defer ls.presence.mu.Unlock()
@@ -346,7 +356,7 @@ func (ls *Lines) missed(l *Line, agentID string) {
 		p.Missed++
 		p.Activity, p.Since = Available, now
 		if max <= 0 || p.Missed < max {
-			return putPresence(tx, p)
+			return ls.leaveClosedTx(tx, now, p)
 		}
 		if err := ls.emit(tx, now, event.AgentAutoLoggedOut, l.Config.ID, map[string]any{"agent": agentID, "missed": p.Missed}); err != nil {
 			return err

@@ -19,6 +19,7 @@ type lineView struct {
 	Hours    hoursView       `json:"hours"`
 	Status   line.Status     `json:"status"`
 	Agents   []line.Presence `json:"agents"` // who is logged in, and what each is doing
+	Queue    []line.Queued   `json:"queue"`  // callers on hold, first in line first; never a number
 }
 
 type hoursView struct {
@@ -38,7 +39,7 @@ func (s *Server) lineView(id string) (lineView, error) {
 	}
 	h := l.Config.Hours
 	v := lineView{ID: id, Name: l.Config.Name, Numbers: l.Config.Numbers, Timezone: l.Config.Timezone, Status: st,
-		Hours: hoursView{Open: h.Open.String(), Close: h.Close.String(), Days: []string{}}, Agents: s.Lines.Presence(id)}
+		Hours: hoursView{Open: h.Open.String(), Close: h.Close.String(), Days: []string{}}, Agents: s.Lines.Presence(id), Queue: s.Lines.Queue(id)}
 	for _, d := range h.Days {
 		v.Hours.Days = append(v.Hours.Days, d.String())
 	}

@@ -33,13 +33,22 @@ var (
 		"1 when the line is open, 0 when closed.", []string{"line"}, nil)
 	reasonDesc = prometheus.NewDesc("peerline_line_status",
 		"The line's current state and reason: 1 for the one in force.", []string{"line", "state", "reason"}, nil)
+	queueDesc = prometheus.NewDesc("peerline_queue_callers",
+		"Callers on hold waiting for an agent.", []string{"line"}, nil)
+	queueWaitDesc = prometheus.NewDesc("peerline_queue_longest_wait_seconds",
+		"How long the first caller in the queue has waited; 0 with nobody waiting.", []string{"line"}, nil)
 )
 
 // statusCollector computes each line's status at scrape time, so the figures are
 // never stale and no timer keeps them up to date.
 type statusCollector struct{ lines Lines }
 
-func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) { ch <- openDesc; ch <- reasonDesc }
+func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- openDesc
+	ch <- reasonDesc
+	ch <- queueDesc
+	ch <- queueWaitDesc
+}
 
 func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, id := range c.lines.IDs() {
@@ -53,5 +62,12 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, open, id)
 		ch <- prometheus.MustNewConstMetric(reasonDesc, prometheus.GaugeValue, 1, id, string(st.State), string(st.Reason))
+		q := c.lines.Queue(id)
+		longest := 0.0
+		for _, w := range q {
+			longest = max(longest, w.Wait)
+		}
+		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(len(q)), id)
+		ch <- prometheus.MustNewConstMetric(queueWaitDesc, prometheus.GaugeValue, longest, id)
 	}
 }

@@ -35,6 +35,7 @@ type Lines interface {
 	Login(ctx context.Context, agent, line string) (line.Presence, error)
 	Logout(ctx context.Context, agent string) error
 	Presence(line string) []line.Presence
+	Queue(line string) []line.Queued
 	AgentPresence(agent string) (line.Presence, bool)
 }
 

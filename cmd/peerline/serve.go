@@ -52,6 +52,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := a.lines.RunCoverJob(ctx, func(err error) { log.Error().Err(err).Msg("cover deadline") }); err != nil {
 		return err
 	}
+	a.lines.RunClosingTime(ctx, func(err error) { log.Error().Err(err).Msg("closing time") })
 
 	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Audit: a.audit, Log: log, Clock: clk,
 		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }})
@@ -60,6 +61,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	handler.Registry().MustRegister(phone.Collectors()...)
+	handler.Registry().MustRegister(a.lines.Collectors()...)
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)

@@ -21,6 +21,7 @@ type Call struct {
 	answered bool
 	played   []string
 	rang     bool
+	held     int
 	dialled  []line.Target
 	options  []line.DialOptions
 	bridged  bool
@@ -62,6 +63,22 @@ func (c *Call) Ring(ctx context.Context) error {
 	c.mu.Unlock()
 	<-ctx.Done()
 	return nil
+}
+
+// Hold counts that the caller heard hold music and waits for ctx.
+func (c *Call) Hold(ctx context.Context) error {
+	c.mu.Lock()
+	c.held++
+	c.mu.Unlock()
+	<-ctx.Done()
+	return nil
+}
+
+// Held is how many times hold music started.
+func (c *Call) Held() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.held
 }
 
 // Dial records the target and asks Answerer.

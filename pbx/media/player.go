@@ -23,6 +23,24 @@ func Play(ctx context.Context, s *Session, pt uint8, p *Prompt) error {
 	})
 }
 
+// Loop plays p over and over, seamlessly, until ctx ends (hold music). An
+// empty prompt is silence.
+func Loop(ctx context.Context, s *Session, pt uint8, p *Prompt) error {
+	payload := p.Payload(pt)
+	off := 0
+	return stream(ctx, s, pt, func(frame []byte) bool {
+		for i := range frame {
+			if len(payload) == 0 {
+				frame[i] = Silence(pt)
+				continue
+			}
+			frame[i] = payload[off]
+			off = (off + 1) % len(payload)
+		}
+		return true
+	})
+}
+
 // PlayTone sends the tone on s until ctx ends.
 func PlayTone(ctx context.Context, s *Session, pt uint8, t Tone) error {
 	pcm := make([]int16, SamplesPerFrame)

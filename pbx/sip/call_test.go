@@ -256,17 +256,67 @@ func TestRingAllCancelsTheOtherPhones(t *testing.T) {
 }
 
 func TestAnAgentWhoRefusesIsAMissAndTheCallerIsTold(t *testing.T) {
-	r := startRig(t, tuesday)
+	r := startRig(t, tuesday) // max_missed: 3
 	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{Refuse: 486})
 	r.onDuty(t, agent.URI)
-	phone, _ := callLine(t, r, media.PCMU) // answered for the no-agents announcement
-	if !phone.WaitBye(5 * time.Second) {
-		t.Fatal("the caller was not hung up on after the announcement")
+	phone, _ := callLine(t, r, media.PCMU) // answered: on hold after the first refusal
+	// Each refusal is a miss; between them the caller holds for 5 s of the
+	// line's clock. The third logs klara out and the caller is told.
+	for i := 0; !phone.WaitBye(50 * time.Millisecond); i++ {
+		if i == 200 {
+			t.Fatal("the caller was not hung up on after the announcement")
+		}
+		r.clock.Advance(time.Second)
 	}
 	if rec := r.record(t); rec.Outcome != line.OutcomeAgentNoAnswer {
 		t.Errorf("record: %+v", rec)
 	}
-	if p, _ := r.lines.AgentPresence("klara"); p.Missed != 1 || p.Activity != line.Available {
-		t.Errorf("a 486 is a miss: %+v", p)
+	if _, ok := r.lines.AgentPresence("klara"); ok {
+		t.Error("three 486s in a row and klara is still logged in")
 	}
+}
+
+func TestSecondCallerHoldsAndIsPutThroughWhenTheAgentIsFree(t *testing.T) {
+	r := startRig(t, tuesday)
+	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{})
+	r.onDuty(t, agent.URI)
+	phone1, call1 := callLine(t, r, media.PCMU)
+	hearEachOther(t, phone1, call1, agent)
+	agent.WaitInvite(time.Second)
+	first := agent.Remote()
+
+	phone2, call2 := callLine(t, r, media.PCMA) // answered to wait
+	waitFor(t, func() bool { return phone2.Media.HeardTone(500, 800) && phone2.Media.HeardTone(700, 800) },
+		"the waiting caller heard no queue prompt (500 Hz) and place (700 Hz)")
+	if q := r.lines.Queue("peer"); len(q) != 1 || q[0].Position != 1 {
+		t.Fatalf("queue: %+v", q)
+	}
+	if inv := agent.WaitInvite(100 * time.Millisecond); inv != nil {
+		t.Fatal("the busy agent's phone was rung")
+	}
+	agent.Hangup(context.Background()) // the first call ends
+	if !phone1.WaitBye(5 * time.Second) {
+		t.Fatal("the first caller got no BYE")
+	}
+	if agent.WaitInvite(5*time.Second) == nil {
+		t.Fatal("the agent was not rung for the waiting caller")
+	}
+	waitFor(t, func() bool { return agent.Remote() != first }, "no second leg at the agent")
+	hearEachOther(t, phone2, call2, agent)
+	call2.Hangup(context.Background())
+	if rec := r.record(t); rec.Outcome != line.OutcomeAnswered || rec.Agent != "klara" {
+		t.Errorf("record: %+v", rec)
+	}
+}
+
+// waitFor polls cond (bounded) and fails with msg if it never holds.
+func waitFor(t *testing.T, cond func() bool, msg string) {
+	t.Helper()
+	for range 250 {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal(msg)
 }

@@ -89,6 +89,13 @@ func (c *inboundCall) Ring(ctx context.Context) error {
 	return c.leg.Ring(ctx)
 }
 
+func (c *inboundCall) Hold(ctx context.Context) error {
+	if err := c.earlyMedia(); err != nil {
+		return err
+	}
+	return c.leg.Hold(ctx)
+}
+
 // Dial calls an agent for this caller; see Server.dial.
 func (c *inboundCall) Dial(ctx context.Context, t line.Target, o line.DialOptions) (line.Call, error) {
 	out, err := c.srv.dial(ctx, t, o, c.prompts, c.log)

@@ -27,6 +27,7 @@ type rig struct {
 	addr   string // udp host:port of peerline
 	lines  *line.Lines
 	roster *roster.Store
+	clock  *clocktest.Fake
 	dir    string
 }
 
@@ -50,9 +51,12 @@ func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig
 			t.Fatal(err)
 		}
 	}
-	// A short greeting of its own tone, so tests can tell it from the rest.
-	if err := os.WriteFile(filepath.Join(promptDir, "greeting.wav"), mediatest.ToneWAV(300, 200*time.Millisecond), 0o600); err != nil {
-		t.Fatal(err)
+	// A short greeting and queue prompts, each of its own tone, so tests can tell
+	// by ear what a caller heard; silence for hold music.
+	for name, freq := range map[string]float64{"greeting": 300, "queue-hold": 500, "queue-first": 700, "queue-music": 0} {
+		if err := os.WriteFile(filepath.Join(promptDir, name+".wav"), mediatest.ToneWAV(freq, 200*time.Millisecond), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := config.Default()
 	cfg.SIP.Listen = []string{"udp:127.0.0.1:0"}
@@ -85,7 +89,7 @@ func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig
 	stop := sync.OnceFunc(func() { cancel(); <-done })
 	t.Cleanup(stop)
 	addrs := <-ready
-	return &rig{stop: stop, addr: strings.TrimPrefix(addrs[0], "udp:"), lines: lines, roster: agents, dir: dir}
+	return &rig{stop: stop, addr: strings.TrimPrefix(addrs[0], "udp:"), lines: lines, roster: agents, clock: clk, dir: dir}
 }
 
 var saturday = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)

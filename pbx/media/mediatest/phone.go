@@ -131,6 +131,18 @@ func (p *Phone) Hears(freq float64, n int) bool {
 	return len(h) > 0 && media.Level(h, freq) > 0.5
 }
 
+// HeardTone reports whether freq dominated any n samples heard so far, so a
+// short prompt followed by other sound is still found.
+func (p *Phone) HeardTone(freq float64, n int) bool {
+	h := p.Heard()
+	for i := 0; i+n <= len(h); i += n / 2 {
+		if media.Level(h[i:i+n], freq) > 0.5 {
+			return true
+		}
+	}
+	return false
+}
+
 // Close stops the phone.
 func (p *Phone) Close() {
 	select {
