@@ -21,6 +21,7 @@ import (
 type inboundCall struct {
 	*leg
 	srv     *Server
+	id      string // ours, not the SIP Call-ID
 	dialog  *sipgo.DialogServerSession
 	answer  []byte // our SDP, the same in the 183 and the 200
 	contact sip.ContactHeader
@@ -34,7 +35,7 @@ type inboundCall struct {
 	dialed []*outboundCall // agent legs, hung up at the latest when this call ends
 }
 
-func (c *inboundCall) ID() string     { return c.dialog.InviteRequest.CallID().Value() }
+func (c *inboundCall) ID() string     { return c.id }
 func (c *inboundCall) Caller() string { return c.caller }
 
 // Answer sends 200 OK with our SDP and waits for the ACK.

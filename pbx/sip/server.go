@@ -4,6 +4,8 @@ package sip
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/base32"
 	"fmt"
 	"log/slog"
 	"net"
@@ -102,10 +104,15 @@ func New(cfg *config.Config, h Handler, log zerolog.Logger) (*Server, error) {
 			return nil, fmt.Errorf("line %s: %w", l.ID, err)
 		}
 	}
-	if s.ua, err = sipgo.NewUA(sipgo.WithUserAgent("peerline")); err != nil {
+	// Every layer of sipgo logs through our logger, whose output masks numbers:
+	// left alone, the transport layer logs whole unparsable messages through
+	// slog's default logger, unmasked.
+	s.slog = logging.Slog(s.log)
+	if s.ua, err = sipgo.NewUA(sipgo.WithUserAgent("peerline"),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(s.slog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(s.slog))); err != nil {
 		return nil, err
 	}
-	s.slog = logging.Slog(s.log)
 	if s.srv, err = sipgo.NewServer(s.ua, sipgo.WithServerLogger(s.slog)); err != nil {
 		return nil, err
 	}
@@ -295,7 +302,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer s.calls.Done()
 	s.active.Add(1)
 	defer s.active.Add(-1)
-	log := s.log.With().Str("call", req.CallID().Value()).Logger()
+	id := newCallID()
+	log := s.log.With().Str("call", id).Logger()
 	respond := func(code int, reason string) {
 		tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
 	}
@@ -322,7 +330,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer dialog.Close()
-	call, err := s.newInbound(dialog, offer, lineID, log)
+	call, err := s.newInbound(id, dialog, offer, lineID, log)
 	if err != nil {
 		log.Error().Err(err).Msg("no media for the call: 503")
 		respond(sip.StatusServiceUnavailable, "Service Unavailable")
@@ -369,7 +377,7 @@ func sourceAddr(req *sip.Request) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-func (s *Server) newInbound(d *sipgo.DialogServerSession, offer media.Offer, lineID string, log zerolog.Logger) (*inboundCall, error) {
+func (s *Server) newInbound(id string, d *sipgo.DialogServerSession, offer media.Offer, lineID string, log zerolog.Logger) (*inboundCall, error) {
 	conn, err := s.ports.Listen()
 	if err != nil {
 		return nil, err
@@ -385,10 +393,19 @@ func (s *Server) newInbound(d *sipgo.DialogServerSession, offer media.Offer, lin
 	if f := d.InviteRequest.From(); f != nil {
 		from = f.Address.User
 	}
-	c := &inboundCall{leg: s.newLeg(d.Context(), session, s.prompts[lineID], log), srv: s,
+	c := &inboundCall{leg: s.newLeg(d.Context(), session, s.prompts[lineID], log), srv: s, id: id,
 		dialog: d, answer: local.Answer(offer), contact: s.contactFor(peer), caller: from}
 	c.pt, c.dtmf = local.Codecs[0], offer.DTMF
 	return c, nil
+}
+
+// newCallID is peerline's own id for a call, for its record and log lines. The
+// SIP Call-ID is not used: the caller's side chose it, and it may carry their
+// address or even their number.
+func newCallID() string {
+	b := make([]byte, 10)
+	crand.Read(b)
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 }
 
 // localIPToward is this host's address on the route to ip (no packet is sent).

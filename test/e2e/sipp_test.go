@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,28 +183,122 @@ func TestSIPpCallersTalkToAgents(t *testing.T) {
 // agentsOnDuty starts peerline with the line open and n agents logged in, all
 // reached at one SIPp playing their softphones on the returned port.
 func agentsOnDuty(t *testing.T, dir string, n int, rtpPorts string) (*server, string, int) {
+	s, token := openLine(t, dir, rtpPorts, "")
+	port := freeUDPPort(t)
+	for i := range n {
+		onDuty(t, s, token, fmt.Sprintf("a%d", i), port)
+	}
+	return s, token, port
+}
+
+// openLine starts peerline with short prompts, the line's settings opts (YAML
+// flow mapping entries, may be empty) and the line opened by the office.
+func openLine(t *testing.T, dir, rtpPorts, opts string) (*server, string) {
+	if opts != "" {
+		opts = ", " + opts
+	}
 	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
 http: {listen: 127.0.0.1:0}
 sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "%s"}
-lines: [{id: peer, numbers: [peer], prompts: %s}]
-`, filepath.Join(dir, "data"), rtpPorts, shortPrompts(t, dir)))
+lines: [{id: peer, numbers: [peer], prompts: %s%s}]
+`, filepath.Join(dir, "data"), rtpPorts, shortPrompts(t, dir), opts))
 	token, _ := peerline(t, dir, "", "token", "create", "kansliet", "--config", cfg)
 	token = strings.TrimSpace(token)
 	s := startServer(t, dir, "--config", cfg)
 	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, `{"reason":"e2e"}`); code != 200 {
 		t.Fatalf("open: %d %s", code, body)
 	}
-	port := freeUDPPort(t)
-	for i := range n {
-		body := fmt.Sprintf(`{"id":"a%d","name":"Agent %d","phone":"070-174 06 %02d","sip_uri":"sip:a%d@127.0.0.1:%d","lines":["peer"]}`, i, i, 10+i, i, port)
-		if code, out := s.request("POST", "/api/v1/agents", token, body); code != 201 {
-			t.Fatalf("agent: %d %s", code, out)
-		}
-		if code, out := s.request("POST", fmt.Sprintf("/api/v1/agents/a%d/login", i), token, ""); code != 200 {
-			t.Fatalf("log-in: %d %s", code, out)
+	return s, token
+}
+
+var agentNumbers atomic.Int32
+
+// onDuty adds agent id, reached at a SIPp softphone on port, and logs them in.
+func onDuty(t *testing.T, s *server, token, id string, port int) {
+	t.Helper()
+	n := agentNumbers.Add(1) // a distinct placeholder number per agent
+	body := fmt.Sprintf(`{"id":"%s","name":"Agent %s","phone":"070-174 06 %02d","sip_uri":"sip:%s@127.0.0.1:%d","lines":["peer"]}`, id, id, 10+n%90, id, port)
+	if code, out := s.request("POST", "/api/v1/agents", token, body); code != 201 {
+		t.Fatalf("agent: %d %s", code, out)
+	}
+	if code, out := s.request("POST", "/api/v1/agents/"+id+"/login", token, ""); code != 200 {
+		t.Fatalf("log-in: %d %s", code, out)
+	}
+}
+
+// TestSIPpBusyLine runs five SIPp callers at once against two agents: one
+// answers slowly, the other refuses every call. The refusals log that agent out
+// after max_missed; the callers queue for the other one. Every caller is put
+// through or told, and the records add up.
+func TestSIPpBusyLine(t *testing.T) {
+	const callers = 5
+	dir := t.TempDir()
+	s, token := openLine(t, dir, "39000-39998", "calls: {ring_timeout: 3s, max_missed: 3}, queue: {max_wait: 15s, announce_every: 10s}")
+	slowPort, refusePort := freeUDPPort(t), freeUDPPort(t)
+	onDuty(t, s, token, "slow", slowPort) // logged in first: the longest idle
+	onDuty(t, s, token, "refuser", refusePort)
+	slow, cancelSlow := sippCmd(t, dir, "agent-slow.xml", "-p", strconv.Itoa(slowPort), "-mp", "40000")
+	defer cancelSlow()
+	refuser, cancelRefuser := sippCmd(t, dir, "agent-refuses.xml", "-p", strconv.Itoa(refusePort), "-mp", "41000")
+	defer cancelRefuser()
+	for _, c := range []*exec.Cmd{slow, refuser} {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
 		}
 	}
-	return s, token, port
+	code, out := sipp(t, dir, "caller-waits.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(callers), "-l", strconv.Itoa(callers),
+		"-r", strconv.Itoa(callers), "-mp", "42000")
+	if code != 0 {
+		t.Fatalf("callers' sipp exit %d:\n%s\npeerline:\n%s", code, tail(out, 3000), tail(s.stderr.String(), 3000))
+	}
+	var recs struct {
+		Calls []struct {
+			Outcome string  `json:"outcome"`
+			Agent   string  `json:"agent"`
+			Wait    float64 `json:"wait_seconds"`
+		} `json:"calls"`
+	}
+	for i := 0; i < 100 && len(recs.Calls) < callers; i++ {
+		time.Sleep(20 * time.Millisecond)
+		_, body := s.request("GET", "/api/v1/lines/peer/calls", token, "")
+		json.Unmarshal([]byte(body), &recs)
+	}
+	outcomes := map[string]int{}
+	for _, r := range recs.Calls {
+		outcomes[r.Outcome]++
+		if r.Outcome == "answered" && r.Agent != "slow" {
+			t.Errorf("answered by %q", r.Agent)
+		}
+		if r.Outcome == "queue_timeout" && (r.Wait < 15 || r.Wait > 17) {
+			t.Errorf("a queue timeout after %.1f s, want max_wait (15 s)", r.Wait)
+		}
+	}
+	t.Logf("outcomes: %v", outcomes)
+	if len(recs.Calls) != callers || outcomes["answered"] == 0 || outcomes["answered"]+outcomes["queue_timeout"] != callers {
+		t.Errorf("records: %+v, want %d, each answered or timed out in the queue", recs.Calls, callers)
+	}
+	_, agent := s.request("GET", "/api/v1/agents/refuser", token, "")
+	if !strings.Contains(agent, `"presence":null`) {
+		t.Errorf("the agent who refused every call is still logged in: %s", agent)
+	}
+	// A message sipgo cannot parse is logged whole: masked like every other line.
+	conn, err := net.Dial("udp", s.SIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Write([]byte("BYE  SIP/2.0\r\nFrom: <sip:+46701234567@127.0.0.1>;tag=1\r\nCall-ID: x\r\nCSeq: 1 BYE\r\n\r\n"))
+	conn.Close()
+	for i := 0; i < 100 && !strings.Contains(s.stderr.String(), "failed to parse"); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if log := s.stderr.String(); !strings.Contains(log, "failed to parse") || strings.Contains(log, "701234567") {
+		t.Errorf("an unparsable message with a number is not in the log masked:\n%s", tail(log, 1000))
+	}
+	_, metrics := s.request("GET", "/metrics", "", "")
+	if grepLine(metrics, `peerline_queue_callers{line="peer"}`) != `peerline_queue_callers{line="peer"} 0` ||
+		!strings.Contains(metrics, `peerline_queue_wait_seconds_count{line="peer"}`) {
+		t.Errorf("queue metrics after the run:\n%s", grepLine(metrics, "peerline_queue"))
+	}
 }
 
 // grepLine is the first line of s that starts with prefix.
