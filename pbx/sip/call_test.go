@@ -27,12 +27,15 @@ const (
 
 // onDuty adds an agent reached at the phone's SIP URI (or, with uri "", by
 // number through the trunk) and logs them in.
-func (r *rig) onDuty(t *testing.T, uri string) {
+func (r *rig) onDuty(t *testing.T, uri string) { r.onDutyAs(t, "klara", agentNumber, uri) }
+
+// onDutyAs adds agent id with phone number and SIP URI and logs them in.
+func (r *rig) onDutyAs(t *testing.T, id, number, uri string) {
 	t.Helper()
-	if _, err := r.roster.AddAgent(office, roster.Agent{ID: "klara", Name: "Klara", Phone: agentNumber, SIPURI: uri, Lines: []string{"peer"}, Active: true}); err != nil {
+	if _, err := r.roster.AddAgent(office, roster.Agent{ID: id, Name: id, Phone: number, SIPURI: uri, Lines: []string{"peer"}, Active: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.lines.Login(office, "klara", "peer"); err != nil {
+	if _, err := r.lines.Login(office, id, "peer"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -234,16 +237,8 @@ func TestRingAllCancelsTheOtherPhones(t *testing.T) {
 	r := startRigWith(t, tuesday, func(cfg *config.Config) { cfg.Lines[0].Calls.Strategy = "ring-all" })
 	quick := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{RingFor: 200 * time.Millisecond})
 	slow := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{RingFor: time.Minute})
-	for i, a := range []*siptest.Agent{quick, slow} {
-		id := []string{"klara", "jim"}[i]
-		phone := []string{agentNumber, "+46701740606"}[i]
-		if _, err := r.roster.AddAgent(office, roster.Agent{ID: id, Name: id, Phone: phone, SIPURI: a.URI, Lines: []string{"peer"}, Active: true}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := r.lines.Login(office, id, "peer"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.onDutyAs(t, "klara", agentNumber, quick.URI)
+	r.onDutyAs(t, "jim", "+46701740606", slow.URI)
 	phone, call := callLine(t, r, media.PCMU)
 	if !slow.WaitCancel(5 * time.Second) {
 		t.Error("the other agent's phone rang on after the first answered")
@@ -273,39 +268,6 @@ func TestAnAgentWhoRefusesIsAMissAndTheCallerIsTold(t *testing.T) {
 	}
 	if _, ok := r.lines.AgentPresence("klara"); ok {
 		t.Error("three 486s in a row and klara is still logged in")
-	}
-}
-
-func TestSecondCallerHoldsAndIsPutThroughWhenTheAgentIsFree(t *testing.T) {
-	r := startRig(t, tuesday)
-	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{})
-	r.onDuty(t, agent.URI)
-	phone1, call1 := callLine(t, r, media.PCMU)
-	hearEachOther(t, phone1, call1, agent)
-	agent.WaitInvite(time.Second)
-	first := agent.Remote()
-
-	phone2, call2 := callLine(t, r, media.PCMA) // answered to wait
-	waitFor(t, func() bool { return phone2.Media.HeardTone(500, 800) && phone2.Media.HeardTone(700, 800) },
-		"the waiting caller heard no queue prompt (500 Hz) and place (700 Hz)")
-	if q := r.lines.Queue("peer"); len(q) != 1 || q[0].Position != 1 {
-		t.Fatalf("queue: %+v", q)
-	}
-	if inv := agent.WaitInvite(100 * time.Millisecond); inv != nil {
-		t.Fatal("the busy agent's phone was rung")
-	}
-	agent.Hangup(context.Background()) // the first call ends
-	if !phone1.WaitBye(5 * time.Second) {
-		t.Fatal("the first caller got no BYE")
-	}
-	if agent.WaitInvite(5*time.Second) == nil {
-		t.Fatal("the agent was not rung for the waiting caller")
-	}
-	waitFor(t, func() bool { return agent.Remote() != first }, "no second leg at the agent")
-	hearEachOther(t, phone2, call2, agent)
-	call2.Hangup(context.Background())
-	if rec := r.record(t); rec.Outcome != line.OutcomeAnswered || rec.Agent != "klara" {
-		t.Errorf("record: %+v", rec)
 	}
 }
 
