@@ -23,7 +23,7 @@ import (
 // world is one peerline process with the example roster, the real outbox and a
 // local webhook receiver.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	clock  *clocktest.Fake
 	db     *bolt.DB
@@ -33,7 +33,7 @@ type world struct {
 	stop   func()
 }
 
-func newWorld(t *testing.T, start string, cfg []config.Line) *world {
+func newWorld(t testing.TB, start string, cfg []config.Line) *world {
 	w := &world{t: t, dir: t.TempDir(), clock: clocktest.New(at(start)), office: eventtest.New(t)}
 	w.open(cfg)
 	w.importRoster(t)
@@ -94,7 +94,7 @@ func (w *world) restart(cfg []config.Line) {
 	w.open(cfg)
 }
 
-func (w *world) importRoster(t *testing.T) {
+func (w *world) importRoster(t testing.TB) {
 	b, err := os.ReadFile("../deploy/examples/roster.yaml")
 	if err != nil {
 		t.Fatal(err)
