@@ -38,6 +38,8 @@ fuzz:
 	$(GO) test ./roster -run=^$$ -fuzz=FuzzParseImport -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseSDP -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseWAV -fuzztime=$(FUZZTIME)
+	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzTelephoneEvent -fuzztime=$(FUZZTIME)
+	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzDTMFInfo -fuzztime=$(FUZZTIME)
 
 # SIPp load run of bridged calls against the built binary (no race detector);
 # reports CPU, memory and failed calls. LOAD_CALLS and LOAD_CONCURRENT set its size.
