@@ -1,13 +1,18 @@
 package media_test
 
 import (
+	"context"
 	"encoding/binary"
+	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/media/mediatest"
 	"github.com/pion/rtp"
 )
 
@@ -168,4 +173,38 @@ func FuzzDTMFInfo(f *testing.F) {
 			t.Fatalf("key %q from %q %q", k, ct, body)
 		}
 	})
+}
+
+func TestADrainingSessionReportsEachKeyOnce(t *testing.T) {
+	ports := media.NewPorts(netip.MustParseAddr("127.0.0.1"), 32000, 32998)
+	phone := mediatest.NewPhone(t, media.PCMU)
+	s := session(t, ports, phone.Addr())
+	keys := make(chan byte, 8)
+	s.ListenKeys(101, keys)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Drain(ctx)
+	for _, k := range []string{"1", "1", "pound"} { // 1 twice: the second capture repeats the first press
+		for _, p := range pcapRTP(t, k) {
+			b, _ := p.Marshal()
+			phone.Conn.WriteTo(b, net.UDPAddrFromAddrPort(s.LocalAddr()))
+		}
+	}
+	var got []byte
+	for len(got) < 2 {
+		select {
+		case k := <-keys:
+			got = append(got, k)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("keys: %q", got)
+		}
+	}
+	select {
+	case k := <-keys:
+		got = append(got, k)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if string(got) != "1#" {
+		t.Errorf("keys %q, want 1#", got)
+	}
 }

@@ -63,9 +63,12 @@ func (p *Ports) Listen() (*net.UDPConn, error) {
 type Session struct {
 	conn *net.UDPConn
 
-	mu      sync.Mutex
-	remote  netip.AddrPort
-	latched bool
+	mu       sync.Mutex
+	remote   netip.AddrPort
+	latched  bool
+	dtmfPT   int         // telephone-event payload type; -1 without
+	keys     chan<- byte // where Drain reports key presses; nil: nowhere
+	detector KeyDetector
 
 	// Outgoing stream: only the one writer (the bridge or a player) touches these.
 	ssrc uint32
@@ -79,7 +82,7 @@ type Session struct {
 
 // NewSession wraps an open socket; remote is where the SDP says to send.
 func NewSession(conn *net.UDPConn, remote netip.AddrPort) *Session {
-	s := &Session{conn: conn, remote: remote, ssrc: rand.Uint32(), seq: uint16(rand.Uint32()),
+	s := &Session{conn: conn, remote: remote, dtmfPT: -1, ssrc: rand.Uint32(), seq: uint16(rand.Uint32()),
 		ts: rand.Uint32(), out: make([]byte, 0, 1500)}
 	s.lastRecv.Store(time.Now().UnixNano())
 	return s
@@ -178,6 +181,31 @@ func (s *Session) Drain(ctx context.Context) error {
 		}
 		if err != nil {
 			return err
+		}
+		s.key(&pkt)
+	}
+}
+
+// ListenKeys makes the session report key presses (RFC 4733 telephone-events
+// of payload type pt) on keys while it drains; a full channel drops the key. A
+// press is reported once, whichever reader saw it.
+func (s *Session) ListenKeys(pt int, keys chan<- byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dtmfPT, s.keys = pt, keys
+}
+
+// key reports pkt's key press, if it is a new one.
+func (s *Session) key(pkt *rtp.Packet) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keys == nil || s.dtmfPT < 0 || int(pkt.PayloadType) != s.dtmfPT {
+		return
+	}
+	if k := s.detector.Packet(pkt); k != 0 {
+		select {
+		case s.keys <- k:
+		default:
 		}
 	}
 }
