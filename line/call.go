@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
 	"github.com/peerline/peerline/storage"
 	bolt "go.etcd.io/bbolt"
 )
@@ -180,11 +179,8 @@ func (ls *Lines) Records(id string, from, to config.Date) ([]Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if to.String() < from.String() {
-		return nil, input.Errorf("to", "%s is before from (%s)", to, from)
-	}
-	if to.String() > from.AddDays(maxRecordDays).String() {
-		return nil, input.Errorf("to", "at most %d days at a time", maxRecordDays)
+	if err := checkDates(from, to, maxRecordDays); err != nil {
+		return nil, err
 	}
 	start := from.In(l.Calendar.Location())
 	end := to.AddDays(1).In(l.Calendar.Location())

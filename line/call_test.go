@@ -3,12 +3,15 @@ package line_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/peerline/peerline/clock/clocktest"
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/input"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/linetest"
 )
@@ -87,5 +90,28 @@ func TestCallerHangsUpDuringTheAnnouncement(t *testing.T) {
 	}
 	if recs, _ := ls.Records("peer", date("2026-11-29"), date("2026-11-30")); len(recs) != 0 {
 		t.Errorf("a later range found %+v", recs)
+	}
+}
+
+func TestQueriesAreBoundedInDays(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	from := date("2026-01-01")
+	if _, err := w.lines.Records("peer", from, from.AddDays(365)); err != nil {
+		t.Errorf("366 days of records: %v", err)
+	}
+	if _, err := w.lines.Records("peer", from, from.AddDays(366)); err == nil {
+		t.Error("367 days of records were served")
+	}
+	if _, err := w.lines.Roster("peer", from, from.AddDays(91)); err != nil {
+		t.Errorf("92 days of roster: %v", err)
+	}
+	for _, q := range []func() error{
+		func() error { _, err := w.lines.Roster("peer", from, from.AddDays(92)); return err },
+		func() error { _, err := w.lines.Records("peer", from, from.AddDays(-1)); return err },
+	} {
+		var ie *input.Error
+		if err := q(); !errors.As(err, &ie) || ie.Field != "to" {
+			t.Errorf("want an input error on to, got %v", err)
+		}
 	}
 }

@@ -82,14 +82,13 @@ const retryPause = 5 * time.Second
 func (ls *Lines) await(ctx context.Context, l *Line, c Call, w *waiter) (roster.Agent, Call, error) {
 	var music *background
 	defer func() { music.stop() }()
-	all := l.Config.Calls.Strategy == "ring-all"
 	deadline := w.arrived.Add(time.Duration(l.Config.Queue.MaxWait))
 	rang := false
 	for {
 		changed := ls.queue.watch()
 		now := ls.clock.Now()
 		if !now.Before(w.retryAt) {
-			if agents := ls.take(w, nil, all); len(agents) > 0 {
+			if agents := ls.take(w, nil, l.ringsAll()); len(agents) > 0 {
 				music.stop()
 				music = nil
 				a, leg, err := ls.round(ctx, l, c, w, agents)
@@ -97,7 +96,7 @@ func (ls *Lines) await(ctx context.Context, l *Line, c Call, w *waiter) (roster.
 					return a, leg, nil
 				}
 				rang = true
-				ls.queue.set(w, func(w *waiter) { w.retryAt = ls.clock.Now().Add(retryPause) })
+				w.retryAt = ls.clock.Now().Add(retryPause)
 				continue
 			}
 		}
@@ -201,7 +200,7 @@ func (ls *Lines) round(ctx context.Context, l *Line, c Call, w *waiter, agents [
 	defer ls.queue.set(w, func(w *waiter) { w.dialing = false })
 	ringback := start(ctx, func(ctx context.Context) { c.Ring(ctx) })
 	defer ringback.stop() // the ringback writes to the caller's media: it must stop before the bridge does
-	if l.Config.Calls.Strategy == "ring-all" {
+	if l.ringsAll() {
 		return ls.ringAll(ctx, l, c, agents)
 	}
 	return ls.huntAgents(ctx, l, c, w, agents[0])

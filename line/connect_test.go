@@ -302,12 +302,19 @@ func TestMissedCallsInARowLogTheAgentOut(t *testing.T) {
 	}
 }
 
-func TestRingAllFirstAnswerWinsAndTheOthersStop(t *testing.T) {
+// ringAllWorld is a Tuesday afternoon on a ring-all line with klara and michell
+// logged in.
+func ringAllWorld(t *testing.T) *world {
 	cfg := config.Default().Lines
 	cfg[0].Calls.Strategy = "ring-all"
 	w := newWorld(t, "2026-05-19 13:00:00", cfg)
 	w.lines.Login(office, "klara", "")
 	w.lines.Login(office, "michell", "")
+	return w
+}
+
+func TestRingAllFirstAnswerWinsAndTheOthersStop(t *testing.T) {
+	w := ringAllWorld(t)
 	stopped := make(chan string, 2)
 	c, errc := startCall(w, "r1", func(ctx context.Context, tg line.Target, _ line.DialOptions) (*linetest.Call, error) {
 		if tg.Agent == "michell" {
@@ -336,11 +343,7 @@ func TestRingAllFirstAnswerWinsAndTheOthersStop(t *testing.T) {
 }
 
 func TestRingAllNobodyAnswersCountsAMissEach(t *testing.T) {
-	cfg := config.Default().Lines
-	cfg[0].Calls.Strategy = "ring-all"
-	w := newWorld(t, "2026-05-19 13:00:00", cfg)
-	w.lines.Login(office, "klara", "")
-	w.lines.Login(office, "michell", "")
+	w := ringAllWorld(t)
 	phone := newAgentPhone(nil) // both ring on
 	c, errc := startCall(w, "r2", phone.dial)
 	waitFor(t, phone.ringing)

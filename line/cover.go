@@ -10,7 +10,6 @@ import (
 	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/event"
-	"github.com/peerline/peerline/input"
 	"github.com/peerline/peerline/roster"
 	"github.com/robfig/cron/v3"
 	bolt "go.etcd.io/bbolt"
@@ -40,11 +39,8 @@ func (ls *Lines) Roster(id string, from, to config.Date) ([]RosterDay, error) {
 	if err != nil {
 		return nil, err
 	}
-	if to.String() < from.String() {
-		return nil, input.Errorf("to", "%s is before from (%s)", to, from)
-	}
-	if to.String() > from.AddDays(maxRosterDays-1).String() {
-		return nil, input.Errorf("to", "at most %d days at a time", maxRosterDays)
+	if err := checkDates(from, to, maxRosterDays); err != nil {
+		return nil, err
 	}
 	var out []RosterDay
 	err = ls.db.View(func(tx *bolt.Tx) error {

@@ -36,6 +36,10 @@ type Emitter interface {
 	Emit(tx *bolt.Tx, now time.Time, typ, line string, data map[string]any) error
 }
 
+// ringsAll reports whether the line rings every free agent at once (calls.strategy
+// ring-all) rather than the longest idle first.
+func (l *Line) ringsAll() bool { return l.Config.Calls.Strategy == "ring-all" }
+
 // Lines is every configured line with its stored state.
 type Lines struct {
 	db     *bolt.DB

@@ -13,11 +13,10 @@ import (
 // agent answers or the call leaves the line. Waiters are served in arrival order.
 type waiter struct {
 	line    string
-	seq     uint64
 	arrived time.Time
 	held    time.Time // when put on hold; zero while in the greeting or the first ringing
 	dialing bool      // agents' phones are ringing for this caller now
-	retryAt time.Time // after a round nobody answered: the earliest next one
+	retryAt time.Time // after a round nobody answered, the earliest next one; only the caller's own flow uses it
 }
 
 // queue is every line's waiting callers. changed is closed and replaced on each
@@ -25,7 +24,6 @@ type waiter struct {
 // closing), so waiters sleep on it instead of polling.
 type queue struct {
 	mu      sync.Mutex
-	seq     uint64
 	lines   map[string][]*waiter
 	changed chan struct{}
 	waits   *prometheus.HistogramVec // how long each caller put on hold waited
@@ -48,8 +46,7 @@ func (ls *Lines) Collectors() []prometheus.Collector { return []prometheus.Colle
 func (q *queue) join(line string, now time.Time) *waiter {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.seq++
-	w := &waiter{line: line, seq: q.seq, arrived: now}
+	w := &waiter{line: line, arrived: now}
 	q.lines[line] = append(q.lines[line], w)
 	return w
 }

@@ -68,6 +68,12 @@ func TestSecondCallerQueuesAndIsBridgedWhenTheAgentIsFree(t *testing.T) {
 	if answered, _, _ := second.Result(); !answered {
 		t.Error("a queued caller is answered: queues outlast early media")
 	}
+	for i := 0; second.Held() == 0; i++ { // hold music after the announcement
+		if i == 5000 {
+			t.Fatal("no hold music between announcements")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	w.clock.Advance(2 * time.Minute)
 	if q := w.lines.Queue("peer"); len(q) != 1 || q[0].Wait != 120 {
 		t.Errorf("queue after two minutes: %+v", q)
