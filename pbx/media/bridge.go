@@ -25,16 +25,16 @@ type Leg struct {
 type Bridge struct {
 	legs    [2]Leg
 	whisper [2]whisper
-	digits  func(leg int, p *rtp.Packet) // telephone-event packets, nil to drop them
-	relayed *atomic.Uint64               // counts the packets relayed; nil: not counted
+	relayed *atomic.Uint64 // counts the packets relayed; nil: not counted
 }
 
 // CountInto makes the bridge add each packet it relays to c (for metrics).
 func (br *Bridge) CountInto(c *atomic.Uint64) { br.relayed = c }
 
-// NewBridge joins a and b. digits, if set, gets each leg's telephone-event packets.
-func NewBridge(a, b Leg, digits func(leg int, p *rtp.Packet)) *Bridge {
-	return &Bridge{legs: [2]Leg{a, b}, digits: digits}
+// NewBridge joins a and b. Key presses are not relayed: each leg's session
+// reports its own (Session.ListenKeys), as when it is not bridged.
+func NewBridge(a, b Leg) *Bridge {
+	return &Bridge{legs: [2]Leg{a, b}}
 }
 
 // Whisper queues samples to be mixed into what leg (0 or 1) hears; the other leg
@@ -110,9 +110,7 @@ func (br *Bridge) relay(ctx context.Context, from, to int) error {
 			deadline = false
 		}
 		if int(pkt.PayloadType) == src.DTMF {
-			if br.digits != nil {
-				br.digits(from, &pkt)
-			}
+			src.Session.key(&pkt)
 			continue
 		}
 		if !Supports(pkt.PayloadType) {

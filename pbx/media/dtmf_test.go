@@ -208,3 +208,27 @@ func TestADrainingSessionReportsEachKeyOnce(t *testing.T) {
 		t.Errorf("keys %q, want 1#", got)
 	}
 }
+
+func TestABridgedSessionReportsKeys(t *testing.T) {
+	ports := media.NewPorts(netip.MustParseAddr("127.0.0.1"), 32000, 32998)
+	caller, agent := mediatest.NewPhone(t, media.PCMU), mediatest.NewPhone(t, media.PCMU)
+	a, b := session(t, ports, caller.Addr()), session(t, ports, agent.Addr())
+	keys := make(chan byte, 8)
+	a.ListenKeys(101, keys)
+	br := media.NewBridge(media.Leg{Session: a, PT: media.PCMU, DTMF: 101}, media.Leg{Session: b, PT: media.PCMU, DTMF: -1})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go br.Run(ctx)
+	for _, p := range pcapRTP(t, "7") {
+		b, _ := p.Marshal()
+		caller.Conn.WriteTo(b, net.UDPAddrFromAddrPort(a.LocalAddr()))
+	}
+	select {
+	case k := <-keys:
+		if k != '7' {
+			t.Errorf("key %q", k)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no key from the bridged caller")
+	}
+}

@@ -27,13 +27,12 @@ func Play(ctx context.Context, s *Session, pt uint8, p *Prompt) error {
 // empty prompt is silence.
 func Loop(ctx context.Context, s *Session, pt uint8, p *Prompt) error {
 	payload := p.Payload(pt)
+	if len(payload) == 0 {
+		payload = []byte{Silence(pt)}
+	}
 	off := 0
 	return stream(ctx, s, pt, func(frame []byte) bool {
 		for i := range frame {
-			if len(payload) == 0 {
-				frame[i] = Silence(pt)
-				continue
-			}
 			frame[i] = payload[off]
 			off = (off + 1) % len(payload)
 		}

@@ -187,8 +187,8 @@ func (s *Session) Drain(ctx context.Context) error {
 }
 
 // ListenKeys makes the session report key presses (RFC 4733 telephone-events
-// of payload type pt) on keys while it drains; a full channel drops the key. A
-// press is reported once, whichever reader saw it.
+// of payload type pt) on keys, whether it drains or is bridged; a full channel
+// drops the key. A press is reported once, whichever reader saw it.
 func (s *Session) ListenKeys(pt int, keys chan<- byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

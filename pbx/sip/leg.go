@@ -195,7 +195,7 @@ func bridgeLegs(ctx context.Context, a, b *leg) (*bridge, error) {
 	stopB := context.AfterFunc(b.ctx, stop)
 	br := &bridge{stop: stop, done: make(chan struct{})}
 	relay := media.NewBridge(media.Leg{Session: a.session, PT: a.pt, DTMF: a.dtmf},
-		media.Leg{Session: b.session, PT: b.pt, DTMF: b.dtmf}, nil)
+		media.Leg{Session: b.session, PT: b.pt, DTMF: b.dtmf})
 	relay.CountInto(a.relayed)
 	go func() {
 		defer close(br.done)

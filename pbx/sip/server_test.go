@@ -53,7 +53,7 @@ func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig
 	}
 	// A short greeting and queue prompts, each of its own tone, so tests can tell
 	// by ear what a caller heard; silence for hold music.
-	for name, freq := range map[string]float64{"greeting": 300, "queue-hold": 500, "queue-first": 700, "queue-music": 0} {
+	for name, freq := range map[string]float64{"greeting": 300, "queue-hold": 500, "queue-first": 700, "queue-timeout": 900, "queue-music": 0} {
 		if err := os.WriteFile(filepath.Join(promptDir, name+".wav"), mediatest.ToneWAV(freq, 200*time.Millisecond), 0o600); err != nil {
 			t.Fatal(err)
 		}
