@@ -21,10 +21,24 @@ type Call interface {
 	Play(ctx context.Context, prompt string) error // ErrNoPrompt when the line has none by that name
 	Ring(ctx context.Context) error                // ringback tone until ctx ends
 	Hold(ctx context.Context) error                // hold music until ctx ends
+	Collect(ctx context.Context, o CollectOptions) (string, error)
 	Dial(ctx context.Context, t Target, o DialOptions) (Call, error)
 	Bridge(ctx context.Context, other Call) (Bridge, error)
 	Hangup(ctx context.Context) error
 	Done() <-chan struct{} // closed when the leg has ended, whoever ended it
+}
+
+// CollectOptions say how a call gathers keys: the prompts play in turn and the
+// first accepted key stops them (barge-in) and starts the input, which ends at the
+// terminator, at Max keys or when NextKey passes without a key. Collect returns
+// ErrNoInput when no key came during the prompts or FirstKey after them.
+type CollectOptions struct {
+	Prompts    []string
+	Accept     string        // the keys that count, others are ignored; "": every key
+	Max        int           // 0: no limit
+	Terminator byte          // usually '#'; not part of the input; 0: none
+	FirstKey   time.Duration // wait after the prompts; 0: none
+	NextKey    time.Duration // wait between keys; 0: until the call ends
 }
 
 // Target is where an agent leg goes: the agent's SIP URI when set, otherwise the
@@ -47,9 +61,14 @@ type Bridge interface {
 	Stop()                 // unbridge; both legs stay up
 }
 
+// What a call's prompts and keys can fail with.
+var (
+	ErrNoPrompt = errors.New("no such prompt")
+	ErrNoInput  = errors.New("no key pressed")
+)
+
 // Why an agent leg was not answered. Dial wraps them, so errors.Is tells them apart.
 var (
-	ErrNoPrompt    = errors.New("no such prompt")
 	ErrBusy        = errors.New("agent busy")             // 486, 600
 	ErrDeclined    = errors.New("agent declined")         // 603
 	ErrNoAnswer    = errors.New("agent did not answer")   // ring timeout, 408, 480, 487
@@ -95,13 +114,18 @@ var closedPrompt = map[Reason]string{
 	ReasonOffice:     "closed-today",
 }
 
-// Handle runs a caller's call on line id to its end and records it: a closed line
-// plays the announcement for its reason, an open line with nobody logged in the
-// no-one-available one; otherwise an agent is rung and the two are bridged.
+// Handle runs a call on line id to its end. An agent's own phone gets the agent
+// menu. A caller's call is recorded: a closed line plays the announcement for its
+// reason, an open line with nobody logged in the no-one-available one; otherwise
+// an agent is rung and the two are bridged. An agent calling from another phone
+// presses the agent key during the first announcement.
 func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 	l, err := ls.Get(id)
 	if err != nil {
 		return err
+	}
+	if a, ok := ls.recognise(l, c); ok {
+		return ls.agentCall(ctx, l, c, &a)
 	}
 	st, err := ls.Status(id)
 	if err != nil {
@@ -111,12 +135,15 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 	switch {
 	case st.State == Closed:
 		rec.Outcome, rec.Reason = OutcomeClosed, st.Reason
-		err = ls.tell(ctx, c, &rec, closedPrompt[st.Reason])
+		err = ls.tell(ctx, l, c, &rec, closedPrompt[st.Reason], true)
 	case !ls.loggedIn(id):
 		rec.Outcome = OutcomeNoAgents
-		err = ls.tell(ctx, c, &rec, "no-agents")
+		err = ls.tell(ctx, l, c, &rec, "no-agents", true)
 	default:
 		err = ls.connect(ctx, l, c, &rec)
+	}
+	if errors.Is(err, errAgentKey) {
+		return ls.agentCall(ctx, l, c, nil) // no caller's call after all
 	}
 	rec.End = ls.clock.Now().UTC()
 	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
@@ -126,17 +153,24 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 	return err
 }
 
-// tell answers, plays prompt and hangs up; a caller hanging up first ends it.
-// A failure marks the record failed.
-func (ls *Lines) tell(ctx context.Context, c Call, rec *Record, prompt string) error {
+// tell answers, plays prompt and hangs up; a caller hanging up first ends it. A
+// failure marks the record failed. The first announcement of a call listens for
+// the agent key (agentKey), and returns errAgentKey when it is pressed.
+func (ls *Lines) tell(ctx context.Context, l *Line, c Call, rec *Record, prompt string, agentKey bool) error {
 	ctx, cancel := withCaller(ctx, c)
 	defer cancel()
 	err := c.Answer(ctx)
-	if err == nil {
+	switch {
+	case err == nil && agentKey:
+		err = ls.announce(ctx, l, c, prompt)
+	case err == nil:
 		err = c.Play(ctx, prompt)
 	}
 	if ctx.Err() != nil {
 		return nil // the caller hung up (or peerline is stopping); the call ends anyway
+	}
+	if errors.Is(err, errAgentKey) {
+		return err
 	}
 	if err == nil {
 		err = c.Hangup(context.WithoutCancel(ctx))

@@ -20,7 +20,7 @@ func (ls *Lines) connect(ctx context.Context, l *Line, c Call, rec *Record) erro
 	defer cancel()
 	w := ls.queue.join(l.Config.ID, rec.Start)
 	defer ls.queue.leave(w, ls.clock.Now())
-	if err := c.Play(ctx, "greeting"); err != nil && !errors.Is(err, ErrNoPrompt) {
+	if err := ls.announce(ctx, l, c, "greeting"); err != nil && !errors.Is(err, ErrNoPrompt) {
 		if ctx.Err() != nil {
 			return ls.gaveUp(rec)
 		}
@@ -40,16 +40,16 @@ func (ls *Lines) connect(ctx context.Context, l *Line, c Call, rec *Record) erro
 		return ls.gaveUp(rec)
 	case errors.As(err, &closed): // closing time came while the caller waited
 		rec.Outcome, rec.Reason = OutcomeClosed, closed.Status.Reason
-		return ls.tell(ctx, c, rec, closedPrompt[closed.Status.Reason])
+		return ls.tell(ctx, l, c, rec, closedPrompt[closed.Status.Reason], false)
 	case errors.Is(err, errQueueTimeout):
 		rec.Outcome = OutcomeQueueTimeout
-		return ls.tell(ctx, c, rec, "queue-timeout")
+		return ls.tell(ctx, l, c, rec, "queue-timeout", false)
 	case errors.Is(err, errNobodyAnswered):
 		rec.Outcome = OutcomeAgentNoAnswer
-		return ls.tell(ctx, c, rec, "no-agents")
+		return ls.tell(ctx, l, c, rec, "no-agents", false)
 	case errors.Is(err, errNoAgents):
 		rec.Outcome = OutcomeNoAgents
-		return ls.tell(ctx, c, rec, "no-agents")
+		return ls.tell(ctx, l, c, rec, "no-agents", false)
 	case err != nil:
 		rec.Outcome = OutcomeFailed
 		c.Hangup(context.WithoutCancel(ctx))

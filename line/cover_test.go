@@ -64,7 +64,7 @@ func (w *world) open(cfg []config.Line) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.lines, err = line.New(db, w.clock, cfg, em)
+	w.lines, err = line.New(db, w.clock, cfg, em, w.roster)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,7 @@ type Lines struct {
 	db     *bolt.DB
 	clock  clock.Clock
 	events Emitter // nil: no events
+	agents Agents  // nil: agents cannot use the line by phone
 	list   []*Line
 	byID   map[string]*Line
 
@@ -52,12 +53,12 @@ type Lines struct {
 	queue    queue
 }
 
-// New builds the lines of cfg on db; events may be nil.
-func New(db *bolt.DB, c clock.Clock, cfg []config.Line, events Emitter) (*Lines, error) {
+// New builds the lines of cfg on db; events and agents may be nil.
+func New(db *bolt.DB, c clock.Clock, cfg []config.Line, events Emitter, agents Agents) (*Lines, error) {
 	if err := storage.Buckets(db, bucketOverrides, bucketClosures, bucketCalls, bucketPresence); err != nil {
 		return nil, err
 	}
-	ls := &Lines{db: db, clock: c, events: events, byID: map[string]*Line{}, queue: newQueue()}
+	ls := &Lines{db: db, clock: c, events: events, agents: agents, byID: map[string]*Line{}, queue: newQueue()}
 	for _, lc := range cfg {
 		loc, err := time.LoadLocation(lc.Timezone)
 		if err != nil {

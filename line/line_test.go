@@ -24,7 +24,7 @@ func openLines(t *testing.T, dir string, clk *clocktest.Fake) (*line.Lines, *bol
 	if _, err := audit.Open(db); err != nil {
 		t.Fatal(err)
 	}
-	ls, err := line.New(db, clk, config.Default().Lines, nil)
+	ls, err := line.New(db, clk, config.Default().Lines, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

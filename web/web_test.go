@@ -44,7 +44,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines, err := line.New(db, clk, config.Default().Lines, nil)
+	lines, err := line.New(db, clk, config.Default().Lines, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,7 +159,7 @@ func (a *app) open(cfg *config.Config, clk clock.Clock) (err error) {
 	if a.roster, err = roster.NewStore(a.db, clk, roster.StrictestPIN(cfg.Lines), ids, a.events); err != nil {
 		return err
 	}
-	a.lines, err = line.New(a.db, clk, cfg.Lines, a.events)
+	a.lines, err = line.New(a.db, clk, cfg.Lines, a.events, a.roster)
 	return err
 }
 

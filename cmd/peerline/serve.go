@@ -56,7 +56,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Audit: a.audit, Log: log, Clock: clk,
 		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }})
-	phone, err := sip.New(cfg, a.lines, log)
+	phone, err := sip.New(cfg, a.lines, clk, log)
 	if err != nil {
 		return err
 	}

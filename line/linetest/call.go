@@ -3,10 +3,13 @@ package linetest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
+	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/pbx/media"
 )
 
 // Call is a fake line.Call that records what the flow did to it.
@@ -16,6 +19,10 @@ type Call struct {
 	// Answerer decides what happens when the flow dials t; nil refuses every dial
 	// with line.ErrUnreachable. It may block until ctx ends, as a ringing phone does.
 	Answerer func(ctx context.Context, t line.Target, o line.DialOptions) (*Call, error)
+	// Clock runs Collect's key timeouts; nil is the real clock.
+	Clock clock.Clock
+
+	keys chan byte // pressed, not yet collected
 
 	mu       sync.Mutex
 	answered bool
@@ -31,7 +38,32 @@ type Call struct {
 }
 
 // NewCall returns a call from number with the given id.
-func NewCall(id, from string) *Call { return &Call{CallID: id, From: from, done: make(chan struct{})} }
+func NewCall(id, from string) *Call {
+	return &Call{CallID: id, From: from, done: make(chan struct{}), keys: make(chan byte, 64)}
+}
+
+// Press presses keys on the phone, as the far end would: they wait for the
+// flow's next Collect, and the first one cuts its prompts short.
+func (c *Call) Press(keys string) {
+	for i := range len(keys) {
+		c.keys <- keys[i]
+	}
+}
+
+// Collect plays the prompts (recorded as Play does) and gathers pressed keys the
+// way a SIP leg does.
+func (c *Call) Collect(ctx context.Context, o line.CollectOptions) (string, error) {
+	clk := c.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	got, err := media.Collect(ctx, clk, c.keys, c.Play, o.Prompts, media.KeyOptions{Accept: o.Accept, Max: o.Max,
+		Terminator: o.Terminator, FirstKey: o.FirstKey, NextKey: o.NextKey})
+	if errors.Is(err, media.ErrNoInput) {
+		return got, line.ErrNoInput
+	}
+	return got, err
+}
 
 func (c *Call) ID() string     { return c.CallID }
 func (c *Call) Caller() string { return c.From }

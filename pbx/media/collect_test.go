@@ -99,3 +99,66 @@ func TestCollectEndsWithTheCall(t *testing.T) {
 		t.Errorf("%+v", r)
 	}
 }
+
+// slowPrompts is a play function whose prompts last until ctx ends or a second
+// passes, and which records what it started and whether it was cut short.
+type slowPrompts struct {
+	started []string
+	cut     bool
+}
+
+func (p *slowPrompts) play(ctx context.Context, name string) error {
+	p.started = append(p.started, name)
+	select {
+	case <-ctx.Done():
+		p.cut = true
+		return ctx.Err()
+	case <-time.After(time.Second):
+		return nil
+	}
+}
+
+func TestCollectBargesIn(t *testing.T) {
+	keys := make(chan byte, 16)
+	p := &slowPrompts{}
+	clk := clocktest.New(time.Date(2026, 5, 19, 13, 0, 0, 0, time.UTC))
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		for _, k := range []byte("5*12#") { // '*' is not accepted: ignored
+			keys <- k
+		}
+	}()
+	got, err := media.Collect(context.Background(), clk, keys, p.play, []string{"agent-pin", "never"},
+		media.KeyOptions{Accept: "0123456789", Terminator: '#', FirstKey: 10 * time.Second, NextKey: 5 * time.Second})
+	if got != "512" || err != nil {
+		t.Errorf("got %q, %v", got, err)
+	}
+	if len(p.started) != 1 || !p.cut {
+		t.Errorf("the first key should stop the first prompt: started %v, cut %v", p.started, p.cut)
+	}
+}
+
+func TestCollectWithoutWaitingAfterThePrompts(t *testing.T) {
+	keys := make(chan byte, 16)
+	keys <- '3' // not accepted: the greeting plays to its end
+	clk := clocktest.New(time.Date(2026, 5, 19, 13, 0, 0, 0, time.UTC))
+	quick := func(context.Context, string) error { return nil }
+	_, err := media.Collect(context.Background(), clk, keys, quick, []string{"greeting"}, media.KeyOptions{Accept: "*", Max: 1})
+	if !errors.Is(err, media.ErrNoInput) {
+		t.Errorf("got %v", err)
+	}
+	keys <- '*'
+	if got, err := media.Collect(context.Background(), clk, keys, quick, []string{"greeting"}, media.KeyOptions{Accept: "*", Max: 1}); got != "*" || err != nil {
+		t.Errorf("a key pressed as the prompt ended: %q, %v", got, err)
+	}
+}
+
+func TestCollectReportsAFailedPrompt(t *testing.T) {
+	broken := errors.New("no such prompt")
+	clk := clocktest.New(time.Date(2026, 5, 19, 13, 0, 0, 0, time.UTC))
+	_, err := media.Collect(context.Background(), clk, make(chan byte), func(context.Context, string) error { return broken },
+		[]string{"x"}, media.KeyOptions{FirstKey: time.Second})
+	if !errors.Is(err, broken) {
+		t.Errorf("got %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/peerline/peerline/pbx/media"
 )
 
 // dialogs are the live dialogs of one transport. Over UDP, every request peerline
@@ -103,4 +104,35 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	if err != nil {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 	}
+}
+
+// onInfo takes a key pressed by SIP INFO (application/dtmf-relay or
+// application/dtmf) on a caller's or an agent's answered leg.
+func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	respond := func(code int, reason string) {
+		tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
+	}
+	var id string
+	if d, err := s.serverDialog(req); err == nil {
+		id = d.ID
+	} else if d, err := s.clientDialog(req); err == nil {
+		id = d.ID
+	}
+	l, ok := s.legs.Load(id)
+	if id == "" || !ok {
+		respond(sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	k, err := media.ParseDTMFInfo(ct, req.Body())
+	if err != nil {
+		l.(*leg).log.Info().Err(err).Msg("INFO without a key: 415")
+		respond(sip.StatusUnsupportedMediaType, "Unsupported Media Type")
+		return
+	}
+	l.(*leg).press(k)
+	respond(sip.StatusOK, "OK")
 }

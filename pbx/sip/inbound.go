@@ -83,6 +83,15 @@ func (c *inboundCall) Play(ctx context.Context, name string) error {
 	return c.leg.Play(ctx, name)
 }
 
+func (c *inboundCall) Collect(ctx context.Context, o line.CollectOptions) (string, error) {
+	if len(o.Prompts) > 0 {
+		if err := c.earlyMedia(); err != nil {
+			return "", err
+		}
+	}
+	return c.leg.Collect(ctx, o)
+}
+
 func (c *inboundCall) Ring(ctx context.Context) error {
 	if err := c.earlyMedia(); err != nil {
 		return err

@@ -2,11 +2,13 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/prompts"
@@ -23,6 +25,8 @@ type leg struct {
 	rtpTimeout time.Duration
 	relayed    *atomic.Uint64 // the server's count of relayed packets
 	log        zerolog.Logger
+	clock      clock.Clock // runs key timeouts
+	keys       chan byte   // pressed by RFC 4733 events or SIP INFO, not yet collected
 
 	ctx context.Context // ends when the leg has ended, whoever ended it
 	end context.CancelFunc
@@ -34,12 +38,41 @@ type leg struct {
 
 // newLeg is a leg on session that lives at most as long as parent.
 func (s *Server) newLeg(parent context.Context, session *media.Session, p prompts.Set, log zerolog.Logger) *leg {
-	l := &leg{session: session, dtmf: -1, prompts: p, rtpTimeout: s.rtpTimeout, relayed: &s.relayed, log: log}
+	l := &leg{session: session, dtmf: -1, prompts: p, rtpTimeout: s.rtpTimeout, relayed: &s.relayed, log: log,
+		clock: s.clock, keys: make(chan byte, keyBuffer)}
 	l.ctx, l.end = context.WithCancel(parent)
 	return l
 }
 
 func (l *leg) Done() <-chan struct{} { return l.ctx.Done() }
+
+// keyBuffer is how many keys a leg keeps until they are collected: a PIN typed
+// ahead of its prompt fits; more are dropped.
+const keyBuffer = 32
+
+// listenKeys makes the session report RFC 4733 key presses once the remote's
+// telephone-event payload type is known.
+func (l *leg) listenKeys() { l.session.ListenKeys(l.dtmf, l.keys) }
+
+// press is a key pressed by SIP INFO; a full buffer drops it.
+func (l *leg) press(k byte) {
+	select {
+	case l.keys <- k:
+	default:
+	}
+}
+
+// Collect plays prompts and gathers keys; see line.CollectOptions.
+func (l *leg) Collect(ctx context.Context, o line.CollectOptions) (string, error) {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
+	got, err := media.Collect(ctx, l.clock, l.keys, l.Play, o.Prompts, media.KeyOptions{Accept: o.Accept, Max: o.Max,
+		Terminator: o.Terminator, FirstKey: o.FirstKey, NextKey: o.NextKey})
+	if errors.Is(err, media.ErrNoInput) {
+		return got, line.ErrNoInput
+	}
+	return got, err
+}
 
 // Play plays a prompt of the line's set; it returns early when ctx or the leg ends.
 func (l *leg) Play(ctx context.Context, name string) error {

@@ -110,6 +110,9 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 		c.Hangup(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	id := c.dialog.ID
+	s.legs.Store(id, c.leg)
+	context.AfterFunc(c.ctx, func() { s.legs.Delete(id) })
 	log.Info().Str("to", logging.MaskText(uri.User)).Msg("agent answered")
 	return c, nil
 }
@@ -127,6 +130,7 @@ func (c *outboundCall) answered(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", line.ErrUnreachable, err)
 	}
 	c.dtmf = ans.DTMF
+	c.listenKeys()
 	c.session.SetRemote(ans.Addr)
 	context.AfterFunc(c.dialog.Context(), c.end) // the agent's BYE ends the leg
 	c.resumeDrain()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/logging"
@@ -47,6 +48,7 @@ type Server struct {
 	ports       *media.Ports
 	handler     Handler
 	log         zerolog.Logger
+	clock       clock.Clock
 	rtpTimeout  time.Duration
 	trunk       config.Trunk
 	proxy       *sip.Uri // where legs to phone numbers go; nil without a trunk proxy
@@ -58,6 +60,7 @@ type Server struct {
 	callsCtx context.Context        // ends when the server stops: calls in progress hang up
 	stopCall context.CancelFunc
 
+	legs    sync.Map      // dialog ID -> *leg, for the INFOs of answered legs
 	relayed atomic.Uint64 // RTP packets relayed between callers and agents
 	active  atomic.Int64  // callers' calls in progress
 
@@ -68,8 +71,9 @@ type Server struct {
 }
 
 // New builds the SIP server for cfg; it listens when Serve is called.
-func New(cfg *config.Config, h Handler, log zerolog.Logger) (*Server, error) {
-	s := &Server{handler: h, log: log.With().Str("component", "sip").Logger(),
+// Key timeouts run on clk.
+func New(cfg *config.Config, h Handler, clk clock.Clock, log zerolog.Logger) (*Server, error) {
+	s := &Server{handler: h, clock: clk, log: log.With().Str("component", "sip").Logger(),
 		routes: map[string]string{}, prompts: map[string]prompts.Set{},
 		rtpTimeout: time.Duration(cfg.SIP.RTPTimeout), trunk: cfg.SIP.Trunk}
 	s.callsCtx, s.stopCall = context.WithCancel(context.Background())
@@ -120,6 +124,7 @@ func New(cfg *config.Config, h Handler, log zerolog.Logger) (*Server, error) {
 	s.srv.OnAck(s.onAck)
 	s.srv.OnBye(s.recovered(s.onBye))
 	s.srv.OnOptions(s.recovered(s.onOptions))
+	s.srv.OnInfo(s.recovered(s.onInfo))
 	return s, nil
 }
 
@@ -285,8 +290,7 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
-	// No INFO until DTMF by INFO is handled (issue 6); sipgo answers it 405 meanwhile.
-	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"))
 	tx.Respond(res)
 }
 
@@ -338,6 +342,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer call.close()
+	s.legs.Store(dialog.ID, call.leg)
+	defer s.legs.Delete(dialog.ID)
 	log.Info().Str("line", lineID).Str("from", logging.MaskNumber(call.caller)).Msg("call in")
 	if err := s.handler.Handle(s.callsCtx, lineID, call); err != nil {
 		log.Error().Err(err).Msg("call flow failed")
@@ -397,6 +403,7 @@ func (s *Server) newInbound(id string, d *sipgo.DialogServerSession, offer media
 	c := &inboundCall{leg: s.newLeg(d.Context(), session, s.prompts[lineID], log), srv: s, id: id,
 		dialog: d, answer: local.Answer(offer), contact: s.contactFor(peer), caller: from}
 	c.pt, c.dtmf = local.Codecs[0], offer.DTMF
+	c.listenKeys()
 	return c, nil
 }
 

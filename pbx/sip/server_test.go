@@ -70,15 +70,15 @@ func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig
 	t.Cleanup(func() { db.Close() })
 	audit.Open(db)
 	clk := clocktest.New(now)
-	lines, err := line.New(db, clk, cfg.Lines, nil)
+	agents, err := roster.NewStore(db, clk, cfg.Lines[0].PIN, []string{cfg.Lines[0].ID}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	agents, err := roster.NewStore(db, clk, cfg.Lines[0].PIN, lines.IDs(), nil)
+	lines, err := line.New(db, clk, cfg.Lines, nil, agents)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := psip.New(cfg, lines, zerolog.Nop())
+	srv, err := psip.New(cfg, lines, clk, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
