@@ -14,19 +14,21 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 while IFS='|' read -r name text; do
   [ -z "$name" ] && continue
   espeak-ng -v sv -s 150 -w "$tmp/$name.wav" "$text"
+  # -D: no dither, so that the same text gives the same file.
   # espeak-ng pads with silence; trim it so that pieces said one after the other
   # ("Du är nummer" "tre" "i kön") sound like one sentence.
-  sox "$tmp/$name.wav" -r 8000 -c 1 -e u-law -b 8 "$out/$name.wav" \
+  sox -D "$tmp/$name.wav" -r 8000 -c 1 -e u-law -b 8 "$out/$name.wav" \
     silence 1 0.02 0.5% reverse silence 1 0.02 0.5% reverse pad 0 0.1
   echo "$name: $text"
 done < deploy/prompts/prompts.txt
 
-# Hold music for the queue: a calm, quiet arpeggio that loops without a seam.
+# Hold music for the queue: a calm, quiet arpeggio that loops without a seam
+# (-R: the same pluck noise on every run).
 notes=(C4 E4 G4 C5 G4 E4 A3 C4 E4 A4 E4 C4)
 parts=()
 for i in "${!notes[@]}"; do
-  sox -n -r 8000 -c 1 "$tmp/note$i.wav" synth 0.6 pluck "${notes[$i]}" fade 0 0.6 0.3 vol 0.25
+  sox -R -n -r 8000 -c 1 "$tmp/note$i.wav" synth 0.6 pluck "${notes[$i]}" fade 0 0.6 0.3 vol 0.25
   parts+=("$tmp/note$i.wav")
 done
-sox "${parts[@]}" -e u-law -b 8 "$out/queue-music.wav"
+sox -R -D "${parts[@]}" -e u-law -b 8 "$out/queue-music.wav"
 echo "queue-music: ${#notes[@]} notes"

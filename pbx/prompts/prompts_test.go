@@ -2,6 +2,7 @@ package prompts_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,5 +52,40 @@ func TestOverrideFolder(t *testing.T) {
 	}
 	if _, err := prompts.Load(filepath.Join(dir, "missing")); err == nil {
 		t.Error("missing folder accepted")
+	}
+}
+
+// TestEmbeddedPromptsCoverTheFlows checks that every prompt the flows say is
+// there, numbers and dates included, and none is silent.
+func TestEmbeddedPromptsCoverTheFlows(t *testing.T) {
+	set, err := prompts.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"agent-number", "agent-pin", "agent-wrong", "agent-too-many", "agent-locked", "agent-menu",
+		"agent-invalid", "agent-logged-in", "agent-logged-out", "agent-opens", "agent-sick", "agent-sick-covered",
+		"agent-sick-uncovered", "agent-not-expected", "agent-cover", "agent-cover-none", "status-open",
+		"status-closed", "status-agents", "status-queue", "goodbye", "today", "tomorrow", "at",
+		"queue-hold", "queue-first", "queue-place", "queue-in-line", "queue-many", "queue-timeout", "queue-music"}
+	for n := range 60 {
+		names = append(names, fmt.Sprintf("number-%d", n))
+	}
+	for d := 1; d <= 31; d++ {
+		names = append(names, fmt.Sprintf("date-%d", d))
+	}
+	for m := 1; m <= 12; m++ {
+		names = append(names, fmt.Sprintf("month-%d", m))
+	}
+	for w := 1; w <= 7; w++ {
+		names = append(names, fmt.Sprintf("weekday-%d", w))
+	}
+	for _, name := range names {
+		p, ok := set[name]
+		switch {
+		case !ok:
+			t.Errorf("missing %s", name)
+		case p.Duration() < 0.2:
+			t.Errorf("%s lasts only %.2fs", name, p.Duration())
+		}
 	}
 }
