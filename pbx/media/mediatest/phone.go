@@ -154,3 +154,27 @@ func (p *Phone) Close() {
 	p.Conn.Close()
 	p.done.Wait()
 }
+
+// SendKeys presses keys as RFC 4733 telephone-events of payload type pt (as
+// phones do: a start packet with the marker bit, updates, three end packets),
+// 100 ms per key with 60 ms between keys.
+func (p *Phone) SendKeys(to netip.AddrPort, pt uint8, keys string) {
+	h := rtp.Header{Version: 2, PayloadType: pt, SSRC: 0x4321, SequenceNumber: 500, Timestamp: 50000}
+	for i := range len(keys) {
+		send := func(e media.TelephoneEvent, marker bool) {
+			h.Marker = marker
+			b, _ := (&rtp.Packet{Header: h, Payload: e.Marshal()}).Marshal()
+			p.Conn.WriteToUDPAddrPort(b, to)
+			h.SequenceNumber++
+		}
+		for n := range 5 {
+			send(media.TelephoneEvent{Key: keys[i], Volume: 10, Duration: uint16((n + 1) * media.SamplesPerFrame)}, n == 0)
+			time.Sleep(media.FrameDuration)
+		}
+		for range 3 {
+			send(media.TelephoneEvent{Key: keys[i], End: true, Volume: 10, Duration: 800}, false)
+		}
+		h.Timestamp += 1600 // the next press starts 200 ms later
+		time.Sleep(60 * time.Millisecond)
+	}
+}

@@ -124,3 +124,29 @@ func (c *Call) Reinvite(ctx context.Context, p *Phone) (*sip.Response, error) {
 
 // WaitBye waits for peerline to hang up on the phone.
 func (p *Phone) WaitBye(timeout time.Duration) bool { return wait(p.byes, timeout) }
+
+// Info sends an in-dialog INFO with body of type contentType and returns the answer.
+func (c *Call) Info(ctx context.Context, contentType, body string) (*sip.Response, error) {
+	target := c.Session.InviteResponse.Contact()
+	if target == nil {
+		return nil, fmt.Errorf("the answer to the INVITE had no Contact")
+	}
+	req := sip.NewRequest(sip.INFO, target.Address)
+	req.SetBody([]byte(body))
+	req.AppendHeader(sip.NewHeader("Content-Type", contentType))
+	return c.Session.Do(ctx, req)
+}
+
+// PressInfo presses keys by SIP INFO (application/dtmf-relay), as some phones do.
+func (c *Call) PressInfo(ctx context.Context, keys string) error {
+	for i := range len(keys) {
+		res, err := c.Info(ctx, "application/dtmf-relay", fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", keys[i]))
+		if err != nil {
+			return err
+		}
+		if res.StatusCode != 200 {
+			return fmt.Errorf("INFO %c: %d %s", keys[i], res.StatusCode, res.Reason)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package sip_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/sip/siptest"
+	"github.com/peerline/peerline/roster"
+)
+
+// agentCalls adds Klara with a PIN (not logged in) and calls the line from her phone.
+func agentCalls(t *testing.T, r *rig, pt uint8) (*siptest.Phone, *siptest.Call) {
+	t.Helper()
+	if _, err := r.roster.Agent("klara"); err != nil {
+		if _, err := r.roster.AddAgent(office, roster.Agent{ID: "klara", Name: "Klara", Phone: agentNumber, Lines: []string{"peer"}, Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.roster.SetPIN(office, "klara", "275931"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	phone := siptest.NewPhone(t, agentNumber, pt)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	call, err := phone.Call(ctx, "peer", r.addr)
+	if err != nil || call.Status != 200 {
+		t.Fatalf("call: %v %+v", err, call)
+	}
+	return phone, call
+}
+
+func (r *rig) loggedIn(id string) bool {
+	_, ok := r.lines.AgentPresence(id)
+	return ok
+}
+
+func TestAgentLogsInBySIPInfoAndOutByRTPEvents(t *testing.T) {
+	r := startRig(t, tuesday)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, call := agentCalls(t, r, media.PCMU)
+	if err := call.PressInfo(ctx, "275931#1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return r.loggedIn("klara") }, "not logged in by INFO")
+	if res, err := call.Info(ctx, "text/plain", "hello"); err != nil || res.StatusCode != 415 {
+		t.Errorf("INFO without a key: %v %v", res, err)
+	}
+	if res, err := call.Info(ctx, "application/dtmf", "x"); err != nil || res.StatusCode != 415 {
+		t.Errorf("INFO with a bad key: %v %v", res, err)
+	}
+	call.Hangup(ctx)
+	if res, err := call.Info(ctx, "application/dtmf", "1"); err == nil && res.StatusCode != 481 {
+		t.Errorf("INFO after the call: %v", res)
+	}
+
+	phone, call := agentCalls(t, r, media.PCMA)
+	time.Sleep(100 * time.Millisecond) // the first prompt has begun
+	phone.Media.SendKeys(call.Remote(), media.DefaultDTMF, "275931#1")
+	waitFor(t, func() bool { return !r.loggedIn("klara") }, "not logged out by RFC 4733 events")
+	call.Hangup(ctx)
+}
+
+// TestAgentKeyFromAnUnknownPhoneOverSIP: the agent key during the no-one-available
+// announcement (the greeting's early media is tested with SIPp in test/e2e).
+func TestAgentKeyFromAnUnknownPhoneOverSIP(t *testing.T) {
+	r := startRig(t, tuesday)
+	if _, err := r.roster.AddAgent(office, roster.Agent{ID: "klara", Name: "Klara", Phone: agentNumber, Lines: []string{"peer"}, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.roster.SetPIN(office, "klara", "275931"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	phone, call := callLine(t, r, media.PCMU) // from a number peerline does not know
+	phone.Media.SendKeys(call.Remote(), media.DefaultDTMF, "*")
+	time.Sleep(300 * time.Millisecond)
+	if err := call.PressInfo(ctx, "0701740605#275931#1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return r.loggedIn("klara") }, "not logged in by the * path")
+	call.Hangup(ctx)
+}
