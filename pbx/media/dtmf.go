@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pion/rtp"
 )
@@ -51,30 +52,51 @@ func (e TelephoneEvent) Marshal() []byte {
 // or repeated packet of one of them is not taken for a new key press.
 const recentEvents = 8
 
+// repressGap is how long an event must have been silent before a packet with its
+// timestamp and key counts as a new press. Phones give each press a new
+// timestamp; a replayed recording (SIPp's DTMF captures) repeats it, and its
+// repeated and late packets come within a few tens of milliseconds.
+const repressGap = 400 * time.Millisecond
+
 // KeyDetector turns a stream of telephone-event packets into key presses, each
 // counted once. All packets of one press share an RTP timestamp (RFC 4733 2.5.1),
-// so a press is known by its timestamp, not by the marker bit or the end packets:
-// a missing marker, a lost start or end packet, the three repeated end packets
-// and reordering all leave one press one press.
+// so a press is known by its timestamp and key, not by the marker bit or the end
+// packets: a missing marker, a lost start or end packet, the three repeated end
+// packets and reordering all leave one press one press.
 type KeyDetector struct {
-	seen [recentEvents]uint32
+	seen [recentEvents]pressed
 	n    int // how many of seen are filled
 	next int // where the next one goes
 }
 
+type pressed struct {
+	ts   uint32
+	key  byte
+	last time.Time // when its latest packet came
+}
+
 // Packet reports the key of a new press, or 0 when pkt belongs to a press
 // already reported or is not a key.
-func (d *KeyDetector) Packet(pkt *rtp.Packet) byte {
+func (d *KeyDetector) Packet(pkt *rtp.Packet) byte { return d.PacketAt(pkt, time.Now()) }
+
+// PacketAt is Packet for a packet that arrived at now.
+func (d *KeyDetector) PacketAt(pkt *rtp.Packet, now time.Time) byte {
 	e, err := ParseTelephoneEvent(pkt.Payload)
 	if err != nil {
 		return 0
 	}
-	for _, ts := range d.seen[:d.n] {
-		if ts == pkt.Timestamp {
-			return 0
+	for i := range d.seen[:d.n] {
+		p := &d.seen[i]
+		if p.ts == pkt.Timestamp && p.key == e.Key {
+			if now.Sub(p.last) < repressGap {
+				p.last = now
+				return 0
+			}
+			p.last = now // the same recording again: a new press
+			return e.Key
 		}
 	}
-	d.seen[d.next] = pkt.Timestamp
+	d.seen[d.next] = pressed{ts: pkt.Timestamp, key: e.Key, last: now}
 	d.next = (d.next + 1) % recentEvents
 	d.n = min(d.n+1, recentEvents)
 	return e.Key

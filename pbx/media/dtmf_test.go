@@ -232,3 +232,33 @@ func TestABridgedSessionReportsKeys(t *testing.T) {
 		t.Fatal("no key from the bridged caller")
 	}
 }
+
+// TestTheSameCaptureTwiceIsTwoPresses: SIPp replays a key's capture with its
+// recorded timestamp, so "1" pressed twice has one timestamp; a press is new
+// when its event has been quiet for a while, and its repeated packets are not.
+func TestTheSameCaptureTwiceIsTwoPresses(t *testing.T) {
+	one := pcapRTP(t, "1")
+	var d media.KeyDetector
+	at := time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)
+	press := func() string {
+		var keys []byte
+		for i := range one {
+			if k := d.PacketAt(&one[i], at); k != 0 {
+				keys = append(keys, k)
+			}
+			at = at.Add(20 * time.Millisecond)
+		}
+		return string(keys)
+	}
+	if got := press(); got != "1" {
+		t.Fatalf("first press: %q", got)
+	}
+	at = at.Add(100 * time.Millisecond) // a late duplicate of the last packet
+	if d.PacketAt(&one[len(one)-1], at) != 0 {
+		t.Error("a late duplicate counted as a press")
+	}
+	at = at.Add(500 * time.Millisecond)
+	if got := press(); got != "1" {
+		t.Errorf("the same capture half a second later: %q", got)
+	}
+}
