@@ -33,10 +33,13 @@ func sippCmd(t *testing.T, dir, scenario string, args ...string) (*exec.Cmd, con
 	if _, err := exec.LookPath("sipp"); err != nil {
 		t.Fatal("sipp is not installed; `make check` installs Debian's sip-tester")
 	}
-	sf, _ := filepath.Abs(filepath.Join("testdata", scenario))
+	sf := scenario
+	if !filepath.IsAbs(sf) {
+		sf, _ = filepath.Abs(filepath.Join("testdata", scenario))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	all := append([]string{"-sf", sf, "-i", "127.0.0.1", "-nostdin", "-timeout", "90s", "-timeout_error",
-		"-recv_timeout", "20s", "-trace_err", "-error_file", filepath.Join(dir, scenario+".errors.log")}, args...)
+		"-recv_timeout", "20s", "-trace_err", "-error_file", filepath.Join(dir, filepath.Base(scenario)+".errors.log")}, args...)
 	cmd := exec.CommandContext(ctx, "sipp", all...)
 	cmd.Dir = dir
 	out := &syncBuffer{}
@@ -53,7 +56,7 @@ func sippResult(t *testing.T, dir, scenario string, cmd *exec.Cmd, err error) (i
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	errs, _ := os.ReadFile(filepath.Join(dir, scenario+".errors.log"))
+	errs, _ := os.ReadFile(filepath.Join(dir, filepath.Base(scenario)+".errors.log"))
 	return code, cmd.Stdout.(*syncBuffer).String() + string(errs)
 }
 
