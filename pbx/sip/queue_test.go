@@ -128,7 +128,10 @@ func TestMaxWaitTellsTheWaitingCaller(t *testing.T) {
 }
 
 func TestClosingTimeWithACallerWaitingAndTheAgentBusy(t *testing.T) {
-	r := startRig(t, tuesday) // 13:00; the line closes at 16:00
+	// 13:00; the line closes at 16:00. max_wait is longer than that: the fake
+	// clock's jump fires the timers in order, and a caller who woke at max_wait
+	// would rightly be told queue-timeout instead.
+	r := startRigWith(t, tuesday, func(c *config.Config) { c.Lines[0].Queue.MaxWait = config.Duration(4 * time.Hour) })
 	phone1, call1, agent := connected(t, r, media.PCMU, media.PCMU)
 	phone2, _ := holding(t, r, media.PCMU, 1)
 	phone2.Media.Reset()
