@@ -38,3 +38,12 @@ func TestToken(t *testing.T) {
 		t.Fatal("token hashes")
 	}
 }
+
+// BenchmarkVerify is what each PIN or password check costs (argon2id, on purpose).
+func BenchmarkVerify(b *testing.B) {
+	h := secret.Hash("275931")
+	b.ReportAllocs()
+	for b.Loop() {
+		secret.Verify(h, "275931")
+	}
+}

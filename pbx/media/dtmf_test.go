@@ -18,7 +18,7 @@ import (
 
 // pcapRTP reads the RTP packets of one of SIPp's DTMF captures (Ethernet, IPv4,
 // UDP): real senders' packets, three end packets and all.
-func pcapRTP(t *testing.T, key string) []rtp.Packet {
+func pcapRTP(t testing.TB, key string) []rtp.Packet {
 	t.Helper()
 	b, err := os.ReadFile("/usr/share/sip-tester/dtmf_2833_" + key + ".pcap")
 	if err != nil {
@@ -260,5 +260,28 @@ func TestTheSameCaptureTwiceIsTwoPresses(t *testing.T) {
 	at = at.Add(500 * time.Millisecond)
 	if got := press(); got != "1" {
 		t.Errorf("the same capture half a second later: %q", got)
+	}
+}
+
+// BenchmarkKeyDetector is the cost of each telephone-event packet a leg receives.
+func BenchmarkKeyDetector(b *testing.B) {
+	var pkts []rtp.Packet
+	for _, k := range []string{"1", "2", "3", "pound"} {
+		pkts = append(pkts, pcapRTP(b, k)...)
+	}
+	var d media.KeyDetector
+	at := time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		d.PacketAt(&pkts[i%len(pkts)], at)
+		at = at.Add(20 * time.Millisecond)
+	}
+}
+
+func BenchmarkParseDTMFInfo(b *testing.B) {
+	body := []byte("Signal=5\r\nDuration=160\r\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		media.ParseDTMFInfo("application/dtmf-relay", body)
 	}
 }

@@ -21,14 +21,7 @@ func agentCalls(t *testing.T, r *rig, pt uint8) (*siptest.Phone, *siptest.Call) 
 			t.Fatal(err)
 		}
 	}
-	phone := siptest.NewPhone(t, agentNumber, pt)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	call, err := phone.Call(ctx, "peer", r.addr)
-	if err != nil || call.Status != 200 {
-		t.Fatalf("call: %v %+v", err, call)
-	}
-	return phone, call
+	return callFrom(t, r, agentNumber, pt)
 }
 
 func (r *rig) loggedIn(id string) bool {

@@ -59,7 +59,13 @@ func (r *rig) record(t *testing.T) line.Record {
 // answered (put through, or an announcement).
 func callLine(t *testing.T, r *rig, pt uint8) (*siptest.Phone, *siptest.Call) {
 	t.Helper()
-	phone := siptest.NewPhone(t, callerNumber, pt)
+	return callFrom(t, r, callerNumber, pt)
+}
+
+// callFrom calls the line from number; the call must be answered.
+func callFrom(t *testing.T, r *rig, number string, pt uint8) (*siptest.Phone, *siptest.Call) {
+	t.Helper()
+	phone := siptest.NewPhone(t, number, pt)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	call, err := phone.Call(ctx, "peer", r.addr)
