@@ -59,6 +59,9 @@ type DialOptions struct {
 type Bridge interface {
 	Done() <-chan struct{} // closed when the media stopped: Stop, a leg ended or failed
 	Stop()                 // unbridge; both legs stay up
+	// Whisper mixes prompts, one after the other, into what leg hears; the other
+	// leg hears nothing of them.
+	Whisper(leg Call, prompts ...string) error
 }
 
 // What a call's prompts and keys can fail with.
@@ -100,6 +103,12 @@ type Record struct {
 	Agent   string    `json:"agent,omitempty"`  // who answered
 	Wait    float64   `json:"wait_seconds"`     // from start until an agent answered or the caller gave up
 	Talk    float64   `json:"talk_seconds"`     // bridged time
+	Ended   string    `json:"ended,omitempty"`  // how a bridged call ended: caller, agent, limit, end_key, safety, stopped
+	// LimitHit says calls.limit cut the call; Flagged that the agent ended it with
+	// the safety key (an incident, the office was told at once).
+	LimitHit bool    `json:"limit_hit,omitempty"`
+	Flagged  bool    `json:"flagged,omitempty"`
+	Wrapup   *Wrapup `json:"wrapup,omitempty"` // the agent's form, on answered calls
 }
 
 const bucketCalls = "line.calls" // start (big-endian ns) + id -> Record

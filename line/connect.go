@@ -31,7 +31,7 @@ func (ls *Lines) connect(ctx context.Context, l *Line, c Call, rec *Record) erro
 	rec.Wait = ls.clock.Now().Sub(rec.Start).Seconds()
 	if err == nil {
 		rec.Agent = agent.ID
-		defer ls.setActivity(agent.ID, Available) // wrap-up comes with the call timer
+		defer ls.cooldown(l, agent.ID)
 		defer leg.Hangup(context.WithoutCancel(ctx))
 	}
 	var closed *ClosedError
@@ -62,7 +62,7 @@ func (ls *Lines) connect(ctx context.Context, l *Line, c Call, rec *Record) erro
 		rec.Outcome = OutcomeFailed
 		return err
 	}
-	return ls.talk(ctx, c, leg, rec)
+	return ls.talk(ctx, l, c, leg, rec)
 }
 
 var (
@@ -204,29 +204,6 @@ func (ls *Lines) round(ctx context.Context, l *Line, c Call, w *waiter, agents [
 		return ls.ringAll(ctx, l, c, agents)
 	}
 	return ls.huntAgents(ctx, l, c, w, agents[0])
-}
-
-// talk bridges the caller to the agent's leg until either hangs up (the bridge
-// ends with either leg) or peerline stops; connect hangs up the agent's leg.
-func (ls *Lines) talk(ctx context.Context, c, leg Call, rec *Record) error {
-	rec.Outcome = OutcomeAnswered
-	br, err := c.Bridge(ctx, leg)
-	if err != nil {
-		c.Hangup(context.WithoutCancel(ctx))
-		if ctx.Err() != nil {
-			return nil // stopped (or the caller hung up) just as the agent answered
-		}
-		rec.Outcome = OutcomeFailed
-		return err
-	}
-	start := ls.clock.Now()
-	select {
-	case <-br.Done():
-	case <-ctx.Done():
-	}
-	br.Stop()
-	rec.Talk = ls.clock.Now().Sub(start).Seconds()
-	return c.Hangup(context.WithoutCancel(ctx))
 }
 
 func (ls *Lines) gaveUp(rec *Record) error {

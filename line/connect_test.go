@@ -7,14 +7,13 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/event"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/linetest"
 )
 
 func TestLoginNeedsAnOpenLineAndSurvivesRestart(t *testing.T) {
-	w := newWorld(t, "2026-05-19 10:00:00", config.Default().Lines) // Tuesday, before 12:45
+	w := newWorld(t, "2026-05-19 10:00:00", quickLines()) // Tuesday, before 12:45
 	var closed *line.ClosedError
 	if _, err := w.lines.Login(office, "klara", ""); !errors.As(err, &closed) || closed.Status.NextOpenText != "öppnar i dag 12:45" {
 		t.Fatalf("log-in before opening: %v", err)
@@ -28,7 +27,7 @@ func TestLoginNeedsAnOpenLineAndSurvivesRestart(t *testing.T) {
 		t.Error("an unknown agent logged in")
 	}
 	w.clock.Set(at("2026-05-19 13:10:00"))
-	w.restart(config.Default().Lines)
+	w.restart(quickLines())
 	got, ok := w.lines.AgentPresence("klara")
 	if !ok || got.Activity != line.Available || !got.Since.Equal(at("2026-05-19 12:50:00")) {
 		t.Fatalf("after a restart: %+v %v", got, ok)
@@ -39,7 +38,7 @@ func TestLoginNeedsAnOpenLineAndSurvivesRestart(t *testing.T) {
 	if err := w.lines.Logout(office, "klara"); !errors.Is(err, line.ErrNotLoggedIn) {
 		t.Errorf("second log-out: %v", err)
 	}
-	w.restart(config.Default().Lines)
+	w.restart(quickLines())
 	if ps := w.lines.Presence("peer"); len(ps) != 0 {
 		t.Errorf("logged out, yet after a restart: %+v", ps)
 	}
@@ -59,7 +58,7 @@ func TestLoginNeedsAnOpenLineAndSurvivesRestart(t *testing.T) {
 	if _, err := w.roster.UpdateAgent(office, a); err != nil {
 		t.Fatal(err)
 	}
-	w.restart(config.Default().Lines)
+	w.restart(quickLines())
 	if _, ok := w.lines.AgentPresence("klara"); ok {
 		t.Error("a paused agent is still logged in after a restart")
 	}
@@ -139,7 +138,7 @@ func lastRecord(t *testing.T, w *world) line.Record {
 }
 
 func TestCallerIsBridgedToTheFreeAgent(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w := newWorld(t, "2026-05-19 13:00:00", quickLines())
 	w.lines.Login(office, "klara", "")
 	phone := newAgentPhone(answers)
 	c, errc := startCall(w, "c1", phone.dial)
@@ -175,7 +174,7 @@ func TestCallerIsBridgedToTheFreeAgent(t *testing.T) {
 }
 
 func TestRingTimeoutTriesTheNextAgent(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w := newWorld(t, "2026-05-19 13:00:00", quickLines())
 	w.lines.Login(office, "klara", "")
 	w.clock.Advance(time.Minute)
 	w.lines.Login(office, "michell", "")
@@ -202,7 +201,7 @@ func TestRingTimeoutTriesTheNextAgent(t *testing.T) {
 }
 
 func TestCallerGivingUpWhileItRingsCancelsTheAgent(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w := newWorld(t, "2026-05-19 13:00:00", quickLines())
 	w.lines.Login(office, "klara", "")
 	phone := newAgentPhone(nil)
 	c, errc := startCall(w, "c3", phone.dial)
@@ -223,7 +222,7 @@ func TestCallerGivingUpWhileItRingsCancelsTheAgent(t *testing.T) {
 }
 
 func TestNoAgentAnswersThenTheCallerIsTold(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // max_missed: 3
+	w := newWorld(t, "2026-05-19 13:00:00", quickLines()) // max_missed: 3
 	w.lines.Login(office, "klara", "")
 	c, errc := startCall(w, "c4", newAgentPhone(func(line.Target) (*linetest.Call, error) { return nil, line.ErrBusy }).dial)
 	// Refused, held, rung again after the pause: the third miss logs klara out,
@@ -263,7 +262,7 @@ func runUntilDone(t *testing.T, w *world, errc <-chan error, step time.Duration)
 }
 
 func TestMissedCallsInARowLogTheAgentOut(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // max_missed: 3
+	w := newWorld(t, "2026-05-19 13:00:00", quickLines()) // max_missed: 3
 	w.lines.Login(office, "klara", "")
 	// Klara refuses twice, then answers: an answer ends the run of misses.
 	refusals := 2
@@ -305,7 +304,7 @@ func TestMissedCallsInARowLogTheAgentOut(t *testing.T) {
 // ringAllWorld is a Tuesday afternoon on a ring-all line with klara and michell
 // logged in.
 func ringAllWorld(t *testing.T) *world {
-	cfg := config.Default().Lines
+	cfg := quickLines()
 	cfg[0].Calls.Strategy = "ring-all"
 	w := newWorld(t, "2026-05-19 13:00:00", cfg)
 	w.lines.Login(office, "klara", "")

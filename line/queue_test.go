@@ -53,7 +53,7 @@ func busyWith(t *testing.T, w *world, id string) (*linetest.Call, *linetest.Call
 }
 
 func TestSecondCallerQueuesAndIsBridgedWhenTheAgentIsFree(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w := newWorld(t, "2026-05-19 13:00:00", quickLines())
 	w.lines.Login(office, "klara", "")
 	_, leg1, errc1 := busyWith(t, w, "q1")
 	w.clock.Advance(time.Minute)
@@ -95,7 +95,7 @@ func TestSecondCallerQueuesAndIsBridgedWhenTheAgentIsFree(t *testing.T) {
 }
 
 func TestThreeCallersAreServedInArrivalOrder(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // announce_every: 60s
+	w := newWorld(t, "2026-05-19 13:00:00", quickLines()) // announce_every: 60s
 	w.lines.Login(office, "klara", "")
 	_, leg1, errc1 := busyWith(t, w, "o1")
 	phone := newAgentPhone(answers)
@@ -140,7 +140,7 @@ func TestThreeCallersAreServedInArrivalOrder(t *testing.T) {
 }
 
 func TestMaxWaitTellsTheCallerToCallAgain(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // max_wait: 5m
+	w := newWorld(t, "2026-05-19 13:00:00", quickLines()) // max_wait: 5m
 	w.lines.Login(office, "klara", "")
 	first, _, errc1 := busyWith(t, w, "t1")
 	second, errc2 := startCall(w, "t2", newAgentPhone(answers).dial)
@@ -158,7 +158,7 @@ func TestMaxWaitTellsTheCallerToCallAgain(t *testing.T) {
 }
 
 func TestCallerHangingUpInTheQueueIsAbandoned(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w := newWorld(t, "2026-05-19 13:00:00", quickLines())
 	w.lines.Login(office, "klara", "")
 	first, _, errc1 := busyWith(t, w, "a1")
 	second, errc2 := startCall(w, "a2", newAgentPhone(answers).dial)
@@ -175,7 +175,7 @@ func TestCallerHangingUpInTheQueueIsAbandoned(t *testing.T) {
 }
 
 func TestAnAgentInWrapUpIsNotOffered(t *testing.T) {
-	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w := newWorld(t, "2026-05-19 13:00:00", quickLines())
 	w.lines.Login(office, "klara", "")
 	w.lines.SetActivity("klara", line.WrapUp)
 	c, errc := startCall(w, "w1", newAgentPhone(answers).dial)
@@ -224,12 +224,12 @@ func closingWithACallerWaiting(t *testing.T, w *world, close func(), prompt stri
 }
 
 func TestClosingTimeTellsWaitingCallersAndLogsAgentsOutAfterTheirCall(t *testing.T) {
-	w := newWorld(t, "2026-05-19 15:50:00", config.Default().Lines) // closes 16:00
+	w := newWorld(t, "2026-05-19 15:50:00", quickLines()) // closes 16:00
 	closingWithACallerWaiting(t, w, func() { w.clock.Set(at("2026-05-19 16:00:00")) }, "closed-hours", line.ReasonHours)
 }
 
 func TestOfficeClosingTellsWaitingCallers(t *testing.T) {
-	w := newWorld(t, "2026-05-19 14:00:00", config.Default().Lines)
+	w := newWorld(t, "2026-05-19 14:00:00", quickLines())
 	closingWithACallerWaiting(t, w, func() {
 		if _, err := w.lines.SetOverride(office, "peer", line.Closed, "personalmöte", time.Time{}); err != nil {
 			t.Fatal(err)
@@ -238,7 +238,7 @@ func TestOfficeClosingTellsWaitingCallers(t *testing.T) {
 }
 
 func TestNoCoverClosureTellsWaitingCallers(t *testing.T) {
-	w := newWorld(t, "2026-05-20 13:10:00", config.Default().Lines) // Wednesday: Klara alone
+	w := newWorld(t, "2026-05-20 13:10:00", quickLines()) // Wednesday: Klara alone
 	closingWithACallerWaiting(t, w, func() {
 		if _, err := w.lines.ReportSick(office, "peer", "klara", date("2026-05-20")); err != nil {
 			t.Fatal(err)
@@ -247,7 +247,7 @@ func TestNoCoverClosureTellsWaitingCallers(t *testing.T) {
 }
 
 func TestFreeAgentsAreLoggedOutAtClosing(t *testing.T) {
-	w := newWorld(t, "2026-05-19 15:00:00", config.Default().Lines)
+	w := newWorld(t, "2026-05-19 15:00:00", quickLines())
 	w.lines.Login(office, "klara", "")
 	w.lines.Login(office, "michell", "")
 	w.clock.Set(at("2026-05-19 15:59:59"))
@@ -272,13 +272,21 @@ func TestFreeAgentsAreLoggedOutAtClosing(t *testing.T) {
 }
 
 func TestAnAgentLoggedInOvernightIsLoggedOutAtStart(t *testing.T) {
-	w := newWorld(t, "2026-05-19 15:00:00", config.Default().Lines)
+	w := newWorld(t, "2026-05-19 15:00:00", quickLines())
 	w.lines.Login(office, "klara", "")
 	w.stop() // peerline is stopped before closing time
 	w.stop = nil
 	w.clock.Set(at("2026-05-20 09:00:00"))
-	w.open(config.Default().Lines)
+	w.open(quickLines())
 	if _, ok := w.lines.AgentPresence("klara"); ok {
 		t.Error("logged in at 15:00, still logged in the next morning")
 	}
+}
+
+// quickLines is the default line without the wrap-up form and its cooldown:
+// agents are free the moment a call ends, for the tests of dispatch.
+func quickLines() []config.Line {
+	ls := config.Default().Lines
+	ls[0].Wrapup.Questions, ls[0].Wrapup.Cooldown = nil, 0
+	return ls
 }

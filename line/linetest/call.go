@@ -32,6 +32,7 @@ type Call struct {
 	dialled  []line.Target
 	options  []line.DialOptions
 	bridged  bool
+	whispers []string
 	hungUp   bool
 	done     chan struct{}
 	once     sync.Once
@@ -157,6 +158,23 @@ type bridge struct {
 }
 
 func (b *bridge) Done() <-chan struct{} { return b.done }
+
+// Whisper records the prompts on leg (see Whispered).
+func (b *bridge) Whisper(leg line.Call, prompts ...string) error {
+	if f, ok := leg.(*Call); ok {
+		f.mu.Lock()
+		f.whispers = append(f.whispers, prompts...)
+		f.mu.Unlock()
+	}
+	return nil
+}
+
+// Whispered is what was whispered to this leg while bridged.
+func (c *Call) Whispered() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.whispers...)
+}
 func (b *bridge) Stop() {
 	b.once.Do(func() { close(b.stop) })
 	<-b.done

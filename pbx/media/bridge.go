@@ -38,8 +38,12 @@ func NewBridge(a, b Leg) *Bridge {
 }
 
 // Whisper queues samples to be mixed into what leg (0 or 1) hears; the other leg
-// hears nothing of it.
-func (br *Bridge) Whisper(leg int, samples []int16) { br.whisper[leg].add(samples) }
+// hears nothing of it. The relay towards leg may be waiting for a packet from a
+// silent far end: its read is cut short so that it sends the whisper alone.
+func (br *Bridge) Whisper(leg int, samples []int16) {
+	br.whisper[leg].add(samples)
+	br.legs[1-leg].Session.conn.SetReadDeadline(time.Now())
+}
 
 // Run relays until ctx ends (nil) or a leg's socket fails (the error).
 func (br *Bridge) Run(ctx context.Context) error {
@@ -75,7 +79,8 @@ func (br *Bridge) Run(ctx context.Context) error {
 
 // whisperWait is how long a direction waits for a packet before it sends the
 // whisper alone (the other side may send no RTP while silent).
-const whisperWait = 40 * time.Millisecond
+// It then sends that much whisper at once, so the whisper keeps its pace.
+const whisperWait = 2 * FrameDuration
 
 func (br *Bridge) relay(ctx context.Context, from, to int) error {
 	src, dst := br.legs[from], br.legs[to]
@@ -94,7 +99,10 @@ func (br *Bridge) relay(ctx context.Context, from, to int) error {
 		err := src.Session.Read(buf, &pkt)
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded): // (errors.As into a net.Error would allocate per packet)
-			if ctx.Err() == nil && w.pending() { // silence from src: send the whisper alone
+			for range whisperWait / FrameDuration { // silence from src: send the whisper alone
+				if ctx.Err() != nil || !w.pending() {
+					break
+				}
 				for i := range frame {
 					frame[i] = Silence(dst.PT)
 				}

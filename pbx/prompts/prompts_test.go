@@ -66,7 +66,9 @@ func TestEmbeddedPromptsCoverTheFlows(t *testing.T) {
 		"agent-invalid", "agent-logged-in", "agent-logged-out", "agent-opens", "agent-sick", "agent-sick-covered",
 		"agent-sick-uncovered", "agent-not-expected", "agent-cover", "agent-cover-none", "status-open",
 		"status-closed", "status-agents", "status-queue", "goodbye", "today", "tomorrow", "at",
-		"queue-hold", "queue-first", "queue-place", "queue-in-line", "queue-many", "queue-timeout", "queue-music"}
+		"queue-hold", "queue-first", "queue-place", "queue-in-line", "queue-many", "queue-timeout", "queue-music",
+		"call-warning", "one-minute-left", "minutes-left", "call-limit", "wrapup-intro", "wrapup-call-type",
+		"wrapup-referred", "wrapup-office-contact", "wrapup-done"}
 	for n := range 60 {
 		names = append(names, fmt.Sprintf("number-%d", n))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -201,8 +202,31 @@ func (l *leg) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) 
 
 // bridge is two legs relaying to each other.
 type bridge struct {
-	stop context.CancelFunc
-	done chan struct{}
+	stop  context.CancelFunc
+	done  chan struct{}
+	relay *media.Bridge
+	legs  [2]*leg
+}
+
+// Whisper mixes the prompts of to's line into what to hears.
+func (b *bridge) Whisper(to line.Call, prompts ...string) error {
+	o, ok := to.(legger)
+	if !ok {
+		return fmt.Errorf("whisper: %T is not a SIP call", to)
+	}
+	l := o.legOf()
+	i := slices.Index(b.legs[:], l)
+	if i < 0 {
+		return fmt.Errorf("whisper: the leg is not in this bridge")
+	}
+	for _, name := range prompts {
+		p, ok := l.prompts[name]
+		if !ok {
+			return fmt.Errorf("prompt %q: %w", name, line.ErrNoPrompt)
+		}
+		b.relay.Whisper(i, p.Samples)
+	}
+	return nil
 }
 
 func (b *bridge) Done() <-chan struct{} { return b.done }
@@ -226,9 +250,9 @@ func bridgeLegs(ctx context.Context, a, b *leg) (*bridge, error) {
 	ctx, stop := context.WithCancel(ctx)
 	stopA := context.AfterFunc(a.ctx, stop)
 	stopB := context.AfterFunc(b.ctx, stop)
-	br := &bridge{stop: stop, done: make(chan struct{})}
 	relay := media.NewBridge(media.Leg{Session: a.session, PT: a.pt, DTMF: a.dtmf},
 		media.Leg{Session: b.session, PT: b.pt, DTMF: b.dtmf})
+	br := &bridge{stop: stop, done: make(chan struct{}), relay: relay, legs: [2]*leg{a, b}}
 	relay.CountInto(a.relayed)
 	go func() {
 		defer close(br.done)

@@ -128,10 +128,13 @@ func TestMaxWaitTellsTheWaitingCaller(t *testing.T) {
 }
 
 func TestClosingTimeWithACallerWaitingAndTheAgentBusy(t *testing.T) {
-	// 13:00; the line closes at 16:00. max_wait is longer than that: the fake
-	// clock's jump fires the timers in order, and a caller who woke at max_wait
-	// would rightly be told queue-timeout instead.
-	r := startRigWith(t, tuesday, func(c *config.Config) { c.Lines[0].Queue.MaxWait = config.Duration(4 * time.Hour) })
+	// 13:00; the line closes at 16:00. No max_wait or call limit within that: the
+	// fake clock's jump fires the timers in order, and a caller who woke at
+	// max_wait would rightly be told queue-timeout, a call cut at 20 minutes.
+	r := startRigWith(t, tuesday, func(c *config.Config) {
+		c.Lines[0].Queue.MaxWait = config.Duration(4 * time.Hour)
+		c.Lines[0].Calls.Limit = 0
+	})
 	phone1, call1, agent := connected(t, r, media.PCMU, media.PCMU)
 	phone2, _ := holding(t, r, media.PCMU, 1)
 	phone2.Media.Reset()

@@ -62,6 +62,9 @@ func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig
 	cfg.SIP.Listen = []string{"udp:127.0.0.1:0"}
 	cfg.SIP.RTPPorts = "33000-33998"
 	cfg.Lines[0].Prompts = promptDir
+	// No wrap-up form and no cooldown unless a test asks: agents are free the
+	// moment a call ends.
+	cfg.Lines[0].Wrapup.Questions, cfg.Lines[0].Wrapup.Cooldown = nil, 0
 	change(cfg)
 	db, err := storage.Open(filepath.Join(dir, "data"), time.Second)
 	if err != nil {

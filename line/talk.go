@@ -1,0 +1,251 @@
+package line
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/event"
+	bolt "go.etcd.io/bbolt"
+)
+
+// How a bridged call ended (Record.Ended).
+const (
+	EndedCaller  = "caller"  // the caller hung up
+	EndedAgent   = "agent"   // the agent hung up
+	EndedLimit   = "limit"   // calls.limit with hard_stop
+	EndedEndKey  = "end_key" // the agent pressed keys.end_call
+	EndedSafety  = "safety"  // the agent pressed keys.safety: an incident
+	EndedStopped = "stopped" // peerline stopped
+)
+
+// keySequenceGap is how long apart the keys of one sequence (** or *9) may be.
+const keySequenceGap = 2 * time.Second
+
+// talk bridges the caller to the agent's leg under the line's call limit until
+// either hangs up, the limit cuts it, the agent presses the end or safety key,
+// or peerline stops; then the caller's leg is hung up and, with the agent still
+// on the line, the wrap-up form runs. connect hangs up the agent's leg.
+func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) error {
+	rec.Outcome = OutcomeAnswered
+	br, err := c.Bridge(ctx, leg)
+	if err != nil {
+		c.Hangup(context.WithoutCancel(ctx))
+		if ctx.Err() != nil {
+			return nil // stopped (or the caller hung up) just as the agent answered
+		}
+		rec.Outcome = OutcomeFailed
+		return err
+	}
+	start := ls.clock.Now()
+	rec.Ended = ls.converse(ctx, l, c, leg, br)
+	br.Stop()
+	rec.Talk = ls.clock.Now().Sub(start).Seconds()
+	bg := context.WithoutCancel(ctx)
+	switch rec.Ended {
+	case EndedLimit:
+		rec.LimitHit = true
+		ls.closingPhrase(bg, c, leg)
+	case EndedSafety:
+		rec.Flagged = true
+		ls.flag(l, rec)
+	}
+	herr := c.Hangup(bg)
+	switch {
+	case len(l.Config.Wrapup.Questions) == 0: // the line has no form
+	case rec.Ended == EndedAgent || rec.Ended == EndedStopped:
+		rec.Wrapup = &Wrapup{} // not filled: the agent is gone
+	default:
+		ls.wrapup(bg, l, leg, rec)
+	}
+	return herr
+}
+
+// converse waits for the bridged call's end and whispers the limit's warnings to
+// the agent. It reports how the call ended.
+func (ls *Lines) converse(ctx context.Context, l *Line, c, leg Call, br Bridge) string {
+	limit := time.Duration(l.Config.Calls.Limit)
+	ticks := make(chan int, len(l.Config.Calls.Warnings)+1) // a warning's index; -1: the limit
+	if limit > 0 {
+		for i, w := range l.Config.Calls.Warnings {
+			if d := limit - time.Duration(w); d > 0 {
+				t := ls.clock.AfterFunc(d, func() { ticks <- i })
+				defer t.Stop()
+			}
+		}
+		if l.Config.Calls.HardStop {
+			t := ls.clock.AfterFunc(limit, func() { ticks <- -1 })
+			defer t.Stop()
+		}
+	}
+	kctx, stopKeys := context.WithCancel(ctx)
+	keys, watched := ls.watchKeys(kctx, l, leg)
+	defer func() { stopKeys(); <-watched }() // the wrap-up's keys are the form's
+	for {
+		select {
+		case <-br.Done():
+			if isDone(c) {
+				return EndedCaller
+			}
+			return EndedAgent
+		case <-ctx.Done():
+			if isDone(c) {
+				return EndedCaller
+			}
+			return EndedStopped
+		case i := <-ticks:
+			if i < 0 {
+				return EndedLimit
+			}
+			br.Whisper(leg, sayLeft(time.Duration(l.Config.Calls.Warnings[i]))...)
+		case ended := <-keys:
+			return ended
+		}
+	}
+}
+
+func isDone(c Call) bool {
+	select {
+	case <-c.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// sayLeft is the warning for left time: "tre minuter kvar", "En minut kvar", or
+// for less, "Samtalet avslutas snart".
+func sayLeft(left time.Duration) []string {
+	switch m := int(left / time.Minute); {
+	case left%time.Minute != 0 || m == 0:
+		return []string{"call-warning"}
+	case m == 1:
+		return []string{"one-minute-left"}
+	default:
+		return []string{sayNumber(m), "minutes-left"}
+	}
+}
+
+// watchKeys reports EndedEndKey or EndedSafety when the agent presses the end or
+// the safety key sequence; other keys (a single *) do nothing to the call.
+func (ls *Lines) watchKeys(ctx context.Context, l *Line, leg Call) (<-chan string, <-chan struct{}) {
+	out := make(chan string, 1)
+	done := make(chan struct{})
+	end, safety := l.Config.Keys.EndCall, l.Config.Keys.Safety
+	go func() {
+		defer close(done)
+		var typed []byte
+		var last time.Time
+		for {
+			k, err := leg.Collect(ctx, CollectOptions{Max: 1, FirstKey: 24 * time.Hour})
+			if ctx.Err() != nil || (err != nil && !errors.Is(err, ErrNoInput)) {
+				return
+			}
+			if k == "" {
+				continue
+			}
+			now := ls.clock.Now()
+			if now.Sub(last) > keySequenceGap {
+				typed = typed[:0]
+			}
+			last = now
+			typed = append(typed, k[0])
+			switch s := string(typed); {
+			case safety != "" && strings.HasSuffix(s, safety):
+				out <- EndedSafety
+				return
+			case end != "" && strings.HasSuffix(s, end):
+				out <- EndedEndKey
+				return
+			}
+		}
+	}()
+	return out, done
+}
+
+// closingPhrase plays the call limit's closing phrase to both sides at once.
+func (ls *Lines) closingPhrase(ctx context.Context, c, leg Call) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Play(ctx, "call-limit")
+	}()
+	leg.Play(ctx, "call-limit")
+	<-done
+}
+
+// flag tells the office at once about a call the agent ended with the safety key.
+func (ls *Lines) flag(l *Line, rec *Record) {
+	now := ls.clock.Now()
+	ls.db.Update(func(tx *bolt.Tx) error {
+		return ls.emit(tx, now, event.CallFlagged, l.Config.ID, map[string]any{
+			"call": rec.ID, "agent": rec.Agent, "start": rec.Start, "talk_seconds": rec.Talk})
+	})
+}
+
+// Wrapup is the agent's form after a call.
+type Wrapup struct {
+	Answers map[string]string `json:"answers,omitempty"` // question id -> the answer's meaning
+	Filled  bool              `json:"filled"`            // every question was answered or skipped with #
+}
+
+// wrapupKeyWait is how long each question waits for its key after its prompt.
+const wrapupKeyWait = 15 * time.Second
+
+// wrapup asks the agent the line's questions (a key each, # skips) within
+// wrapup.timeout, thanks them and hangs up their leg.
+func (ls *Lines) wrapup(ctx context.Context, l *Line, leg Call, rec *Record) {
+	ls.setActivity(rec.Agent, WrapUp)
+	w := &Wrapup{Answers: map[string]string{}}
+	rec.Wrapup = w
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if d := time.Duration(l.Config.Wrapup.Timeout); d > 0 {
+		t := ls.clock.AfterFunc(d, cancel)
+		defer t.Stop()
+	}
+	ctx, cancelLeg := withCaller(ctx, leg)
+	defer cancelLeg()
+	w.Filled = true
+	for i, q := range l.Config.Wrapup.Questions {
+		prompts := []string{q.Prompt}
+		if i == 0 {
+			prompts = append([]string{"wrapup-intro"}, prompts...)
+		}
+		k, err := leg.Collect(ctx, CollectOptions{Prompts: prompts, Accept: answerKeys(q) + "#", Max: 1, FirstKey: wrapupKeyWait})
+		if err != nil && !errors.Is(err, ErrNoInput) || ctx.Err() != nil {
+			w.Filled = false
+			break
+		}
+		if k == "" {
+			w.Filled = false
+			continue
+		}
+		if k != "#" {
+			w.Answers[q.ID] = q.Answers[k]
+		}
+	}
+	if ctx.Err() == nil {
+		leg.Play(ctx, "wrapup-done")
+	}
+}
+
+func answerKeys(q config.Question) string {
+	var b strings.Builder
+	for k := range q.Answers {
+		b.WriteString(k)
+	}
+	return b.String()
+}
+
+// cooldown makes the agent free after wrapup.cooldown.
+func (ls *Lines) cooldown(l *Line, agentID string) {
+	d := time.Duration(l.Config.Wrapup.Cooldown)
+	if d <= 0 {
+		ls.setActivity(agentID, Available)
+		return
+	}
+	ls.clock.AfterFunc(d, func() { ls.setActivity(agentID, Available) })
+}

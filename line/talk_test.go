@@ -1,0 +1,197 @@
+package line_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/event"
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/linetest"
+)
+
+// talking starts a call that Klara answers on a leg keyed on the world's clock,
+// and waits until the two are bridged (at 13:00).
+func talking(t *testing.T, w *world) (*linetest.Call, *linetest.Call, chan error) {
+	t.Helper()
+	w.lines.Login(office, "klara", "")
+	phone := newAgentPhone(func(tg line.Target) (*linetest.Call, error) {
+		leg := linetest.NewCall("agent-"+tg.Agent, "")
+		leg.Clock = w.clock
+		leg.PlayTime = time.Millisecond
+		return leg, nil
+	})
+	c, errc := startCall(w, "c1", phone.dial)
+	leg := waitFor(t, phone.legs)
+	waitBridged(t, c)
+	return c, leg, errc
+}
+
+// advanceTo moves the clock to 13:00 + d and gives the flow a moment.
+func advanceTo(w *world, d time.Duration) {
+	w.clock.Set(at("2026-05-19 13:00:00").Add(d))
+	time.Sleep(20 * time.Millisecond)
+}
+
+func TestLimitWarnsTheAgentAloneAndCuts(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // 20m, warnings 3m and 1m
+	c, leg, errc := talking(t, w)
+	advanceTo(w, 16*time.Minute+59*time.Second)
+	if got := leg.Whispered(); len(got) != 0 {
+		t.Fatalf("a warning before 17:00: %v", got)
+	}
+	advanceTo(w, 17*time.Minute)
+	if got := leg.Whispered(); !slices.Equal(got, []string{"number-3", "minutes-left"}) {
+		t.Fatalf("at 17:00 the agent heard %v", got)
+	}
+	advanceTo(w, 19*time.Minute)
+	if got := leg.Whispered(); !slices.Equal(got, []string{"number-3", "minutes-left", "one-minute-left"}) {
+		t.Fatalf("at 19:00 the agent heard %v", got)
+	}
+	if got := c.Whispered(); len(got) != 0 {
+		t.Errorf("the caller heard a warning: %v", got)
+	}
+	advanceTo(w, 20*time.Minute)
+	waitPlayed(t, c, "call-limit")
+	waitPlayed(t, leg, "wrapup-intro")
+	if _, _, hungUp := c.Result(); !hungUp {
+		t.Error("the caller's leg is still up after the limit")
+	}
+	if _, played, _ := leg.Result(); !slices.Contains(played, "call-limit") {
+		t.Errorf("the agent did not hear the closing phrase: %v", played)
+	}
+	if p, _ := w.lines.AgentPresence("klara"); p.Activity != line.WrapUp {
+		t.Errorf("klara during the form: %+v", p)
+	}
+	leg.Press("1#2") // stöd; referred skipped; office contact: nej
+	if err := waitFor(t, errc); err != nil {
+		t.Fatal(err)
+	}
+	rec := lastRecord(t, w)
+	want := map[string]string{"call_type": "stod", "office_contact": "nej"}
+	if rec.Ended != line.EndedLimit || !rec.LimitHit || rec.Talk != 1200 || rec.Wrapup == nil || !rec.Wrapup.Filled ||
+		len(rec.Wrapup.Answers) != 2 || rec.Wrapup.Answers["call_type"] != want["call_type"] || rec.Wrapup.Answers["office_contact"] != "nej" {
+		t.Errorf("record: %+v %+v", rec, rec.Wrapup)
+	}
+	if _, played, hungUp := leg.Result(); !hungUp || !slices.Contains(played, "wrapup-done") {
+		t.Errorf("agent's leg after the form: hung up %v, %v", hungUp, played)
+	}
+	advanceTo(w, 20*time.Minute+29*time.Second)
+	if p, _ := w.lines.AgentPresence("klara"); p.Activity != line.WrapUp {
+		t.Errorf("klara before the cooldown ends: %+v", p)
+	}
+	advanceTo(w, 20*time.Minute+31*time.Second)
+	if p, _ := w.lines.AgentPresence("klara"); p.Activity != line.Available {
+		t.Errorf("klara after the cooldown: %+v", p)
+	}
+}
+
+func TestLimitWithoutHardStopOnlyWarns(t *testing.T) {
+	cfg := config.Default().Lines
+	cfg[0].Calls.HardStop = false
+	w := newWorld(t, "2026-05-19 13:00:00", cfg)
+	c, leg, errc := talking(t, w)
+	advanceTo(w, 45*time.Minute)
+	if got := leg.Whispered(); len(got) != 3 {
+		t.Errorf("warnings: %v", got)
+	}
+	if _, played, hungUp := c.Result(); hungUp || slices.Contains(played, "call-limit") {
+		t.Fatalf("hard_stop: false cut the call: %v", played)
+	}
+	c.CallerHangsUp()
+	waitPlayed(t, leg, "wrapup-intro")
+	leg.CallerHangsUp() // the agent leaves the form
+	waitFor(t, errc)
+	if rec := lastRecord(t, w); rec.Ended != line.EndedCaller || rec.LimitHit || rec.Talk != 2700 || rec.Wrapup == nil || rec.Wrapup.Filled {
+		t.Errorf("record: %+v %+v", rec, rec.Wrapup)
+	}
+}
+
+func TestNoLimit(t *testing.T) {
+	cfg := config.Default().Lines
+	cfg[0].Calls.Limit = 0
+	w := newWorld(t, "2026-05-19 13:00:00", cfg)
+	c, leg, errc := talking(t, w)
+	advanceTo(w, 2*time.Hour)
+	if got := leg.Whispered(); len(got) != 0 {
+		t.Errorf("warnings without a limit: %v", got)
+	}
+	leg.CallerHangsUp()
+	waitFor(t, errc)
+	if rec := lastRecord(t, w); rec.Ended != line.EndedAgent || rec.Wrapup == nil || rec.Wrapup.Filled {
+		t.Errorf("record: %+v", rec)
+	}
+	if _, _, hungUp := c.Result(); !hungUp {
+		t.Error("the caller was not hung up after the agent left")
+	}
+}
+
+func TestEndKeyGoesToWrapUp(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	c, leg, errc := talking(t, w)
+	leg.Press("*")
+	advanceTo(w, 5*time.Second) // a lone * and, later, another: nothing happens
+	leg.Press("*")
+	advanceTo(w, 10*time.Second)
+	leg.Press("5")
+	time.Sleep(20 * time.Millisecond)
+	if _, _, hungUp := c.Result(); hungUp {
+		t.Fatal("single * presses ended the call")
+	}
+	leg.Press("**")
+	waitPlayed(t, leg, "wrapup-intro")
+	if _, played, hungUp := c.Result(); !hungUp || slices.Contains(played, "call-limit") {
+		t.Errorf("caller after the end key: hung up %v, %v", hungUp, played)
+	}
+	leg.Press("312")
+	waitFor(t, errc)
+	rec := lastRecord(t, w)
+	if rec.Ended != line.EndedEndKey || rec.Flagged || !rec.Wrapup.Filled || rec.Wrapup.Answers["call_type"] != "kris" {
+		t.Errorf("record: %+v %+v", rec, rec.Wrapup)
+	}
+}
+
+func TestSafetyKeyFlagsTheCallAtOnce(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	c, leg, errc := talking(t, w)
+	advanceTo(w, 4*time.Minute)
+	leg.Press("*9")
+	ev := w.office.WaitFor(t, event.CallFlagged)
+	if ev.Data["agent"] != "klara" || ev.Line != "peer" {
+		t.Errorf("call.flagged: %+v", ev)
+	}
+	for _, b := range w.office.Bodies() {
+		if strings.Contains(b, strings.TrimPrefix(callerNumber, "+")) {
+			t.Errorf("a webhook carries the caller's number: %s", b)
+		}
+	}
+	if _, _, hungUp := c.Result(); !hungUp {
+		t.Error("the caller's leg is still up")
+	}
+	waitPlayed(t, leg, "wrapup-intro")
+	leg.Press("###")
+	waitFor(t, errc)
+	if rec := lastRecord(t, w); rec.Ended != line.EndedSafety || !rec.Flagged || rec.Talk != 240 || !rec.Wrapup.Filled || len(rec.Wrapup.Answers) != 0 {
+		t.Errorf("record: %+v %+v", rec, rec.Wrapup)
+	}
+}
+
+func TestWrapUpTimesOut(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // wrapup.timeout 60s
+	c, leg, errc := talking(t, w)
+	c.CallerHangsUp()
+	waitPlayed(t, leg, "wrapup-intro")
+	leg.Press("2")
+	waitPlayed(t, leg, "wrapup-referred") // the first answer is in
+	advanceTo(w, 61*time.Second)
+	waitFor(t, errc)
+	rec := lastRecord(t, w)
+	if rec.Ended != line.EndedCaller || rec.Wrapup.Filled || rec.Wrapup.Answers["call_type"] != "information" {
+		t.Errorf("record: %+v %+v", rec, rec.Wrapup)
+	}
+	if _, _, hungUp := leg.Result(); !hungUp {
+		t.Error("the agent's leg is still up after wrapup.timeout")
+	}
+}
