@@ -23,9 +23,10 @@ func BenchmarkStatus(b *testing.B) {
 
 // BenchmarkDispatch is a whole call through the flow with the fake telephony:
 // status, queue, the choice of agent, presence changes and the record written
-// to bbolt. The agent answers at once and the caller hangs up when bridged.
+// to bbolt. The agent answers at once and the caller hangs up when bridged; no
+// wrap-up form or cooldown, so the agents are free for the next call.
 func BenchmarkDispatch(b *testing.B) {
-	w := newWorld(b, "2026-05-19 13:00:00", config.Default().Lines)
+	w := newWorld(b, "2026-05-19 13:00:00", quickLines())
 	w.lines.Login(office, "klara", "")
 	w.lines.Login(office, "michell", "")
 	b.ReportAllocs()
