@@ -18,11 +18,14 @@ func TestTheQueueShowsInTheLineAndTheMetrics(t *testing.T) {
 	e.do("POST", "/api/v1/agents/klara/login", "", nil)
 	// Klara takes a first call; two more callers wait.
 	calls := make([]*linetest.Call, 3)
+	legs := make(chan *linetest.Call, 3)
 	done := make(chan error, 3)
 	for i, number := range []string{"+46701111111", "+46702222222", "+46703333333"} {
 		c := linetest.NewCall("c"+string(rune('1'+i)), number)
 		c.Answerer = func(ctx context.Context, tg line.Target, _ line.DialOptions) (*linetest.Call, error) {
-			return linetest.NewCall("agent", ""), nil
+			leg := linetest.NewCall("agent", "")
+			legs <- leg
+			return leg, nil
 		}
 		calls[i] = c
 		go func() { done <- e.lines.Handle(context.Background(), "peer", c) }()
@@ -62,6 +65,9 @@ func TestTheQueueShowsInTheLineAndTheMetrics(t *testing.T) {
 	}
 	for _, c := range calls {
 		c.CallerHangsUp()
+	}
+	for len(legs) > 0 {
+		(<-legs).CallerHangsUp() // Klara skips the wrap-up form
 	}
 	for range calls {
 		<-done

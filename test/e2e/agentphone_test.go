@@ -117,7 +117,7 @@ schedule:
 http: {listen: 127.0.0.1:0}
 sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "45000-45998"}
 webhooks: [{url: %q, secret: %q}]
-lines: [{id: peer, numbers: [peer], prompts: %s}]
+lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldown: 0s}}]
 `, filepath.Join(dir, "data"), office.Hook.URL, office.Hook.Secret, shortPrompts(t, dir)))
 	if out, code := peerline(t, dir, "", "agent", "import", rosterFile, "--config", cfg); code != 0 {
 		t.Fatalf("import: %d %s", code, out)

@@ -194,8 +194,9 @@ func agentsOnDuty(t *testing.T, dir string, n int, rtpPorts string) (*server, st
 	return s, token, port
 }
 
-// openLine starts peerline with short prompts, the line's settings opts (YAML
-// flow mapping entries, may be empty) and the line opened by the office.
+// openLine starts peerline with short prompts, no wrap-up form (SIPp's agents
+// answer none), the line's settings opts (YAML flow mapping entries, may be
+// empty) and the line opened by the office.
 func openLine(t *testing.T, dir, rtpPorts, opts string) (*server, string) {
 	if opts != "" {
 		opts = ", " + opts
@@ -203,7 +204,7 @@ func openLine(t *testing.T, dir, rtpPorts, opts string) (*server, string) {
 	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
 http: {listen: 127.0.0.1:0}
 sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "%s"}
-lines: [{id: peer, numbers: [peer], prompts: %s%s}]
+lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldown: 0s}%s}]
 `, filepath.Join(dir, "data"), rtpPorts, shortPrompts(t, dir), opts))
 	token, _ := peerline(t, dir, "", "token", "create", "kansliet", "--config", cfg)
 	token = strings.TrimSpace(token)
