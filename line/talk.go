@@ -48,11 +48,13 @@ func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) er
 	case EndedLimit:
 		rec.LimitHit = true
 		ls.closingPhrase(bg, c, leg)
-	case EndedSafety:
-		rec.Flagged = true
-		ls.flag(l, rec)
 	}
-	herr := c.Hangup(bg)
+	var ferr error
+	if rec.Ended == EndedSafety {
+		rec.Flagged = true
+		ferr = ls.flag(l, rec)
+	}
+	herr := errors.Join(ferr, c.Hangup(bg))
 	switch {
 	case len(l.Config.Wrapup.Questions) == 0: // the line has no form
 	case rec.Ended == EndedAgent || rec.Ended == EndedStopped:
@@ -177,9 +179,9 @@ func (ls *Lines) closingPhrase(ctx context.Context, c, leg Call) {
 }
 
 // flag tells the office at once about a call the agent ended with the safety key.
-func (ls *Lines) flag(l *Line, rec *Record) {
+func (ls *Lines) flag(l *Line, rec *Record) error {
 	now := ls.clock.Now()
-	ls.db.Update(func(tx *bolt.Tx) error {
+	return ls.db.Update(func(tx *bolt.Tx) error {
 		return ls.emit(tx, now, event.CallFlagged, l.Config.ID, map[string]any{
 			"call": rec.ID, "agent": rec.Agent, "start": rec.Start, "talk_seconds": rec.Talk})
 	})
@@ -195,7 +197,7 @@ type Wrapup struct {
 const wrapupKeyWait = 15 * time.Second
 
 // wrapup asks the agent the line's questions (a key each, # skips) within
-// wrapup.timeout, thanks them and hangs up their leg.
+// wrapup.timeout and thanks them; connect then hangs up their leg.
 func (ls *Lines) wrapup(ctx context.Context, l *Line, leg Call, rec *Record) {
 	ls.setActivity(rec.Agent, WrapUp)
 	w := &Wrapup{Answers: map[string]string{}}
