@@ -131,12 +131,20 @@ func TestNoLimit(t *testing.T) {
 func TestEndKeyGoesToWrapUp(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
 	c, leg, errc := talking(t, w)
-	leg.Press("*")
-	advanceTo(w, 5*time.Second) // a lone * and, later, another: nothing happens
-	leg.Press("*")
+	// A lone *, another 5 s later, then 5: nothing happens. Each key must be
+	// read before the clock moves on, or two would seem to come at once.
+	press := func(k string) {
+		leg.Press(k)
+		for i := 0; i < 5000 && leg.Unread() > 0; i++ {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	press("*")
+	advanceTo(w, 5*time.Second)
+	press("*")
 	advanceTo(w, 10*time.Second)
-	leg.Press("5")
-	time.Sleep(20 * time.Millisecond)
+	press("5")
 	if _, _, hungUp := c.Result(); hungUp {
 		t.Fatal("single * presses ended the call")
 	}

@@ -51,6 +51,9 @@ func (c *Call) Press(keys string) {
 	}
 }
 
+// Unread is how many pressed keys the flow has not collected yet.
+func (c *Call) Unread() int { return len(c.keys) }
+
 // Collect plays the prompts (recorded as Play does) and gathers pressed keys the
 // way a SIP leg does.
 func (c *Call) Collect(ctx context.Context, o line.CollectOptions) (string, error) {
