@@ -26,6 +26,7 @@ type Bridge struct {
 	legs    [2]Leg
 	whisper [2]whisper
 	relayed *atomic.Uint64 // counts the packets relayed; nil: not counted
+	wakes   atomic.Uint64  // reads cut short for a whisper (tests check it stays low)
 }
 
 // CountInto makes the bridge add each packet it relays to c (for metrics).
@@ -108,6 +109,11 @@ func (br *Bridge) relay(ctx context.Context, from, to int) error {
 				}
 				w.mix(dst.PT, frame)
 				dst.Session.Write(dst.PT, false, frame, SamplesPerFrame)
+			}
+			br.wakes.Add(1)
+			if !w.pending() { // the whisper is out: wait for src again, or every read would fail at once
+				src.Session.conn.SetReadDeadline(time.Time{})
+				deadline = false
 			}
 			continue
 		case err != nil:

@@ -85,6 +85,15 @@ func TestWhisperReachesOneSideOnly(t *testing.T) {
 	if len(agent.Heard()) < before+1600 || !agent.Hears(3000, 1600) {
 		t.Errorf("whisper over a silent caller: %d new samples", len(agent.Heard())-before)
 	}
+	// Once it is out (what the caller's RTP did not carry of the first second is
+	// sent alone too), the relay waits for the caller again instead of spinning on
+	// a read deadline in the past.
+	time.Sleep(time.Second)
+	wakes := br.Wakes()
+	time.Sleep(200 * time.Millisecond)
+	if n := br.Wakes() - wakes; n > 2 {
+		t.Errorf("the relay woke %d times in 200 ms with nothing to whisper", n)
+	}
 }
 
 func TestPlayPromptAndRingback(t *testing.T) {
