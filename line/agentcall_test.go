@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -324,8 +323,5 @@ func TestAgentMenuAnswersEveryKey(t *testing.T) {
 	played, hungUp := w.dial(klaraPhone, "275931#9")
 	if !heard(played, "agent-invalid", "agent-menu", "agent-menu", "goodbye") || !hungUp {
 		t.Errorf("%v", played)
-	}
-	if strings.Join(played, " ") == "" {
-		t.Error("nothing played")
 	}
 }

@@ -3,7 +3,6 @@ package line
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/peerline/peerline/clock"
@@ -184,7 +183,7 @@ func announcePlace(ctx context.Context, c Call, place int) {
 	case place <= 1:
 		c.Play(ctx, "queue-first")
 	case place <= maxSpokenPlace:
-		for _, p := range []string{"queue-place", "number-" + strconv.Itoa(place), "queue-in-line"} {
+		for _, p := range []string{"queue-place", sayNumber(place), "queue-in-line"} {
 			if c.Play(ctx, p); ctx.Err() != nil {
 				return
 			}

@@ -242,12 +242,14 @@ func answerKeys(q config.Question) string {
 	return b.String()
 }
 
-// cooldown makes the agent free after wrapup.cooldown.
+// cooldown makes the agent free after wrapup.cooldown, in wrap-up until then
+// (also when there was no form to fill).
 func (ls *Lines) cooldown(l *Line, agentID string) {
 	d := time.Duration(l.Config.Wrapup.Cooldown)
 	if d <= 0 {
 		ls.setActivity(agentID, Available)
 		return
 	}
+	ls.setActivity(agentID, WrapUp)
 	ls.clock.AfterFunc(d, func() { ls.setActivity(agentID, Available) })
 }

@@ -126,6 +126,10 @@ func TestNoLimit(t *testing.T) {
 	if _, _, hungUp := c.Result(); !hungUp {
 		t.Error("the caller was not hung up after the agent left")
 	}
+	// No form was filled, yet the cooldown is wrap-up time: no call is offered.
+	if p, _ := w.lines.AgentPresence("klara"); p.Activity != line.WrapUp {
+		t.Errorf("klara during the cooldown: %+v", p)
+	}
 }
 
 func TestEndKeyGoesToWrapUp(t *testing.T) {

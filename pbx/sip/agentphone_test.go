@@ -45,8 +45,8 @@ func TestAgentLogsInBySIPInfoAndOutByRTPEvents(t *testing.T) {
 		t.Errorf("INFO with a bad key: %v %v", res, err)
 	}
 	call.Hangup(ctx)
-	if res, err := call.Info(ctx, "application/dtmf", "1"); err == nil && res.StatusCode != 481 {
-		t.Errorf("INFO after the call: %v", res)
+	if res, err := call.Info(ctx, "application/dtmf", "1"); err != nil || res.StatusCode != 481 {
+		t.Errorf("INFO after the call: %v %v", res, err)
 	}
 
 	phone, call := agentCalls(t, r, media.PCMA)

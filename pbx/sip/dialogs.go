@@ -112,14 +112,8 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	respond := func(code int, reason string) {
 		tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
 	}
-	var id string
-	if d, err := s.serverDialog(req); err == nil {
-		id = d.ID
-	} else if d, err := s.clientDialog(req); err == nil {
-		id = d.ID
-	}
-	l, ok := s.legs.Load(id)
-	if id == "" || !ok {
+	l := s.answeredLeg(req)
+	if l == nil {
 		respond(sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 		return
 	}
@@ -129,10 +123,25 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	k, err := media.ParseDTMFInfo(ct, req.Body())
 	if err != nil {
-		l.(*leg).log.Info().Err(err).Msg("INFO without a key: 415")
+		l.log.Info().Err(err).Msg("INFO without a key: 415")
 		respond(sip.StatusUnsupportedMediaType, "Unsupported Media Type")
 		return
 	}
-	l.(*leg).press(k)
+	l.press(k)
 	respond(sip.StatusOK, "OK")
+}
+
+// answeredLeg is the answered leg an in-dialog request belongs to, nil if none.
+// sipgo keys a caller's dialog by Call-ID, our tag, the caller's tag (we are its
+// UAS) and an agent's by Call-ID, the agent's tag, ours (we are its UAC); either
+// far end's request carries its own tag in From.
+func (s *Server) answeredLeg(req *sip.Request) *leg {
+	for _, id := range []func(*sip.Request) (string, error){sip.DialogIDFromRequestUAS, sip.DialogIDFromRequestUAC} {
+		if key, err := id(req); err == nil {
+			if l, ok := s.legs.Load(key); ok {
+				return l.(*leg)
+			}
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package sip_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,17 +16,18 @@ import (
 // TestWarningReachesTheAgentAloneThenTheLimitCuts: a 10-minute limit with a
 // warning 30 s before. The warning (1500 Hz) is mixed into the agent's audio
 // only; at the limit both hear the closing phrase (1200 Hz), the caller gets BYE
-// and the agent answers the form by RFC 4733 keys.
+// and the agent answers the form: one question by an RFC 4733 key, one by SIP
+// INFO on the agent's leg.
 func TestWarningReachesTheAgentAloneThenTheLimitCuts(t *testing.T) {
 	r := startRigWith(t, tuesday, func(c *config.Config) {
 		l := &c.Lines[0]
 		l.Calls.Limit, l.Calls.Warnings = config.Duration(10*time.Minute), []config.Duration{config.Duration(30 * time.Second)}
-		l.Wrapup.Questions = config.Default().Lines[0].Wrapup.Questions[:1]
-		for name, freq := range map[string]float64{"call-warning": 1500, "call-limit": 1200, "wrapup-intro": 0, "wrapup-call-type": 0} {
+		l.Wrapup.Questions = config.Default().Lines[0].Wrapup.Questions[:2]
+		for name, freq := range map[string]float64{"call-warning": 1500, "call-limit": 1200, "wrapup-intro": 0, "wrapup-call-type": 0, "wrapup-referred": 0} {
 			os.WriteFile(filepath.Join(l.Prompts, name+".wav"), mediatest.ToneWAV(freq, 300*time.Millisecond), 0o600)
 		}
 	})
-	phone, call, agent := connected(t, r, media.PCMU, media.PCMA)
+	phone, _, agent := connected(t, r, media.PCMU, media.PCMA)
 	phone.Media.Reset()
 	agent.Media.Reset()
 	r.clock.Advance(9*time.Minute + 30*time.Second)
@@ -43,12 +45,16 @@ func TestWarningReachesTheAgentAloneThenTheLimitCuts(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond) // the form's prompts
 	agent.Media.SendKeys(agent.Remote(), media.DefaultDTMF, "3")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := agent.PressInfo(ctx, "1"); err != nil {
+		t.Fatal(err)
+	}
 	if !agent.WaitBye(5 * time.Second) {
 		t.Fatal("the agent's leg was not hung up after the form")
 	}
 	rec := r.record(t)
-	if rec.Ended != line.EndedLimit || !rec.LimitHit || rec.Talk != 600 || rec.Wrapup == nil || rec.Wrapup.Answers["call_type"] != "kris" {
+	if rec.Ended != line.EndedLimit || !rec.LimitHit || rec.Talk != 600 || rec.Wrapup == nil || rec.Wrapup.Answers["call_type"] != "kris" || rec.Wrapup.Answers["referred"] != "ja" {
 		t.Errorf("record: %+v %+v", rec, rec.Wrapup)
 	}
-	_ = call
 }

@@ -62,17 +62,26 @@ func (p phoneCall) run(t *testing.T, dir string, s *server) {
 	}
 }
 
-// presence is the agent's presence as the API shows it ("null" when logged out).
+// agentField is one field of the agent as the API shows it, as JSON ("null"
+// for presence when logged out, for locked when not locked).
+func agentField(t *testing.T, s *server, token, id, field string) string {
+	t.Helper()
+	var a map[string]json.RawMessage
+	_, body := s.request("GET", "/api/v1/agents/"+id, token, "")
+	if err := json.Unmarshal([]byte(body), &a); err != nil || a[field] == nil {
+		t.Fatalf("agent %s, %s: %v %s", id, field, err, body)
+	}
+	return string(a[field])
+}
+
 func presence(t *testing.T, s *server, token, id string) string {
 	t.Helper()
-	var a struct {
-		Presence json.RawMessage `json:"presence"`
-	}
-	_, body := s.request("GET", "/api/v1/agents/"+id, token, "")
-	if err := json.Unmarshal([]byte(body), &a); err != nil {
-		t.Fatalf("agent %s: %v %s", id, err, body)
-	}
-	return string(a.Presence)
+	return agentField(t, s, token, id, "presence")
+}
+
+func pinLock(t *testing.T, s *server, token, id string) string {
+	t.Helper()
+	return agentField(t, s, token, id, "locked")
 }
 
 type rosterDay struct {
@@ -138,7 +147,7 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	// Jim's wrong PINs run meanwhile: nobody else depends on them.
 	t.Run("wrong PINs", func(t *testing.T) {
 		t.Parallel()
-		wrongPINs(t, dir, s, office)
+		wrongPINs(t, dir, s, token, office)
 	})
 	t.Run("log in, calls, sick, cover", func(t *testing.T) {
 		t.Parallel()
@@ -218,18 +227,20 @@ func klaraAndAgneta(t *testing.T, dir string, s *server, token string, today tim
 }
 
 // wrongPINs: Jim's wrong PINs end his calls and lock him.
-func wrongPINs(t *testing.T, dir string, s *server, office *eventtest.Receiver) {
-
+func wrongPINs(t *testing.T, dir string, s *server, token string, office *eventtest.Receiver) {
 	// Three wrong PINs: peerline hangs up after the third (SIPp fails the call
 	// if the BYE comes before its last key).
 	phoneCall{from: "+46701740606", keys: "135790#246813#975310#", wait: 800}.run(t, dir, s)
-	if len(office.Types()) > 0 && strings.Contains(strings.Join(office.Types(), ","), "agent.locked") {
-		t.Fatal("locked after three failures")
+	if l := pinLock(t, s, token, "jim"); l != "null" {
+		t.Fatalf("locked after three failures: %s", l)
 	}
 	// Two more, in the next call: five in a row lock Jim and the office is told.
 	phoneCall{from: "+46701740606", keys: "135790#246813#", wait: 800}.run(t, dir, s)
 	if ev := office.WaitFor(t, "agent.locked"); ev.Data["agent"] != "jim" {
 		t.Errorf("agent.locked: %+v", ev)
+	}
+	if l := pinLock(t, s, token, "jim"); !strings.Contains(l, `"until"`) {
+		t.Errorf("Jim's lock after five failures: %s", l)
 	}
 	if strings.Contains(s.stderr.String(), "386142") || strings.Contains(s.stderr.String(), "135790") {
 		t.Error("a PIN is in the log")
