@@ -180,17 +180,5 @@ func (a *Agent) PressInfo(ctx context.Context, keys string) error {
 	if d == nil {
 		return fmt.Errorf("no call to press keys on")
 	}
-	for i := range len(keys) {
-		req := sip.NewRequest(sip.INFO, d.InviteRequest.Contact().Address)
-		req.SetBody(fmt.Appendf(nil, "Signal=%c\r\nDuration=160\r\n", keys[i]))
-		req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
-		res, err := d.Do(ctx, req)
-		if err != nil {
-			return err
-		}
-		if res.StatusCode != 200 {
-			return fmt.Errorf("INFO %c: %d %s", keys[i], res.StatusCode, res.Reason)
-		}
-	}
-	return nil
+	return pressInfo(ctx, d.Do, d.InviteRequest.Contact().Address, keys)
 }

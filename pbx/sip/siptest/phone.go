@@ -131,16 +131,30 @@ func (c *Call) Info(ctx context.Context, contentType, body string) (*sip.Respons
 	if target == nil {
 		return nil, fmt.Errorf("the answer to the INVITE had no Contact")
 	}
-	req := sip.NewRequest(sip.INFO, target.Address)
-	req.SetBody([]byte(body))
-	req.AppendHeader(sip.NewHeader("Content-Type", contentType))
-	return c.Session.Do(ctx, req)
+	return c.Session.Do(ctx, infoRequest(target.Address, contentType, body))
 }
 
 // PressInfo presses keys by SIP INFO (application/dtmf-relay), as some phones do.
 func (c *Call) PressInfo(ctx context.Context, keys string) error {
+	target := c.Session.InviteResponse.Contact()
+	if target == nil {
+		return fmt.Errorf("the answer to the INVITE had no Contact")
+	}
+	return pressInfo(ctx, c.Session.Do, target.Address, keys)
+}
+
+func infoRequest(target sip.Uri, contentType, body string) *sip.Request {
+	req := sip.NewRequest(sip.INFO, target)
+	req.SetBody([]byte(body))
+	req.AppendHeader(sip.NewHeader("Content-Type", contentType))
+	return req
+}
+
+// pressInfo sends one application/dtmf-relay INFO a key in a dialog (do) and
+// wants 200 for each.
+func pressInfo(ctx context.Context, do func(context.Context, *sip.Request) (*sip.Response, error), target sip.Uri, keys string) error {
 	for i := range len(keys) {
-		res, err := c.Info(ctx, "application/dtmf-relay", fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", keys[i]))
+		res, err := do(ctx, infoRequest(target, "application/dtmf-relay", fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", keys[i])))
 		if err != nil {
 			return err
 		}
