@@ -107,12 +107,17 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	a.mu.Lock()
-	a.current, a.remote = d, offer.Addr
+	a.remote = offer.Addr
 	a.mu.Unlock()
 	answer := media.Local{Addr: a.Media.Addr(), Codecs: []uint8{a.Media.PT}, DTMF: media.DefaultDTMF, SessionID: 2, Version: 1}.Answer(offer)
 	if err := d.RespondSDP(answer); err != nil {
 		return
 	}
+	// Published only now: sipgo writes the dialog's answer without a lock, and
+	// Hangup and PressInfo read it.
+	a.mu.Lock()
+	a.current = d
+	a.mu.Unlock()
 	<-d.Context().Done() // the INVITE handler lives as long as the call
 }
 
