@@ -165,7 +165,10 @@ func (ls *Lines) menu(ctx context.Context, l *Line, c Call, a roster.Agent) erro
 			return err
 		}
 		silent = 0
-		if say, err = ls.choose(ctx, l, a, k); err != nil {
+		if say, err = ls.choose(ctx, l, c, a, k); errors.Is(err, errMenuDone) {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -173,7 +176,7 @@ func (ls *Lines) menu(ctx context.Context, l *Line, c Call, a roster.Agent) erro
 }
 
 // choose carries out a menu choice and says what came of it.
-func (ls *Lines) choose(ctx context.Context, l *Line, a roster.Agent, key string) ([]string, error) {
+func (ls *Lines) choose(ctx context.Context, l *Line, c Call, a roster.Agent, key string) ([]string, error) {
 	switch key {
 	case "1":
 		return ls.toggleLogin(ctx, l, a)
@@ -181,6 +184,8 @@ func (ls *Lines) choose(ctx context.Context, l *Line, a roster.Agent, key string
 		return ls.phoneSick(ctx, l, a)
 	case "3":
 		return ls.phoneCover(ctx, l, a)
+	case "4":
+		return ls.callBack(ctx, c, a)
 	case "0":
 		return ls.sayStatus(l)
 	}

@@ -39,10 +39,22 @@ func (w *world) pins() {
 // prompts heard and whether peerline hung up.
 func (w *world) dial(from, keys string) ([]string, bool) {
 	w.t.Helper()
+	return w.run(w.phone(from, keys))
+}
+
+// phone is a call from number with keys pressed ahead, on the world's clock.
+func (w *world) phone(from, keys string) *linetest.Call {
 	c := linetest.NewCall("c-"+from, from)
 	c.Clock = w.clock
 	c.PlayTime = 5 * time.Millisecond
 	c.Press(keys)
+	return c
+}
+
+// run runs call c to its end as dial does.
+func (w *world) run(c *linetest.Call) ([]string, bool) {
+	w.t.Helper()
+	from := c.From
 	done := make(chan error, 1)
 	go func() { done <- w.lines.Handle(context.Background(), "peer", c) }()
 	for range 20000 {

@@ -89,6 +89,7 @@ const (
 	OutcomeQueueTimeout   Outcome = "queue_timeout"
 	OutcomeAgentNoAnswer  Outcome = "agent_no_answer"
 	OutcomeFailed         Outcome = "failed"
+	OutcomeNotReached     Outcome = "not_reached" // a callback the caller did not answer
 )
 
 // Record is one call attempt for the statistics. It never holds a caller number.
@@ -109,6 +110,9 @@ type Record struct {
 	LimitHit bool    `json:"limit_hit,omitempty"`
 	Flagged  bool    `json:"flagged,omitempty"`
 	Wrapup   *Wrapup `json:"wrapup,omitempty"` // the agent's form, on answered calls
+	// Callback says the agent called the caller back from the agent menu (key 4):
+	// a call of the line, but no one called in.
+	Callback bool `json:"callback,omitempty"`
 }
 
 const bucketCalls = "line.calls" // start (big-endian ns) + id -> Record
@@ -154,9 +158,7 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 	if errors.Is(err, errAgentKey) {
 		return ls.agentCall(ctx, l, c, nil) // no caller's call after all
 	}
-	rec.End = ls.clock.Now().UTC()
-	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
-	if serr := ls.saveRecord(rec); serr != nil {
+	if serr := ls.finish(&rec); serr != nil {
 		return serr
 	}
 	return err

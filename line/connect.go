@@ -61,7 +61,9 @@ func (ls *Lines) connect(ctx context.Context, l *Line, c Call, rec *Record) erro
 		rec.Outcome = OutcomeFailed
 		return err
 	}
-	return ls.talk(ctx, l, c, leg, rec)
+	err = ls.talk(ctx, l, c, leg, rec)
+	ls.remember(l, agent.ID, c.Caller(), rec)
+	return err
 }
 
 var (

@@ -49,8 +49,9 @@ type Lines struct {
 	list   []*Line
 	byID   map[string]*Line
 
-	presence presence
-	queue    queue
+	presence  presence
+	queue     queue
+	callbacks callbacks
 }
 
 // New builds the lines of cfg on db; events and agents may be nil.

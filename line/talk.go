@@ -92,9 +92,12 @@ func (ls *Lines) converse(ctx context.Context, l *Line, c, leg Call, br Bridge) 
 				return EndedCaller
 			}
 			return EndedAgent
-		case <-ctx.Done():
-			if isDone(c) {
+		case <-ctx.Done(): // a callback's ctx ends with the agent's own call
+			switch {
+			case isDone(c):
 				return EndedCaller
+			case isDone(leg):
+				return EndedAgent
 			}
 			return EndedStopped
 		case i := <-ticks:
