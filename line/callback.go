@@ -36,22 +36,28 @@ type callback struct {
 
 // remember keeps number as agentID's last caller on line l for the line's
 // callback window, replacing the one before. A call the agent ended with the
-// safety key is not offered: nobody should be asked to ring an abuser back.
+// safety key is the last caller but is not offered: nobody should be asked to
+// ring an abuser back, nor get an earlier caller instead.
 func (ls *Lines) remember(l *Line, agentID, number string, rec *Record) {
 	window := time.Duration(l.Config.CallbackWindow)
-	if window <= 0 || number == "" || agentID == "" || rec.Outcome != OutcomeAnswered || rec.Flagged {
+	if agentID == "" || rec.Outcome != OutcomeAnswered {
 		return
 	}
-	cb := &callback{line: l.Config.ID, number: number, until: ls.clock.Now().Add(window)}
 	cs := &ls.callbacks
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if old := cs.last[agentID]; old != nil {
 		old.forget.Stop()
+		old.number = ""
+		delete(cs.last, agentID)
+	}
+	if window <= 0 || number == "" || rec.Flagged {
+		return
 	}
 	if cs.last == nil {
 		cs.last = map[string]*callback{}
 	}
+	cb := &callback{line: l.Config.ID, number: number, until: ls.clock.Now().Add(window)}
 	cs.last[agentID] = cb
 	cb.forget = ls.clock.AfterFunc(window, func() { ls.forget(agentID, cb) })
 }

@@ -153,13 +153,26 @@ func TestCallbackNotAnswered(t *testing.T) {
 func TestNoCallbackAfterTheSafetyKey(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
 	w.pins()
-	_, leg, errc := talking(t, w)
-	leg.Press("*9")
+	dropped(t, w) // an earlier caller is not called back instead
+	w.clock.Advance(time.Minute) // klara's cooldown
+	legs := make(chan *linetest.Call, 1)
+	_, errc := startCall(w, "c2", func(context.Context, line.Target, line.DialOptions) (*linetest.Call, error) {
+		leg := linetest.NewCall("agent-klara-2", "")
+		leg.Clock = w.clock
+		leg.PlayTime = time.Millisecond
+		leg.Press("*9")
+		legs <- leg
+		return leg, nil
+	})
+	leg := waitFor(t, legs)
 	waitPlayed(t, leg, "wrapup-intro")
 	leg.CallerHangsUp()
 	waitFor(t, errc)
+	if rec := lastRecord(t, w); !rec.Flagged {
+		t.Fatalf("record %+v", rec)
+	}
 	if w.lines.Callbacks() != 0 {
-		t.Fatal("a caller cut by the safety key is offered for callback")
+		t.Fatal("a caller is offered for callback after a call cut by the safety key")
 	}
 	played, _ := w.dial(klaraPhone, "275931#4")
 	if !heard(played, "callback-none") {
