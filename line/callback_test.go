@@ -153,7 +153,7 @@ func TestCallbackNotAnswered(t *testing.T) {
 func TestNoCallbackAfterTheSafetyKey(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
 	w.pins()
-	dropped(t, w) // an earlier caller is not called back instead
+	dropped(t, w)                // an earlier caller is not called back instead
 	w.clock.Advance(time.Minute) // klara's cooldown
 	legs := make(chan *linetest.Call, 1)
 	_, errc := startCall(w, "c2", func(context.Context, line.Target, line.DialOptions) (*linetest.Call, error) {

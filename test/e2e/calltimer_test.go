@@ -110,13 +110,7 @@ lines:
     wrapup: {timeout: 30s, cooldown: 0s}
     callback_window: 30m
 `, filepath.Join(dir, "data"), trunkPort, office.Hook.URL, office.Hook.Secret, lineNumber, prompts))
-	token, _ := peerline(t, dir, "", "token", "create", "kansliet", "--config", cfg)
-	token = strings.TrimSpace(token)
-	s := startServer(t, dir, "--config", cfg)
-	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, `{"reason":"e2e"}`); code != 200 {
-		t.Fatalf("open: %d %s", code, body)
-	}
-	return s, token
+	return serveOpen(t, dir, cfg)
 }
 
 // limitAndWrapup: caller A talks to Klara until the limit. The warning reaches

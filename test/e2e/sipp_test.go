@@ -206,6 +206,13 @@ http: {listen: 127.0.0.1:0}
 sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "%s"}
 lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldown: 0s}%s}]
 `, filepath.Join(dir, "data"), rtpPorts, shortPrompts(t, dir), opts))
+	return serveOpen(t, dir, cfg)
+}
+
+// serveOpen starts peerline with config file cfg, makes the office a token and
+// opens the line, so that a test runs at any hour on any day.
+func serveOpen(t *testing.T, dir, cfg string) (*server, string) {
+	t.Helper()
 	token, _ := peerline(t, dir, "", "token", "create", "kansliet", "--config", cfg)
 	token = strings.TrimSpace(token)
 	s := startServer(t, dir, "--config", cfg)
