@@ -9,3 +9,13 @@ func (ls *Lines) Callbacks() int {
 	defer ls.callbacks.mu.Unlock()
 	return len(ls.callbacks.last)
 }
+
+// SaveRecords stores records as the flows would, for the statistics tests.
+func (ls *Lines) SaveRecords(recs ...Record) error {
+	for _, r := range recs {
+		if err := ls.saveRecord(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -340,18 +340,6 @@ func (s *Server) getRoster(c echo.Context) error {
 }
 
 // listCalls answers GET /lines/{line}/calls?from=&to= (default: today).
-func (s *Server) listCalls(c echo.Context) error {
-	l, from, to, err := s.dateRange(c, 1)
-	if err != nil {
-		return err
-	}
-	recs, err := s.Lines.Records(l.Config.ID, from, to)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"line": l.Config.ID, "calls": recs})
-}
-
 // dateRange reads the line and ?from=&to= (local dates; from defaults to today,
 // to to days-1 after from).
 func (s *Server) dateRange(c echo.Context, days int) (l *line.Line, from, to config.Date, err error) {

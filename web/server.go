@@ -32,6 +32,7 @@ type Lines interface {
 	RemoveException(ctx context.Context, id, agent string, date config.Date, kind roster.Kind) (line.RosterDay, error)
 	Roster(id string, from, to config.Date) ([]line.RosterDay, error)
 	Records(id string, from, to config.Date) ([]line.Record, error)
+	Stats(id string, from, to config.Date, by string) (line.Stats, error)
 	Login(ctx context.Context, agent, line string) (line.Presence, error)
 	Logout(ctx context.Context, agent string) error
 	Presence(line string) []line.Presence
@@ -107,6 +108,9 @@ func New(d Deps) *Server {
 	api(http.MethodPut, "/lines/:line/schedule", s.putSchedule)
 	api(http.MethodGet, "/lines/:line/roster", s.getRoster)
 	api(http.MethodGet, "/lines/:line/calls", s.listCalls)
+	api(http.MethodGet, "/lines/:line/calls.csv", s.callsCSV)
+	api(http.MethodGet, "/lines/:line/stats", s.getStats)
+	api(http.MethodGet, "/lines/:line/stats.csv", s.statsCSV)
 	api(http.MethodPost, "/lines/:line/sick", s.addException(roster.Sick))
 	api(http.MethodPost, "/lines/:line/cover", s.addException(roster.Cover))
 	api(http.MethodDelete, "/lines/:line/sick/:agent/:date", s.removeException(roster.Sick))
