@@ -4,6 +4,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -69,6 +70,7 @@ type Deps struct {
 	Lines  Lines
 	Agents Agents
 	Tokens Tokens
+	Users  Users // nil: no office pages
 	Audit  AuditLog
 	Health func() error // nil: always healthy
 	Clock  clock.Clock  // nil: the real clock; the roster's "today"
@@ -78,9 +80,12 @@ type Deps struct {
 // Server is the HTTP handler.
 type Server struct {
 	Deps
-	e       *echo.Echo
-	log     zerolog.Logger
-	metrics *metrics
+	e        *echo.Echo
+	log      zerolog.Logger
+	metrics  *metrics
+	pages    map[string]*template.Template
+	sessions sessions
+	throttle throttle
 }
 
 // New builds the server and its routes.
@@ -126,6 +131,10 @@ func New(d Deps) *Server {
 	api(http.MethodPost, "/agents/:id/login", s.loginAgent)
 	api(http.MethodPost, "/agents/:id/logout", s.logoutAgent)
 	api(http.MethodGet, "/audit", s.listAudit)
+	if d.Users != nil {
+		s.pages = parsePages()
+		s.routePages()
+	}
 	return s
 }
 

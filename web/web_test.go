@@ -21,12 +21,26 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// The office user every env has.
+const (
+	officeUser     = "kansliet"
+	officePassword = "rätt-häftapparat-7"
+)
+
 type env struct {
 	t     testing.TB
 	url   string
 	token string
 	clock *clocktest.Fake
 	lines *line.Lines
+	users *auth.Store
+}
+
+// addOfficeUser adds officeUser, for the tests of the pages.
+func (e *env) addOfficeUser() {
+	if err := e.users.AddUser(context.Background(), officeUser, auth.RoleOffice, officePassword); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // monday1300 is an ordinary open moment: Monday 23 November 2026, 13:00 in Stockholm.
@@ -60,9 +74,9 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &env{t: t, token: tok, clock: clk}
+	env := &env{t: t, token: tok, clock: clk, users: tokens}
 	env.lines = lines
-	srv := httptest.NewServer(web.New(web.Deps{Lines: lines, Agents: agents, Tokens: tokens, Audit: log, Clock: clk, Log: zerolog.Nop()}))
+	srv := httptest.NewServer(web.New(web.Deps{Lines: lines, Agents: agents, Tokens: tokens, Users: tokens, Audit: log, Clock: clk, Log: zerolog.Nop()}))
 	t.Cleanup(srv.Close)
 	env.url = srv.URL
 	return env

@@ -54,7 +54,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	a.lines.RunClosingTime(ctx, func(err error) { log.Error().Err(err).Msg("closing time") })
 
-	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Audit: a.audit, Log: log, Clock: clk,
+	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Users: a.auth, Audit: a.audit, Log: log, Clock: clk,
 		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }})
 	phone, err := sip.New(cfg, a.lines, clk, log)
 	if err != nil {

@@ -1,0 +1,383 @@
+package web
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/peerline/peerline/auth"
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/roster"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// pageNames are the office pages; each is parsed with the layout.
+var pageNames = []string{"login", "linjen", "schema", "agenter", "statistik", "logg"}
+
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"activity": activityText, "ago": agoText, "clock": clockText, "weekday": weekdayText,
+		"join": strings.Join, "chart": barChart, "pct": pct,
+	}
+	out := map[string]*template.Template{}
+	for _, p := range pageNames {
+		out[p] = template.Must(template.New("layout.html").Funcs(funcs).
+			ParseFS(assets, "templates/layout.html", "templates/live.html", "templates/"+p+".html"))
+	}
+	return out
+}
+
+// pageData is what every page template gets; Data is the page's own.
+type pageData struct {
+	Page   string
+	User   string
+	Admin  bool
+	CSRF   string
+	Error  string
+	Notice string
+	Lines  []*line.Line
+	Line   *line.Line // the line the page shows
+	Data   any
+}
+
+func (s *Server) render(c echo.Context, status int, page string, d pageData) error {
+	d.Page = page
+	if sess, ok := c.Get("session").(*session); ok {
+		d.User, d.Admin, d.CSRF = sess.user, sess.role == auth.RoleAdmin, sess.csrf
+	}
+	var b strings.Builder
+	if err := s.pages[page].Execute(&b, d); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.HTML(status, b.String())
+}
+
+// page renders a logged-in page for the line ?line= (the first by default),
+// with ?fel= and ?ok= from the redirect after a form.
+func (s *Server) page(c echo.Context, page string, data func(l *line.Line) (any, error)) error {
+	ids := s.Lines.IDs()
+	id := c.QueryParam("line")
+	if id == "" {
+		id = ids[0]
+	}
+	l, err := s.Lines.Get(id)
+	if err != nil {
+		return err
+	}
+	d := pageData{Line: l, Error: c.QueryParam("fel"), Notice: c.QueryParam("ok")}
+	for _, id := range ids {
+		x, _ := s.Lines.Get(id)
+		d.Lines = append(d.Lines, x)
+	}
+	if d.Data, err = data(l); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, page, d)
+}
+
+// done redirects after a form to page, telling what happened or what was wrong.
+func done(c echo.Context, page string, err error, ok string) error {
+	q := url.Values{}
+	if l := c.Param("line"); l != "" {
+		q.Set("line", l)
+	}
+	if err != nil {
+		ae := toAPIError(err)
+		if ae == nil {
+			return err
+		}
+		q.Set("fel", ae.Message)
+	} else {
+		q.Set("ok", ok)
+	}
+	return c.Redirect(http.StatusSeeOther, page+"?"+q.Encode())
+}
+
+func (s *Server) routePages() {
+	e := s.e
+	static, _ := fs.Sub(assets, "static")
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))))
+	e.GET("/login", s.loginPage)
+	e.POST("/login", s.login)
+	g := func(method, path string, h echo.HandlerFunc) { e.Add(method, path, h, s.requireSession) }
+	g(http.MethodPost, "/logout", s.logout)
+	g(http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/linjen") })
+	g(http.MethodGet, "/linjen", s.linePage)
+	g(http.MethodGet, "/linjen/live", s.liveFragment)
+	g(http.MethodPost, "/linjen/:line/stang", s.overrideForm(line.Closed))
+	g(http.MethodPost, "/linjen/:line/oppna", s.overrideForm(line.Open))
+	g(http.MethodPost, "/linjen/:line/schema", s.clearOverrideForm)
+	g(http.MethodGet, "/schema", s.rosterPage)
+	g(http.MethodPost, "/schema/:line/sjuk", s.exceptionForm(roster.Sick))
+	g(http.MethodPost, "/schema/:line/tackning", s.exceptionForm(roster.Cover))
+	g(http.MethodGet, "/agenter", s.agentsPage)
+	g(http.MethodPost, "/agenter", s.addAgentForm)
+	g(http.MethodPost, "/agenter/:id/aktiv", s.activeForm)
+	g(http.MethodPost, "/agenter/:id/kod", s.pinForm)
+	g(http.MethodPost, "/agenter/:id/logga-ut", s.logoutForm)
+	g(http.MethodGet, "/statistik", s.statsPage)
+	g(http.MethodGet, "/linjer/:line/samtal.csv", s.callsCSV)
+	g(http.MethodGet, "/linjer/:line/statistik.csv", s.statsCSV)
+	g(http.MethodGet, "/logg", s.auditPage)
+}
+
+// linePage is one line as Linjen shows it: no caller numbers, ever.
+type linePage struct {
+	Status line.Status
+	Agents []agentOnLine
+	Queue  []line.Queued
+	InCall int
+	Now    time.Time
+}
+
+type agentOnLine struct {
+	Name string
+	line.Presence
+}
+
+func (s *Server) linePageOf(l *line.Line) (linePage, error) {
+	st, err := s.Lines.Status(l.Config.ID)
+	if err != nil {
+		return linePage{}, err
+	}
+	v := linePage{Status: st, Queue: s.Lines.Queue(l.Config.ID), Now: s.now()}
+	for _, p := range s.Lines.Presence(l.Config.ID) {
+		name := p.Agent
+		if a, err := s.Agents.Agent(p.Agent); err == nil {
+			name = a.Name
+		}
+		v.Agents = append(v.Agents, agentOnLine{Name: name, Presence: p})
+		if p.Activity == line.Busy {
+			v.InCall++
+		}
+	}
+	return v, nil
+}
+
+func (s *Server) linePage(c echo.Context) error {
+	return s.page(c, "linjen", func(l *line.Line) (any, error) { return s.linePageOf(l) })
+}
+
+// liveFragment is Linjen's live part, fetched every few seconds by the page.
+func (s *Server) liveFragment(c echo.Context) error {
+	l, err := s.Lines.Get(c.QueryParam("line"))
+	if err != nil {
+		return err
+	}
+	v, err := s.linePageOf(l)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if err := s.pages["linjen"].ExecuteTemplate(&b, "live", pageData{Line: l, Data: v}); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTML(http.StatusOK, b.String())
+}
+
+// overrideForm opens or closes the line from Linjen's toggle, with a reason and
+// an optional end (the line's local time).
+func (s *Server) overrideForm(state line.State) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		l, err := s.Lines.Get(c.Param("line"))
+		if err != nil {
+			return err
+		}
+		var until time.Time
+		if raw := c.FormValue("until"); raw != "" {
+			if until, err = time.ParseInLocation("2006-01-02T15:04", raw, l.Calendar.Location()); err != nil {
+				return done(c, "/linjen", fmt.Errorf("until: %q är ingen tid", raw), "")
+			}
+		}
+		_, err = s.Lines.SetOverride(c.Request().Context(), l.Config.ID, state, c.FormValue("reason"), until)
+		msg := "Linjen är stängd."
+		if state == line.Open {
+			msg = "Linjen är öppen."
+		}
+		return done(c, "/linjen", err, msg)
+	}
+}
+
+func (s *Server) clearOverrideForm(c echo.Context) error {
+	_, err := s.Lines.ClearOverride(c.Request().Context(), c.Param("line"))
+	return done(c, "/linjen", err, "Linjen följer schemat igen.")
+}
+
+// rosterWeeks is how far ahead Schema shows the days.
+const rosterWeeks = 4
+
+type rosterView struct {
+	Days   []line.RosterDay
+	Agents []roster.Agent
+	Names  map[string]string
+	Today  string
+}
+
+func (s *Server) rosterPage(c echo.Context) error {
+	return s.page(c, "schema", func(l *line.Line) (any, error) {
+		today := l.Calendar.Date(s.now())
+		days, err := s.Lines.Roster(l.Config.ID, today, today.AddDays(rosterWeeks*7-1))
+		if err != nil {
+			return nil, err
+		}
+		agents, names, err := s.agentsOf(l.Config.ID)
+		return rosterView{Days: days, Agents: agents, Names: names, Today: today.String()}, err
+	})
+}
+
+// agentsOf lists the agents who serve line id, and every agent's name by id.
+func (s *Server) agentsOf(id string) ([]roster.Agent, map[string]string, error) {
+	all, err := s.Agents.Agents()
+	names := map[string]string{}
+	var out []roster.Agent
+	for _, a := range all {
+		names[a.ID] = a.Name
+		if a.Serves(id) {
+			out = append(out, a)
+		}
+	}
+	return out, names, err
+}
+
+func (s *Server) exceptionForm(kind roster.Kind) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		d, err := parseDate("date", c.FormValue("date"))
+		if err != nil {
+			return done(c, "/schema", err, "")
+		}
+		ctx, id, agent := c.Request().Context(), c.Param("line"), c.FormValue("agent")
+		msg := "Sjukanmälan är registrerad."
+		if kind == roster.Sick {
+			_, err = s.Lines.ReportSick(ctx, id, agent, d)
+		} else {
+			_, err = s.Lines.TakeCover(ctx, id, agent, d)
+			msg = "Passet är täckt."
+		}
+		return done(c, "/schema", err, msg)
+	}
+}
+
+type agentRow struct {
+	roster.Agent
+	PINSet   bool
+	Locked   bool
+	LoggedIn bool
+}
+
+func (s *Server) agentsPage(c echo.Context) error {
+	return s.page(c, "agenter", func(*line.Line) (any, error) {
+		all, err := s.Agents.Agents()
+		var rows []agentRow
+		for _, a := range all {
+			set, locked := s.Agents.PINStatus(a.ID)
+			_, in := s.Lines.AgentPresence(a.ID)
+			rows = append(rows, agentRow{Agent: a, PINSet: set, Locked: locked != nil, LoggedIn: in})
+		}
+		return rows, err
+	})
+}
+
+func (s *Server) addAgentForm(c echo.Context) error {
+	a := roster.Agent{ID: c.FormValue("id"), Name: c.FormValue("name"), Phone: c.FormValue("phone"),
+		SIPURI: c.FormValue("sip_uri"), Active: true, Lines: s.Lines.IDs()}
+	_, err := s.Agents.AddAgent(c.Request().Context(), a)
+	return done(c, "/agenter", err, "Agenten "+a.Name+" är tillagd.")
+}
+
+// activeForm pauses an agent (logged out of every line) or takes them back.
+func (s *Server) activeForm(c echo.Context) error {
+	a, err := s.Agents.Agent(c.Param("id"))
+	if err != nil {
+		return done(c, "/agenter", err, "")
+	}
+	a.Active = c.FormValue("active") == "1"
+	if a, err = s.Agents.UpdateAgent(c.Request().Context(), a); err == nil && !a.Active {
+		err = s.offTheLine(c, a.ID)
+	}
+	msg := a.Name + " är pausad."
+	if a.Active {
+		msg = a.Name + " är aktiv igen."
+	}
+	return done(c, "/agenter", err, msg)
+}
+
+func (s *Server) pinForm(c echo.Context) error {
+	err := s.Agents.SetPIN(c.Request().Context(), c.Param("id"), c.FormValue("pin"))
+	return done(c, "/agenter", err, "Den nya koden gäller från nu.")
+}
+
+func (s *Server) logoutForm(c echo.Context) error {
+	err := s.Lines.Logout(c.Request().Context(), c.Param("id"))
+	return done(c, "/agenter", err, "Agenten är utloggad.")
+}
+
+type statsView struct {
+	line.Stats
+	Questions []config.Question
+	Bands     []string
+	Query     string // from, to and by, for the CSV links
+}
+
+func (s *Server) statsPage(c echo.Context) error {
+	return s.page(c, "statistik", func(l *line.Line) (any, error) {
+		from, to, err := s.statsRange(l, c.QueryParam("from"), c.QueryParam("to"))
+		if err != nil {
+			return nil, err
+		}
+		by := c.QueryParam("by")
+		if by == "" {
+			by = "day"
+		}
+		st, err := s.Lines.Stats(l.Config.ID, from, to, by)
+		q := url.Values{"from": {from.String()}, "to": {to.String()}, "by": {by}}
+		return statsView{Stats: st, Questions: l.Config.Wrapup.Questions, Bands: line.LengthBands(), Query: q.Encode()}, err
+	})
+}
+
+// auditPageSize is how many entries Logg shows.
+const auditPageSize = 200
+
+func (s *Server) auditPage(c echo.Context) error {
+	return s.page(c, "logg", func(*line.Line) (any, error) { return s.Audit.List(0, auditPageSize) })
+}
+
+var activities = map[line.Activity]string{line.Available: "ledig", line.Ringing: "ringer", line.Busy: "i samtal", line.WrapUp: "efterarbete"}
+
+func activityText(a line.Activity) string { return activities[a] }
+
+// agoText is how long since t, as "12 min" or "1 h 5 min".
+func agoText(now, t time.Time) string {
+	d := now.Sub(t).Round(time.Minute)
+	if d < time.Hour {
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+}
+
+func clockText(t time.Time, l *line.Line) string {
+	return t.In(l.Calendar.Location()).Format("2006-01-02 15:04")
+}
+
+var weekdays = []string{"sön", "mån", "tis", "ons", "tor", "fre", "lör"}
+
+func weekdayText(d config.Date) string { return weekdays[d.In(time.UTC).Weekday()] }
+
+func pct(n, of int) string {
+	if of == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%d %%", (n*100+of/2)/of)
+}

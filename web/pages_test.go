@@ -1,0 +1,201 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// browser is an HTTP client with cookies, as a browser uses the office pages.
+type browser struct {
+	t    *testing.T
+	e    *env
+	c    *http.Client
+	csrf string // the last page's form token
+}
+
+func newBrowser(t *testing.T, e *env) *browser {
+	if _, err := e.users.CheckPassword(officeUser, officePassword); err != nil {
+		e.addOfficeUser()
+	}
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// get fetches path and remembers its form token.
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	res, err := b.c.Get(b.e.url + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if m := csrfInput.FindStringSubmatch(string(body)); m != nil {
+		b.csrf = m[1]
+	}
+	if res.StatusCode == http.StatusSeeOther {
+		return res.StatusCode, res.Header.Get("Location")
+	}
+	return res.StatusCode, string(body)
+}
+
+// post sends a form with the page's token (unless form sets csrf itself); for a
+// redirect it returns the Location.
+func (b *browser) post(path string, form url.Values) (int, string) {
+	b.t.Helper()
+	if _, ok := form["csrf"]; !ok {
+		form.Set("csrf", b.csrf)
+	}
+	res, err := b.c.PostForm(b.e.url+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode == http.StatusSeeOther {
+		return res.StatusCode, res.Header.Get("Location")
+	}
+	return res.StatusCode, string(body)
+}
+
+func (b *browser) login(user, password string) (int, string) {
+	b.t.Helper()
+	b.get("/login")
+	return b.post("/login", url.Values{"user": {user}, "password": {password}})
+}
+
+func TestPagesNeedALogIn(t *testing.T) {
+	e := newEnv(t)
+	b := newBrowser(t, e)
+	for _, p := range []string{"/", "/linjen", "/schema", "/agenter", "/statistik", "/logg", "/linjer/peer/samtal.csv"} {
+		if code, loc := b.get(p); code != http.StatusSeeOther || loc != "/login" {
+			t.Errorf("%s without a session: %d %s", p, code, loc)
+		}
+	}
+	if code, _ := b.post("/linjen/peer/stang", url.Values{"reason": {"x"}}); code != http.StatusUnauthorized {
+		t.Errorf("a form without a session: %d", code)
+	}
+	if code, body := b.get("/login"); code != 200 || !strings.Contains(body, "Logga in") || !strings.Contains(body, `lang="sv"`) {
+		t.Errorf("log-in page: %d", code)
+	}
+}
+
+func TestLogInCloseAndOpenTheLine(t *testing.T) {
+	e := newEnv(t)
+	threeCalls(t, e) // leaves the line closed by the office
+	e.do("DELETE", "/api/v1/lines/peer/override", "", nil)
+	b := newBrowser(t, e)
+	if code, loc := b.login(officeUser, officePassword); code != http.StatusSeeOther || loc != "/" {
+		t.Fatalf("log-in: %d %s", code, loc)
+	}
+	code, body := b.get("/linjen")
+	if code != 200 || !strings.Contains(body, "Öppen") || !strings.Contains(body, "Stäng linjen") {
+		t.Fatalf("Linjen: %d\n%s", code, body)
+	}
+	code, loc := b.post("/linjen/peer/stang", url.Values{"reason": {"Personalmöte"}, "until": {"2026-11-23T16:00"}})
+	if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/linjen?") {
+		t.Fatalf("close: %d %s", code, loc)
+	}
+	if _, body = b.get(loc); !strings.Contains(body, "Stängd") || !strings.Contains(body, "Personalmöte") || !strings.Contains(body, "Linjen är stängd.") {
+		t.Errorf("after closing:\n%s", body)
+	}
+	var audit struct {
+		Entries []struct {
+			Action string
+			Actor  struct{ Kind, Name string }
+		}
+	}
+	e.do("GET", "/api/v1/audit?limit=1", "", &audit)
+	if a := audit.Entries[0]; a.Action != "line.close" || a.Actor.Kind != "user" || a.Actor.Name != officeUser {
+		t.Errorf("audit: %+v", audit.Entries)
+	}
+	b.post("/linjen/peer/schema", url.Values{})
+	if _, body = b.get("/linjen"); !strings.Contains(body, "Öppen") {
+		t.Error("back to the schedule did not open the line")
+	}
+	for _, p := range []string{"/schema", "/agenter", "/statistik", "/statistik?by=hour", "/logg", "/linjen/live?line=peer"} {
+		code, body := b.get(p)
+		if code != 200 || strings.Contains(body, "701234567") {
+			t.Errorf("%s: %d (or a caller's number)", p, code)
+		}
+	}
+	if _, body = b.get("/statistik?from=2026-11-23&to=2026-11-23"); !strings.Contains(body, `<svg class="chart"`) || !strings.Contains(body, `<dd id="calls">3</dd>`) {
+		t.Errorf("Statistik:\n%s", body)
+	}
+	if code, body = b.get("/linjer/peer/samtal.csv?from=2026-11-23"); code != 200 || !strings.HasPrefix(body, "id,start") || strings.Contains(body, "701234567") {
+		t.Errorf("CSV with a session: %d %s", code, body)
+	}
+	if code, loc = b.post("/logout", url.Values{}); code != http.StatusSeeOther || loc != "/login" {
+		t.Errorf("log-out: %d %s", code, loc)
+	}
+	if code, _ = b.get("/linjen"); code != http.StatusSeeOther {
+		t.Error("the session outlived the log-out")
+	}
+}
+
+func TestFormsWithoutTheirTokenAreRefused(t *testing.T) {
+	e := newEnv(t)
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	b.get("/linjen")
+	for _, tok := range []string{"", "forged"} {
+		if code, body := b.post("/linjen/peer/stang", url.Values{"reason": {"x"}, "csrf": {tok}}); code != http.StatusForbidden || !strings.Contains(body, "bad_csrf") {
+			t.Errorf("csrf %q: %d %s", tok, code, body)
+		}
+	}
+	var st struct{ State string }
+	if e.do("GET", "/api/v1/lines/peer", "", &struct{ Status *struct{ State *string } }{&struct{ State *string }{&st.State}}); st.State != "open" {
+		t.Errorf("a refused form changed the line: %s", st.State)
+	}
+	// The log-in form has its own token.
+	other := newBrowser(t, e)
+	if code, _ := other.post("/login", url.Values{"user": {officeUser}, "password": {officePassword}, "csrf": {"x"}}); code != http.StatusForbidden {
+		t.Errorf("a log-in without the form's token: %d", code)
+	}
+}
+
+func TestWrongPasswordsAreSlowedDown(t *testing.T) {
+	e := newEnv(t)
+	b := newBrowser(t, e)
+	for i := range 5 {
+		if code, body := b.login(officeUser, "fel-lösenord"); code != http.StatusUnauthorized || !strings.Contains(body, "Fel användarnamn eller lösenord") {
+			t.Fatalf("wrong password %d: %d", i+1, code)
+		}
+	}
+	if code, body := b.login(officeUser, officePassword); code != http.StatusTooManyRequests || !strings.Contains(body, "För många") {
+		t.Fatalf("the right password after five wrong ones: %d", code)
+	}
+	e.clock.Advance(29 * time.Second)
+	if code, _ := b.login(officeUser, officePassword); code != http.StatusTooManyRequests {
+		t.Errorf("after 29 s: %d", code)
+	}
+	e.clock.Advance(time.Second)
+	if code, _ := b.login(officeUser, "fel-igen"); code != http.StatusUnauthorized {
+		t.Errorf("after 30 s a try is heard: %d", code)
+	}
+	e.clock.Advance(59 * time.Second) // the sixth failure doubled the pause
+	if code, _ := b.login(officeUser, officePassword); code != http.StatusTooManyRequests {
+		t.Errorf("59 s after the sixth failure: %d", code)
+	}
+	e.clock.Advance(time.Second)
+	if code, loc := b.login(officeUser, officePassword); code != http.StatusSeeOther || loc != "/" {
+		t.Errorf("after the pause, the right password: %d %s", code, loc)
+	}
+	// A guesser moving to another user name from the same address is slowed too.
+	for range 5 {
+		b.login("nobody", "x")
+	}
+	if code, _ := b.login(officeUser, officePassword); code != http.StatusTooManyRequests {
+		t.Errorf("from an address with five failures: %d", code)
+	}
+}

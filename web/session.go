@@ -1,0 +1,224 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/auth"
+	"github.com/peerline/peerline/secret"
+)
+
+// Users checks the office users' passwords.
+type Users interface {
+	CheckPassword(name, password string) (auth.User, error)
+}
+
+const (
+	sessionCookie = "peerline_session"
+	loginCookie   = "peerline_login" // the log-in form's CSRF token, before there is a session
+	sessionIdle   = 8 * time.Hour    // a session unused this long ends
+	csrfField     = "csrf"
+)
+
+// session is a logged-in office user. Sessions live in memory: a restart
+// logs everybody out, and nothing of them is on disk.
+type session struct {
+	id, csrf string
+	user     string
+	role     auth.Role
+	seen     time.Time
+}
+
+type sessions struct {
+	mu   sync.Mutex
+	byID map[string]*session
+}
+
+func (ss *sessions) start(u auth.User, now time.Time) *session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.byID == nil {
+		ss.byID = map[string]*session{}
+	}
+	for id, s := range ss.byID { // the map stays as small as the office
+		if now.Sub(s.seen) > sessionIdle {
+			delete(ss.byID, id)
+		}
+	}
+	s := &session{id: secret.Token("s_"), csrf: secret.Token(""), user: u.Name, role: u.Role, seen: now}
+	ss.byID[s.id] = s
+	return s
+}
+
+func (ss *sessions) get(id string, now time.Time) (*session, bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s, ok := ss.byID[id]
+	if !ok || now.Sub(s.seen) > sessionIdle {
+		delete(ss.byID, id)
+		return nil, false
+	}
+	s.seen = now
+	c := *s
+	return &c, true
+}
+
+func (ss *sessions) end(id string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.byID, id)
+}
+
+// throttle slows down guessing: after loginFreeTries failed log-ins in a row
+// for a user name, or from an address, the next attempts are refused for
+// loginPause, doubling with each further failure up to loginMaxPause.
+type throttle struct {
+	mu    sync.Mutex
+	fails map[string]*failures
+}
+
+type failures struct {
+	n     int
+	until time.Time
+}
+
+const (
+	loginFreeTries = 5
+	loginPause     = 30 * time.Second
+	loginMaxPause  = 15 * time.Minute
+)
+
+// wait is how long keys must still wait before a try; 0: they may try now.
+func (t *throttle) wait(now time.Time, keys ...string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var d time.Duration
+	for _, k := range keys {
+		if f := t.fails[k]; f != nil && f.until.After(now) {
+			d = max(d, f.until.Sub(now))
+		}
+	}
+	return d
+}
+
+func (t *throttle) failed(now time.Time, keys ...string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.fails == nil {
+		t.fails = map[string]*failures{}
+	}
+	for _, k := range keys {
+		f := t.fails[k]
+		if f == nil {
+			f = &failures{}
+			t.fails[k] = f
+		}
+		f.n++
+		if over := f.n - loginFreeTries; over >= 0 {
+			f.until = now.Add(min(loginPause<<min(over, 10), loginMaxPause))
+		}
+	}
+}
+
+func (t *throttle) succeeded(keys ...string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range keys {
+		delete(t.fails, k)
+	}
+}
+
+// errBadCSRF refuses a form posted without its session's token.
+var errBadCSRF = errorf(http.StatusForbidden, "bad_csrf", "the form has expired or did not come from peerline; reload the page")
+
+// requireSession lets a logged-in office user through, with the user as the
+// audit actor, and checks every POST's CSRF token. Others go to the log-in page.
+func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ck, err := c.Cookie(sessionCookie)
+		var sess *session
+		ok := false
+		if err == nil {
+			sess, ok = s.sessions.get(ck.Value, s.now())
+		}
+		if !ok {
+			if c.Request().Method != http.MethodGet {
+				return errorf(http.StatusUnauthorized, "unauthorized", "log in again")
+			}
+			return c.Redirect(http.StatusSeeOther, "/login")
+		}
+		if c.Request().Method == http.MethodPost && !sameToken(c.FormValue(csrfField), sess.csrf) {
+			return errBadCSRF
+		}
+		c.Set("session", sess)
+		actor := audit.Actor{Kind: "user", Name: sess.user, Remote: c.RealIP()}
+		c.SetRequest(c.Request().WithContext(audit.WithActor(c.Request().Context(), actor)))
+		return next(c)
+	}
+}
+
+func sameToken(got, want string) bool {
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// cookie is a cookie of ours: HttpOnly, SameSite=Strict, Secure over TLS.
+func cookie(c echo.Context, name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: c.Scheme() == "https"}
+}
+
+func (s *Server) loginPage(c echo.Context) error {
+	token := secret.Token("")
+	c.SetCookie(cookie(c, loginCookie, token, 3600))
+	return s.render(c, http.StatusOK, "login", pageData{CSRF: token, Error: c.QueryParam("fel")})
+}
+
+// login checks the user's password, slowed down after failures, and starts a session.
+func (s *Server) login(c echo.Context) error {
+	now := s.now()
+	ck, err := c.Cookie(loginCookie)
+	if err != nil || !sameToken(c.FormValue(csrfField), ck.Value) {
+		return errBadCSRF
+	}
+	name := c.FormValue("user")
+	keys := []string{"user:" + name, "ip:" + c.RealIP()}
+	if d := s.throttle.wait(now, keys...); d > 0 {
+		s.log.Warn().Str("user", name).Str("remote", c.RealIP()).Msg("log-in refused: too many failures")
+		return s.render(c, http.StatusTooManyRequests, "login", pageData{CSRF: ck.Value,
+			Error: "För många felaktiga försök. Vänta " + waitText(d) + " och försök igen."})
+	}
+	u, err := s.Users.CheckPassword(name, c.FormValue("password"))
+	if errors.Is(err, auth.ErrBadLogin) {
+		s.throttle.failed(now, keys...)
+		s.log.Warn().Str("user", name).Str("remote", c.RealIP()).Msg("log-in failed")
+		return s.render(c, http.StatusUnauthorized, "login", pageData{CSRF: ck.Value, Error: "Fel användarnamn eller lösenord."})
+	}
+	if err != nil {
+		return err
+	}
+	s.throttle.succeeded(keys...)
+	sess := s.sessions.start(u, now)
+	c.SetCookie(cookie(c, sessionCookie, sess.id, 0))
+	c.SetCookie(cookie(c, loginCookie, "", -1))
+	s.log.Info().Str("user", u.Name).Str("remote", c.RealIP()).Msg("logged in")
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+func (s *Server) logout(c echo.Context) error {
+	sess := c.Get("session").(*session)
+	s.sessions.end(sess.id)
+	c.SetCookie(cookie(c, sessionCookie, "", -1))
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+func waitText(d time.Duration) string {
+	if d < time.Minute {
+		return "en halv minut"
+	}
+	return "några minuter"
+}
