@@ -26,7 +26,7 @@ var pageNames = []string{"login", "linjen", "schema", "agenter", "statistik", "l
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"activity": activityText, "ago": agoText, "clock": clockText, "weekday": weekdayText,
-		"join": strings.Join, "chart": barChart, "pct": pct,
+		"join": strings.Join, "chart": barChart, "pct": pct, "outcome": outcomeText,
 	}
 	out := map[string]*template.Template{}
 	for _, p := range pageNames {
@@ -357,6 +357,19 @@ func (s *Server) auditPage(c echo.Context) error {
 var activities = map[line.Activity]string{line.Available: "ledig", line.Ringing: "ringer", line.Busy: "i samtal", line.WrapUp: "efterarbete"}
 
 func activityText(a line.Activity) string { return activities[a] }
+
+var outcomes = map[line.Outcome]string{
+	line.OutcomeAnswered: "besvarade", line.OutcomeClosed: "linjen stängd", line.OutcomeNoAgents: "ingen inloggad",
+	line.OutcomeAbandonedQueue: "lade på innan svar", line.OutcomeQueueTimeout: "väntade för länge i kön",
+	line.OutcomeAgentNoAnswer: "agenten svarade inte", line.OutcomeFailed: "tekniskt fel",
+}
+
+func outcomeText(o line.Outcome) string {
+	if t, ok := outcomes[o]; ok {
+		return t
+	}
+	return string(o)
+}
 
 // agoText is how long since t, as "12 min" or "1 h 5 min".
 func agoText(now, t time.Time) string {
