@@ -52,6 +52,10 @@ func TestCallbackReachesTheCallerThroughTheTrunk(t *testing.T) {
 	if strings.Contains(inv.String(), "1740605") {
 		t.Errorf("the callback carries Klara's number:\n%s", inv)
 	}
+	// The INVITE came before the bridge: wait (bounded) until audio crosses.
+	for i := 0; i < 40 && !trunk.Media.Hears(1000, 400); i++ {
+		klara.Media.Send(own.Remote(), 1000, 5)
+	}
 	hearEachOther(t, klara, own, trunk)
 	if err := trunk.Hangup(ctx); err != nil { // the caller says goodbye
 		t.Fatal(err)

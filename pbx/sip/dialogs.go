@@ -93,6 +93,11 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 
 // onBye ends a caller's or an agent's leg, whichever dialog the BYE belongs to.
 func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	// The leg stops taking in-dialog requests before the BYE is answered: an INFO
+	// right after the 200 gets 481, not a key pressed into a call that ended.
+	for _, key := range legKeys(req) {
+		s.legs.Delete(key)
+	}
 	var err error
 	if d, e := s.serverDialog(req); e == nil {
 		err = d.ReadBye(req, tx)
@@ -136,12 +141,21 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 // UAS) and an agent's by Call-ID, the agent's tag, ours (we are its UAC); either
 // far end's request carries its own tag in From.
 func (s *Server) answeredLeg(req *sip.Request) *leg {
-	for _, id := range []func(*sip.Request) (string, error){sip.DialogIDFromRequestUAS, sip.DialogIDFromRequestUAC} {
-		if key, err := id(req); err == nil {
-			if l, ok := s.legs.Load(key); ok {
-				return l.(*leg)
-			}
+	for _, key := range legKeys(req) {
+		if l, ok := s.legs.Load(key); ok {
+			return l.(*leg)
 		}
 	}
 	return nil
+}
+
+// legKeys are the dialog IDs an in-dialog request may have in s.legs.
+func legKeys(req *sip.Request) []string {
+	var keys []string
+	for _, id := range []func(*sip.Request) (string, error){sip.DialogIDFromRequestUAS, sip.DialogIDFromRequestUAC} {
+		if key, err := id(req); err == nil {
+			keys = append(keys, key)
+		}
+	}
+	return keys
 }
