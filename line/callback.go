@@ -103,13 +103,11 @@ func (ls *Lines) callBack(ctx context.Context, c Call, a roster.Agent) ([]string
 		return nil, err
 	}
 	rec := Record{ID: callbackID(), Line: l.Config.ID, Start: ls.clock.Now().UTC(), Agent: a.ID, Callback: true}
-	busy := ls.setBusy(a.ID)
+	ls.setActivity(a.ID, Busy) // no caller is offered to a logged-in agent meanwhile
 	leg, err := ls.ringBack(ctx, l, c, cb.number)
 	rec.Wait = ls.clock.Now().Sub(rec.Start).Seconds()
 	if err != nil {
-		if busy {
-			ls.setActivity(a.ID, Available)
-		}
+		ls.setActivity(a.ID, Available)
 		if ctx.Err() != nil {
 			return nil, ctx.Err() // the agent hung up while it rang
 		}
@@ -119,10 +117,11 @@ func (ls *Lines) callBack(ctx context.Context, c Call, a roster.Agent) ([]string
 	defer leg.Hangup(context.WithoutCancel(ctx))
 	err = ls.talk(ctx, l, leg, c, &rec)
 	ls.remember(l, a.ID, cb.number, &rec) // the window starts again from this call's end
-	if busy {
-		ls.cooldown(l, a.ID)
+	ls.cooldown(l, a.ID)
+	if err := errors.Join(err, ls.finish(&rec)); err != nil {
+		return nil, err
 	}
-	return nil, errors.Join(err, ls.finish(&rec), errMenuDone)
+	return nil, errMenuDone
 }
 
 // ringBack dials number through the trunk with line l's caller ID while the
@@ -130,22 +129,10 @@ func (ls *Lines) callBack(ctx context.Context, c Call, a roster.Agent) ([]string
 func (ls *Lines) ringBack(ctx context.Context, l *Line, c Call, number string) (Call, error) {
 	ringback := start(ctx, func(ctx context.Context) { c.Ring(ctx) })
 	defer ringback.stop()
-	ringCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	t := ls.clock.AfterFunc(callbackRing, cancel)
-	defer t.Stop()
+	ringCtx, stop := ls.within(ctx, callbackRing, ErrNoAnswer)
+	defer stop(nil)
 	return c.Dial(ringCtx, Target{Phone: number},
 		DialOptions{CallerID: l.Config.ShownNumber(), CallerName: l.Config.Name})
-}
-
-// setBusy marks a logged-in agent busy for a callback, so no caller is offered
-// to them meanwhile; false when they are not logged in.
-func (ls *Lines) setBusy(agentID string) bool {
-	if _, ok := ls.AgentPresence(agentID); !ok {
-		return false
-	}
-	ls.setActivity(agentID, Busy)
-	return true
 }
 
 // finish stamps the record's end and saves it.

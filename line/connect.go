@@ -165,12 +165,10 @@ func (ls *Lines) putOnHold(ctx context.Context, l *Line, c Call, w *waiter) (*ba
 			}
 		}
 		for ctx.Err() == nil {
-			next, cancel := context.WithCancel(ctx)
-			t := ls.clock.AfterFunc(every, cancel)
+			next, stop := ls.within(ctx, every, nil)
 			announcePlace(next, c, ls.queue.position(w))
 			c.Hold(next)
-			t.Stop()
-			cancel()
+			stop(nil)
 		}
 	}), nil
 }
@@ -316,10 +314,16 @@ func (ls *Lines) ringAll(ctx context.Context, l *Line, c Call, agents []roster.A
 // ringTimeout is ctx that ends after the line's ring timeout on the line's clock
 // (cause ErrNoAnswer); stop ends it sooner with its own cause.
 func (ls *Lines) ringTimeout(ctx context.Context, l *Line) (context.Context, func(cause error)) {
+	return ls.within(ctx, time.Duration(l.Config.Calls.RingTimeout), ErrNoAnswer)
+}
+
+// within is ctx that also ends after d on the line's clock, with cause (nil:
+// context.Canceled); d <= 0 sets no end. stop ends it sooner with its own cause.
+func (ls *Lines) within(ctx context.Context, d time.Duration, cause error) (context.Context, func(cause error)) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	var t clock.Timer
-	if d := time.Duration(l.Config.Calls.RingTimeout); d > 0 {
-		t = ls.clock.AfterFunc(d, func() { cancel(ErrNoAnswer) })
+	if d > 0 {
+		t = ls.clock.AfterFunc(d, func() { cancel(cause) })
 	}
 	return ctx, func(cause error) {
 		if t != nil {

@@ -1,7 +1,6 @@
 package line
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -217,10 +216,4 @@ func lengths(talks []float64) Lengths {
 		l.Median = (talks[n/2-1] + talks[n/2]) / 2
 	}
 	return l
-}
-
-// String is a short summary, for logs and tests.
-func (f Figures) String() string {
-	return fmt.Sprintf("calls %d (answered %d, closed %d, missed %d), callbacks %d/%d, talk %.0f s, limit %d",
-		f.Calls, f.Answered, f.Closed, f.Missed, f.CallbacksReached, f.Callbacks, f.Talk.Total, f.LimitHits)
 }

@@ -44,8 +44,7 @@ func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) er
 	br.Stop()
 	rec.Talk = ls.clock.Now().Sub(start).Seconds()
 	bg := context.WithoutCancel(ctx)
-	switch rec.Ended {
-	case EndedLimit:
+	if rec.Ended == EndedLimit {
 		rec.LimitHit = true
 		ls.closingPhrase(bg, c, leg)
 	}
@@ -205,12 +204,8 @@ func (ls *Lines) wrapup(ctx context.Context, l *Line, leg Call, rec *Record) {
 	ls.setActivity(rec.Agent, WrapUp)
 	w := &Wrapup{Answers: map[string]string{}}
 	rec.Wrapup = w
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if d := time.Duration(l.Config.Wrapup.Timeout); d > 0 {
-		t := ls.clock.AfterFunc(d, cancel)
-		defer t.Stop()
-	}
+	ctx, stop := ls.within(ctx, time.Duration(l.Config.Wrapup.Timeout), nil)
+	defer stop(nil)
 	ctx, cancelLeg := withCaller(ctx, leg)
 	defer cancelLeg()
 	w.Filled = true

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/peerline/peerline/auth"
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/roster"
@@ -26,7 +25,7 @@ var pageNames = []string{"login", "linjen", "schema", "agenter", "statistik", "l
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"activity": activityText, "ago": agoText, "clock": clockText, "weekday": weekdayText,
-		"join": strings.Join, "chart": barChart, "pct": pct, "outcome": outcomeText,
+		"chart": barChart, "pct": pct, "outcome": outcomeText,
 	}
 	out := map[string]*template.Template{}
 	for _, p := range pageNames {
@@ -40,7 +39,6 @@ func parsePages() map[string]*template.Template {
 type pageData struct {
 	Page   string
 	User   string
-	Admin  bool
 	CSRF   string
 	Error  string
 	Notice string
@@ -52,7 +50,7 @@ type pageData struct {
 func (s *Server) render(c echo.Context, status int, page string, d pageData) error {
 	d.Page = page
 	if sess, ok := c.Get("session").(*session); ok {
-		d.User, d.Admin, d.CSRF = sess.user, sess.role == auth.RoleAdmin, sess.csrf
+		d.User, d.CSRF = sess.user, sess.csrf
 	}
 	var b strings.Builder
 	if err := s.pages[page].Execute(&b, d); err != nil {
@@ -82,6 +80,11 @@ func (s *Server) page(c echo.Context, page string, data func(l *line.Line) (any,
 		d.Lines = append(d.Lines, x)
 	}
 	if d.Data, err = data(l); err != nil {
+		if ae := toAPIError(err); ae != nil && ae.Status == http.StatusBadRequest && d.Error == "" {
+			// A bad date in the query: the page again without it, saying why.
+			q := url.Values{"line": {l.Config.ID}, "fel": {ae.Message}}
+			return c.Redirect(http.StatusSeeOther, c.Request().URL.Path+"?"+q.Encode())
+		}
 		return err
 	}
 	return s.render(c, http.StatusOK, page, d)
@@ -133,8 +136,8 @@ func (s *Server) routePages() {
 	g(http.MethodGet, "/logg", s.auditPage)
 }
 
-// linePage is one line as Linjen shows it: no caller numbers, ever.
-type linePage struct {
+// liveLine is one line as Linjen shows it: no caller numbers, ever.
+type liveLine struct {
 	Status line.Status
 	Agents []agentOnLine
 	Queue  []line.Queued
@@ -147,12 +150,12 @@ type agentOnLine struct {
 	line.Presence
 }
 
-func (s *Server) linePageOf(l *line.Line) (linePage, error) {
+func (s *Server) liveLine(l *line.Line) (liveLine, error) {
 	st, err := s.Lines.Status(l.Config.ID)
 	if err != nil {
-		return linePage{}, err
+		return liveLine{}, err
 	}
-	v := linePage{Status: st, Queue: s.Lines.Queue(l.Config.ID), Now: s.now()}
+	v := liveLine{Status: st, Queue: s.Lines.Queue(l.Config.ID), Now: s.now()}
 	for _, p := range s.Lines.Presence(l.Config.ID) {
 		name := p.Agent
 		if a, err := s.Agents.Agent(p.Agent); err == nil {
@@ -167,7 +170,7 @@ func (s *Server) linePageOf(l *line.Line) (linePage, error) {
 }
 
 func (s *Server) linePage(c echo.Context) error {
-	return s.page(c, "linjen", func(l *line.Line) (any, error) { return s.linePageOf(l) })
+	return s.page(c, "linjen", func(l *line.Line) (any, error) { return s.liveLine(l) })
 }
 
 // liveFragment is Linjen's live part, fetched every few seconds by the page.
@@ -176,7 +179,7 @@ func (s *Server) liveFragment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.linePageOf(l)
+	v, err := s.liveLine(l)
 	if err != nil {
 		return err
 	}

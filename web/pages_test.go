@@ -153,9 +153,11 @@ func TestFormsWithoutTheirTokenAreRefused(t *testing.T) {
 			t.Errorf("csrf %q: %d %s", tok, code, body)
 		}
 	}
-	var st struct{ State string }
-	if e.do("GET", "/api/v1/lines/peer", "", &struct{ Status *struct{ State *string } }{&struct{ State *string }{&st.State}}); st.State != "open" {
-		t.Errorf("a refused form changed the line: %s", st.State)
+	var got struct {
+		Status struct{ State string }
+	}
+	if e.do("GET", "/api/v1/lines/peer", "", &got); got.Status.State != "open" {
+		t.Errorf("a refused form changed the line: %s", got.Status.State)
 	}
 	// The log-in form has its own token.
 	other := newBrowser(t, e)
@@ -197,5 +199,20 @@ func TestWrongPasswordsAreSlowedDown(t *testing.T) {
 	}
 	if code, _ := b.login(officeUser, officePassword); code != http.StatusTooManyRequests {
 		t.Errorf("from an address with five failures: %d", code)
+	}
+}
+
+// A bad date in a page's query sends the page back without it, saying why.
+func TestABadDateOnAPageSaysWhy(t *testing.T) {
+	e := newEnv(t)
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	code, loc := b.get("/statistik?from=igår")
+	if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/statistik?") || !strings.Contains(loc, "fel=") {
+		t.Fatalf("a bad date: %d %s", code, loc)
+	}
+	code, body := b.get(loc)
+	if code != http.StatusOK || !strings.Contains(body, "igår") || !strings.Contains(body, "Ringde") {
+		t.Errorf("the page after a bad date: %d\n%s", code, body)
 	}
 }

@@ -339,7 +339,6 @@ func (s *Server) getRoster(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"line": l.Config.ID, "days": days})
 }
 
-// listCalls answers GET /lines/{line}/calls?from=&to= (default: today).
 // dateRange reads the line and ?from=&to= (local dates; from defaults to today,
 // to to days-1 after from).
 func (s *Server) dateRange(c echo.Context, days int) (l *line.Line, from, to config.Date, err error) {

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -216,9 +217,10 @@ func (s *Server) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
+// waitText is d in Swedish, rounded up: "30 sekunder", "2 minuter".
 func waitText(d time.Duration) string {
-	if d < time.Minute {
-		return "en halv minut"
+	if d <= time.Minute {
+		return fmt.Sprintf("%d sekunder", int((d+time.Second-1)/time.Second))
 	}
-	return "några minuter"
+	return fmt.Sprintf("%d minuter", int((d+time.Minute-1)/time.Minute))
 }

@@ -75,23 +75,6 @@ func callFrom(t *testing.T, r *rig, number string, pt uint8) (*siptest.Phone, *s
 	return phone, call
 }
 
-// hearEachOther sends 1 kHz from the caller and 2 kHz from the agent and checks
-// that each arrives at the other side.
-func hearEachOther(t *testing.T, phone *siptest.Phone, call *siptest.Call, agent *siptest.Agent) {
-	t.Helper()
-	phone.Media.Reset()
-	agent.Media.Reset()
-	go agent.Media.Send(agent.Remote(), 2000, 25)
-	phone.Media.Send(call.Remote(), 1000, 25)
-	time.Sleep(100 * time.Millisecond)
-	if !agent.Media.Hears(1000, 2000) {
-		t.Errorf("the agent did not hear the caller's 1 kHz (%d samples)", len(agent.Media.Heard()))
-	}
-	if !phone.Media.Hears(2000, 2000) {
-		t.Errorf("the caller did not hear the agent's 2 kHz (%d samples)", len(phone.Media.Heard()))
-	}
-}
-
 func TestCallerIsBridgedToTheAgentAndNoNumberLeaks(t *testing.T) {
 	r := startRig(t, tuesday)
 	agent := siptest.NewAgent(t, media.PCMA, siptest.AgentOptions{RingFor: 300 * time.Millisecond}) // the caller speaks PCMU: transcoded both ways
@@ -113,7 +96,7 @@ func TestCallerIsBridgedToTheAgentAndNoNumberLeaks(t *testing.T) {
 	if strings.Contains(inv.String(), "1234567") {
 		t.Errorf("the agent's INVITE carries the caller's number:\n%s", inv)
 	}
-	hearEachOther(t, phone, call, agent)
+	siptest.HearEachOther(t, phone, call, agent)
 	if err := call.Hangup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +127,7 @@ func connected(t *testing.T, r *rig, callerPT, agentPT uint8) (*siptest.Phone, *
 	agent := siptest.NewAgent(t, agentPT, siptest.AgentOptions{})
 	r.onDuty(t, agent.URI)
 	phone, call := callLine(t, r, callerPT)
-	hearEachOther(t, phone, call, agent)
+	siptest.HearEachOther(t, phone, call, agent)
 	return phone, call, agent
 }
 
@@ -213,7 +196,7 @@ func TestAgentThroughATrunkThatChallenges(t *testing.T) {
 		if inv == nil || inv.Recipient.User != agentNumber {
 			t.Fatalf("401 %v: the trunk got %v", www, inv)
 		}
-		hearEachOther(t, phone, call, trunk)
+		siptest.HearEachOther(t, phone, call, trunk)
 		call.Hangup(context.Background())
 		if !trunk.WaitBye(5 * time.Second) {
 			t.Errorf("401 %v: the agent's leg through the trunk was not hung up", www)
@@ -249,7 +232,7 @@ func TestRingAllCancelsTheOtherPhones(t *testing.T) {
 	if !slow.WaitCancel(5 * time.Second) {
 		t.Error("the other agent's phone rang on after the first answered")
 	}
-	hearEachOther(t, phone, call, quick)
+	siptest.HearEachOther(t, phone, call, quick)
 	call.Hangup(context.Background())
 	if rec := r.record(t); rec.Agent != "klara" || rec.Outcome != line.OutcomeAnswered {
 		t.Errorf("record: %+v", rec)

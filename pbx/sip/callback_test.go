@@ -27,7 +27,7 @@ func TestCallbackReachesTheCallerThroughTheTrunk(t *testing.T) {
 		t.Fatal(err)
 	}
 	phone, call := callLine(t, r, media.PCMA)
-	hearEachOther(t, phone, call, agent)
+	siptest.HearEachOther(t, phone, call, agent)
 	call.Hangup(context.Background()) // the call drops
 	if !agent.WaitBye(5 * time.Second) {
 		t.Fatal("the agent's leg stayed up")
@@ -56,7 +56,7 @@ func TestCallbackReachesTheCallerThroughTheTrunk(t *testing.T) {
 	for i := 0; i < 40 && !trunk.Media.Hears(1000, 400); i++ {
 		klara.Media.Send(own.Remote(), 1000, 5)
 	}
-	hearEachOther(t, klara, own, trunk)
+	siptest.HearEachOther(t, klara, own, trunk)
 	if err := trunk.Hangup(ctx); err != nil { // the caller says goodbye
 		t.Fatal(err)
 	}

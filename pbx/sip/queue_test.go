@@ -33,7 +33,7 @@ func TestCallersHoldInArrivalOrderAndArePutThroughOneByOne(t *testing.T) {
 	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{})
 	r.onDuty(t, agent.URI)
 	phone1, call1 := callLine(t, r, media.PCMU)
-	hearEachOther(t, phone1, call1, agent)
+	siptest.HearEachOther(t, phone1, call1, agent)
 	agent.WaitInvite(time.Second)
 
 	phone2, call2 := holding(t, r, media.PCMA, 1)
@@ -62,7 +62,7 @@ func TestCallersHoldInArrivalOrderAndArePutThroughOneByOne(t *testing.T) {
 			t.Fatalf("round %d: the agent was not rung for the next caller", i)
 		}
 		waitFor(t, func() bool { return agent.Remote() != before }, "no new leg at the agent")
-		hearEachOther(t, next.phone, next.call, agent)
+		siptest.HearEachOther(t, next.phone, next.call, agent)
 		if q := r.lines.Queue("peer"); len(q) != 1-i {
 			t.Errorf("round %d: queue %+v", i, q)
 		}
@@ -99,7 +99,7 @@ func TestRingTimeoutRingsTheNextAgent(t *testing.T) {
 	if !deaf.WaitCancel(5 * time.Second) {
 		t.Error("the first agent's phone was not cancelled at the ring timeout")
 	}
-	hearEachOther(t, phone, call, quick)
+	siptest.HearEachOther(t, phone, call, quick)
 	call.Hangup(context.Background())
 	if rec := r.record(t); rec.Agent != "klara" || rec.Wait != 20 {
 		t.Errorf("record: %+v", rec)
@@ -124,7 +124,7 @@ func TestMaxWaitTellsTheWaitingCaller(t *testing.T) {
 	if rec := r.record(t); rec.Outcome != line.OutcomeQueueTimeout || rec.Wait != 300 {
 		t.Errorf("record: %+v", rec)
 	}
-	hearEachOther(t, phone1, call1, agent) // the call in progress goes on
+	siptest.HearEachOther(t, phone1, call1, agent) // the call in progress goes on
 }
 
 func TestClosingTimeWithACallerWaitingAndTheAgentBusy(t *testing.T) {
@@ -151,7 +151,7 @@ func TestClosingTimeWithACallerWaitingAndTheAgentBusy(t *testing.T) {
 	if p, ok := r.lines.AgentPresence("klara"); !ok || p.Activity != line.Busy {
 		t.Fatalf("klara in her call at closing time: %+v %v", p, ok)
 	}
-	hearEachOther(t, phone1, call1, agent) // the call in progress goes on
+	siptest.HearEachOther(t, phone1, call1, agent) // the call in progress goes on
 	call1.Hangup(context.Background())
 	waitFor(t, func() bool { _, ok := r.lines.AgentPresence("klara"); return !ok },
 		"klara is still logged in after her last call")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/sip/siptest"
 )
@@ -86,7 +87,7 @@ lines: [{id: peer, name: Stödlinjen, numbers: [peer], prompts: %s}]
 		phone.WaitBye(5 * time.Second)
 		cancel()
 	}
-	waitCall(t, s, token, func(r callRecord) bool { return r.Outcome == "no_agents" })
+	waitCall(t, s, token, func(r line.Record) bool { return r.Outcome == "no_agents" })
 
 	ctx := browserCtx(t)
 	shots := artifactDir(t)

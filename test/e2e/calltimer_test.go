@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/event/eventtest"
+	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/media/mediatest"
 	"github.com/peerline/peerline/pbx/sip/siptest"
@@ -28,22 +29,6 @@ const (
 	// closingPhrase is how long the test's call-limit prompt plays.
 	closingPhrase = 1500 * time.Millisecond
 )
-
-// callRecord is a call record as GET /calls shows it.
-type callRecord struct {
-	ID       string  `json:"id"`
-	Outcome  string  `json:"outcome"`
-	Agent    string  `json:"agent"`
-	Talk     float64 `json:"talk_seconds"`
-	Ended    string  `json:"ended"`
-	LimitHit bool    `json:"limit_hit"`
-	Flagged  bool    `json:"flagged"`
-	Callback bool    `json:"callback"`
-	Wrapup   *struct {
-		Answers map[string]string `json:"answers"`
-		Filled  bool              `json:"filled"`
-	} `json:"wrapup"`
-}
 
 // TestCallTimerEndToEnd runs the call timer against the built binary with real
 // SIP peers (sipgo phones in this process, SIPp as the operator's trunk): a 10 s
@@ -123,7 +108,7 @@ func limitAndWrapup(ctx context.Context, t *testing.T, s *server, token string, 
 	if err != nil || call.Status != 200 {
 		t.Fatalf("caller A: %v %+v\n%s", err, call, tail(s.stderr.String(), 2000))
 	}
-	hearEachOther(t, caller, call, agent)
+	siptest.HearEachOther(t, caller, call, agent)
 	caller.Media.Reset()
 	agent.Media.Reset()
 	if !caller.WaitBye(20 * time.Second) {
@@ -148,23 +133,11 @@ func limitAndWrapup(ctx context.Context, t *testing.T, s *server, token string, 
 	if !agent.WaitBye(10 * time.Second) {
 		t.Fatal("Klara's leg was not hung up after the form")
 	}
-	rec := waitCall(t, s, token, func(r callRecord) bool { return r.LimitHit })
+	rec := waitCall(t, s, token, func(r line.Record) bool { return r.LimitHit })
 	want3 := map[string]string{"call_type": "kris", "referred": "ja", "office_contact": "nej"}
 	if rec.Agent != "klara" || rec.Ended != "limit" || rec.Talk < 9.5 || rec.Talk > 10.5 || rec.Wrapup == nil || !rec.Wrapup.Filled ||
 		fmt.Sprint(rec.Wrapup.Answers) != fmt.Sprint(want3) {
 		t.Errorf("the limit's record: %+v %+v", rec, rec.Wrapup)
-	}
-}
-
-// hearEachOther checks the bridge: 1 kHz from the caller reaches the agent and
-// 2 kHz from the agent reaches the caller.
-func hearEachOther(t *testing.T, phone *siptest.Phone, call *siptest.Call, agent *siptest.Agent) {
-	t.Helper()
-	go agent.Media.Send(agent.Remote(), 2000, 25)
-	phone.Media.Send(call.Remote(), 1000, 25)
-	time.Sleep(100 * time.Millisecond)
-	if !agent.Media.Hears(1000, 2000) || !phone.Media.Hears(2000, 2000) {
-		t.Error("the caller and the agent do not hear each other")
 	}
 }
 
@@ -209,7 +182,7 @@ func callBack(ctx context.Context, t *testing.T, dir string, s *server, token st
 	if !klara.WaitBye(10 * time.Second) {
 		t.Fatal("Klara's call did not end after the callback's form")
 	}
-	rec := waitCall(t, s, token, func(r callRecord) bool { return r.Callback })
+	rec := waitCall(t, s, token, func(r line.Record) bool { return r.Callback })
 	if rec.Agent != "klara" || rec.Outcome != "answered" || rec.Ended != "end_key" || rec.Wrapup == nil ||
 		!rec.Wrapup.Filled || rec.Wrapup.Answers["call_type"] != "kris" {
 		t.Errorf("the callback's record: %+v %+v", rec, rec.Wrapup)
@@ -245,7 +218,7 @@ func safetyKey(ctx context.Context, t *testing.T, s *server, token string, agent
 	if err != nil || call.Status != 200 {
 		t.Fatalf("caller B: %v %+v", err, call)
 	}
-	hearEachOther(t, caller, call, agent)
+	siptest.HearEachOther(t, caller, call, agent)
 	agent.Media.SendKeys(agent.Remote(), media.DefaultDTMF, "*9")
 	if !caller.WaitBye(5 * time.Second) {
 		t.Fatal("the safety key did not end the caller's leg")
@@ -255,21 +228,21 @@ func safetyKey(ctx context.Context, t *testing.T, s *server, token string, agent
 		t.Errorf("call.flagged: %+v", ev)
 	}
 	agent.Hangup(ctx)
-	rec := waitCall(t, s, token, func(r callRecord) bool { return r.Flagged })
+	rec := waitCall(t, s, token, func(r line.Record) bool { return r.Flagged })
 	if rec.Ended != "safety" || rec.Agent != "klara" || rec.ID != ev.Data["call"] {
 		t.Errorf("the flagged record: %+v (event %+v)", rec, ev.Data)
 	}
 }
 
 // waitCall waits (bounded) for the call record that match picks.
-func waitCall(t *testing.T, s *server, token string, match func(callRecord) bool) callRecord {
+func waitCall(t *testing.T, s *server, token string, match func(line.Record) bool) line.Record {
 	t.Helper()
 	var last string
 	for range 250 {
 		_, body := s.request("GET", "/api/v1/lines/peer/calls", token, "")
 		last = body
 		var recs struct {
-			Calls []callRecord `json:"calls"`
+			Calls []line.Record `json:"calls"`
 		}
 		json.Unmarshal([]byte(body), &recs)
 		for _, r := range recs.Calls {
@@ -280,7 +253,7 @@ func waitCall(t *testing.T, s *server, token string, match func(callRecord) bool
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("no such call record in %s", tail(last, 1000))
-	return callRecord{}
+	return line.Record{}
 }
 
 // privacySweep: after the run, neither caller's number is in the API's answers,
