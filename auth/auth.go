@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/peerline/peerline/audit"
 	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/input"
 	"github.com/peerline/peerline/secret"
 	"github.com/peerline/peerline/storage"
 	bolt "go.etcd.io/bbolt"
@@ -31,7 +33,7 @@ func ParseRole(s string) (Role, error) {
 	case RoleAdmin, RoleOffice:
 		return Role(s), nil
 	}
-	return "", fmt.Errorf("%q is not a role (use admin or office)", s)
+	return "", input.Errorf("role", "%q is not a role (use admin or office)", s)
 }
 
 var (
@@ -39,7 +41,9 @@ var (
 	ErrNotFound     = errors.New("not found")
 	ErrBadLogin     = errors.New("wrong user name or password")
 	ErrUnknownToken = errors.New("unknown token")
-	namePattern     = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$`)
+	// ErrLastAdmin refuses a change that would leave nobody to manage users.
+	ErrLastAdmin = errors.New("the last admin cannot be removed or made office")
+	namePattern  = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$`)
 )
 
 // MinPasswordLength is the shortest password accepted for an office user.
@@ -82,10 +86,13 @@ func NewStore(db *bolt.DB, c clock.Clock) (*Store, error) {
 // AddUser creates an office user with the given password.
 func (s *Store) AddUser(ctx context.Context, name string, role Role, password string) error {
 	if !namePattern.MatchString(name) {
-		return fmt.Errorf("user name %q: use letters, digits, '.', '_', '@' or '-'", name)
+		return input.Errorf("name", "%q: use letters, digits, '.', '_', '@' or '-' (at most 64)", name)
 	}
-	if len([]rune(password)) < MinPasswordLength {
-		return fmt.Errorf("password: at least %d characters", MinPasswordLength)
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
+	}
+	if err := checkPassword(password); err != nil {
+		return err
 	}
 	u := User{Name: name, Role: role, Hash: secret.Hash(password), Created: s.clock.Now().UTC()}
 	return s.db.Update(func(tx *bolt.Tx) error {
@@ -98,6 +105,108 @@ func (s *Store) AddUser(ctx context.Context, name string, role Role, password st
 		}
 		return audit.Record(ctx, tx, u.Created, "user.add", "user/"+name, map[string]any{"role": role})
 	})
+}
+
+func checkPassword(password string) error {
+	if len([]rune(password)) < MinPasswordLength {
+		return input.Errorf("password", "at least %d characters", MinPasswordLength)
+	}
+	return nil
+}
+
+// Users lists the office users by name.
+func (s *Store) Users() ([]User, error) {
+	return all[User](s.db, bucketUsers) // bbolt keeps the keys, the names, in order
+}
+
+// all decodes every value of a bucket.
+func all[T any](db *bolt.DB, bucket string) ([]T, error) {
+	out := []T{}
+	err := db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucket)).ForEach(func(_, v []byte) error {
+			var x T
+			if err := storage.Decode(v, &x); err != nil {
+				return err
+			}
+			out = append(out, x)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// SetPassword gives a user a new password.
+func (s *Store) SetPassword(ctx context.Context, name, password string) error {
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	hash := secret.Hash(password)
+	return s.changeUser(ctx, name, "user.password", nil, func(_ *bolt.Bucket, u *User) error {
+		u.Hash = hash
+		return nil
+	})
+}
+
+// SetRole changes a user's role; the last admin stays admin.
+func (s *Store) SetRole(ctx context.Context, name string, role Role) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
+	}
+	return s.changeUser(ctx, name, "user.role", map[string]any{"role": role}, func(b *bolt.Bucket, u *User) error {
+		if u.Role == RoleAdmin && role != RoleAdmin && admins(b) == 1 {
+			return ErrLastAdmin
+		}
+		u.Role = role
+		return nil
+	})
+}
+
+// DeleteUser removes a user; the last admin cannot be removed.
+func (s *Store) DeleteUser(ctx context.Context, name string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketUsers))
+		var u User
+		if found, err := storage.Get(b, []byte(name), &u); err != nil || !found {
+			return cmp.Or(err, fmt.Errorf("user %q: %w", name, ErrNotFound))
+		}
+		if u.Role == RoleAdmin && admins(b) == 1 {
+			return ErrLastAdmin
+		}
+		if err := b.Delete([]byte(name)); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, s.clock.Now(), "user.delete", "user/"+name, nil)
+	})
+}
+
+// changeUser applies change to the user called name and audits it as action.
+func (s *Store) changeUser(ctx context.Context, name, action string, details map[string]any, change func(*bolt.Bucket, *User) error) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketUsers))
+		var u User
+		if found, err := storage.Get(b, []byte(name), &u); err != nil || !found {
+			return cmp.Or(err, fmt.Errorf("user %q: %w", name, ErrNotFound))
+		}
+		if err := change(b, &u); err != nil {
+			return err
+		}
+		if err := storage.Put(b, []byte(name), u); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, s.clock.Now(), action, "user/"+name, details)
+	})
+}
+
+func admins(b *bolt.Bucket) int {
+	n := 0
+	b.ForEach(func(_, v []byte) error {
+		var u User
+		if storage.Decode(v, &u) == nil && u.Role == RoleAdmin {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 // CheckPassword returns the user when the password is right, ErrBadLogin otherwise.
@@ -126,7 +235,10 @@ var dummyHash = secret.Hash("no such user")
 // CreateToken makes a new bearer token and returns it; only its hash is kept.
 func (s *Store) CreateToken(ctx context.Context, name string, role Role) (string, error) {
 	if !namePattern.MatchString(name) {
-		return "", fmt.Errorf("token name %q: use letters, digits, '.', '_', '@' or '-'", name)
+		return "", input.Errorf("name", "%q: use letters, digits, '.', '_', '@' or '-' (at most 64)", name)
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return "", err
 	}
 	token := secret.Token("pl_")
 	t := Token{Name: name, Role: role, Created: s.clock.Now().UTC()}
@@ -177,17 +289,7 @@ func (s *Store) RevokeToken(ctx context.Context, name string) error {
 
 // Tokens lists the tokens by name.
 func (s *Store) Tokens() ([]Token, error) {
-	out := []Token{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(bucketTokens)).ForEach(func(_, v []byte) error {
-			var t Token
-			if err := storage.Decode(v, &t); err != nil {
-				return err
-			}
-			out = append(out, t)
-			return nil
-		})
-	})
+	out, err := all[Token](s.db, bucketTokens) // keyed by hash: sort by name
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, err
 }

@@ -3,6 +3,8 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +91,72 @@ func TestTokens(t *testing.T) {
 	}
 	if err := s.RevokeToken(ctx, "ops"); !errors.Is(err, auth.ErrNotFound) {
 		t.Errorf("revoke twice: %v", err)
+	}
+}
+
+// An admin manages users: list, new password, role, remove; the last admin
+// stays, so someone can always manage users.
+func TestManagingUsers(t *testing.T) {
+	s, log := newStore(t)
+	ctx := context.Background()
+	for _, u := range []struct {
+		name string
+		role auth.Role
+	}{{"anna", auth.RoleAdmin}, {"bo", auth.RoleOffice}} {
+		if err := s.AddUser(ctx, u.name, u.role, "ett långt lösenord"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddUser(ctx, "cilla", "boss", "ett långt lösenord"); err == nil {
+		t.Error("an unknown role was accepted")
+	}
+	users, err := s.Users()
+	if err != nil || len(users) != 2 || users[0].Name != "anna" || users[1].Role != auth.RoleOffice {
+		t.Fatalf("users: %+v %v", users, err)
+	}
+	if err := s.SetPassword(ctx, "bo", "kort"); err == nil {
+		t.Error("a short new password was accepted")
+	}
+	if err := s.SetPassword(ctx, "bo", "ett nytt långt lösenord"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CheckPassword("bo", "ett långt lösenord"); !errors.Is(err, auth.ErrBadLogin) {
+		t.Errorf("the old password still works: %v", err)
+	}
+	if _, err := s.CheckPassword("bo", "ett nytt långt lösenord"); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+	if err := s.SetRole(ctx, "anna", auth.RoleOffice); !errors.Is(err, auth.ErrLastAdmin) {
+		t.Errorf("the last admin made office: %v", err)
+	}
+	if err := s.DeleteUser(ctx, "anna"); !errors.Is(err, auth.ErrLastAdmin) {
+		t.Errorf("the last admin removed: %v", err)
+	}
+	if err := s.SetRole(ctx, "bo", auth.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "anna"); err != nil {
+		t.Errorf("an admin removed while another is left: %v", err)
+	}
+	for _, err := range []error{s.DeleteUser(ctx, "anna"), s.SetPassword(ctx, "anna", "ett långt lösenord"), s.SetRole(ctx, "nobody", auth.RoleOffice)} {
+		if !errors.Is(err, auth.ErrNotFound) {
+			t.Errorf("an unknown user: %v", err)
+		}
+	}
+	if users, _ := s.Users(); len(users) != 1 || users[0].Name != "bo" || users[0].Role != auth.RoleAdmin {
+		t.Errorf("users at the end: %+v", users)
+	}
+	entries, _ := log.List(0, 10)
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action)
+	}
+	if got := strings.Join(actions, " "); got != "user.delete user.role user.password user.add user.add" {
+		t.Errorf("audit: %s", got)
+	}
+	for _, e := range entries {
+		if strings.Contains(fmt.Sprint(e), "lösenord") {
+			t.Errorf("a password in the audit log: %+v", e)
+		}
 	}
 }

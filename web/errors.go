@@ -48,6 +48,9 @@ func toAPIError(err error) *apiError {
 	case errors.Is(err, line.ErrAgentInactive), errors.Is(err, line.ErrNotServing):
 		return errorf(http.StatusConflict, "not_allowed", "%s", err)
 	}
+	if ae := authError(err); ae != nil {
+		return ae
+	}
 	if ie, ok := input.As(err); ok {
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: ie.Error(), Field: ie.Field}
 	}

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/peerline/peerline/auth"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/input"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/roster"
 )
@@ -20,7 +22,7 @@ import (
 var assets embed.FS
 
 // pageNames are the office pages; each is parsed with the layout.
-var pageNames = []string{"login", "linjen", "schema", "agenter", "statistik", "logg"}
+var pageNames = []string{"login", "linjen", "schema", "agenter", "statistik", "logg", "anvandare"}
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -39,6 +41,7 @@ func parsePages() map[string]*template.Template {
 type pageData struct {
 	Page   string
 	User   string
+	Admin  bool // the user manages users: Användare is in the menu
 	CSRF   string
 	Error  string
 	Notice string
@@ -50,7 +53,7 @@ type pageData struct {
 func (s *Server) render(c echo.Context, status int, page string, d pageData) error {
 	d.Page = page
 	if sess, ok := c.Get("session").(*session); ok {
-		d.User, d.CSRF = sess.user, sess.csrf
+		d.User, d.CSRF, d.Admin = sess.user, sess.csrf, sess.role == auth.RoleAdmin
 	}
 	var b strings.Builder
 	if err := s.pages[page].Execute(&b, d); err != nil {
@@ -82,7 +85,7 @@ func (s *Server) page(c echo.Context, page string, data func(l *line.Line) (any,
 	if d.Data, err = data(l); err != nil {
 		if ae := toAPIError(err); ae != nil && ae.Status == http.StatusBadRequest && d.Error == "" {
 			// A bad date in the query: the page again without it, saying why.
-			q := url.Values{"line": {l.Config.ID}, "fel": {ae.Message}}
+			q := url.Values{"line": {l.Config.ID}, "fel": {pageMessage(ae)}}
 			return c.Redirect(http.StatusSeeOther, c.Request().URL.Path+"?"+q.Encode())
 		}
 		return err
@@ -101,7 +104,7 @@ func done(c echo.Context, page string, err error, ok string) error {
 		if ae == nil {
 			return err
 		}
-		q.Set("fel", ae.Message)
+		q.Set("fel", pageMessage(ae))
 	} else {
 		q.Set("ok", ok)
 	}
@@ -127,6 +130,7 @@ func (s *Server) routePages() {
 	g(http.MethodPost, "/schema/:line/tackning", s.exceptionForm(roster.Cover))
 	g(http.MethodGet, "/agenter", s.agentsPage)
 	g(http.MethodPost, "/agenter", s.addAgentForm)
+	g(http.MethodPost, "/agenter/:id", s.editAgentForm)
 	g(http.MethodPost, "/agenter/:id/aktiv", s.activeForm)
 	g(http.MethodPost, "/agenter/:id/kod", s.pinForm)
 	g(http.MethodPost, "/agenter/:id/logga-ut", s.logoutForm)
@@ -134,6 +138,12 @@ func (s *Server) routePages() {
 	g(http.MethodGet, "/linjer/:line/samtal.csv", s.callsCSV)
 	g(http.MethodGet, "/linjer/:line/statistik.csv", s.statsCSV)
 	g(http.MethodGet, "/logg", s.auditPage)
+	admin := func(method, path string, h echo.HandlerFunc) { e.Add(method, path, h, s.requireSession, adminPage) }
+	admin(http.MethodGet, "/anvandare", s.usersPage)
+	admin(http.MethodPost, "/anvandare", s.addUserForm)
+	admin(http.MethodPost, "/anvandare/:name/roll", s.roleForm)
+	admin(http.MethodPost, "/anvandare/:name/losenord", s.passwordForm)
+	admin(http.MethodPost, "/anvandare/:name/ta-bort", s.removeUserForm)
 }
 
 // liveLine is one line as Linjen shows it: no caller numbers, ever.
@@ -202,7 +212,7 @@ func (s *Server) overrideForm(state line.State) echo.HandlerFunc {
 		var until time.Time
 		if raw := c.FormValue("until"); raw != "" {
 			if until, err = time.ParseInLocation("2006-01-02T15:04", raw, l.Calendar.Location()); err != nil {
-				return done(c, "/linjen", fmt.Errorf("until: %q är ingen tid", raw), "")
+				return done(c, "/linjen", input.Errorf("until", "%q is not a time", raw), "")
 			}
 		}
 		_, err = s.Lines.SetOverride(c.Request().Context(), l.Config.ID, state, c.FormValue("reason"), until)
@@ -300,6 +310,24 @@ func (s *Server) addAgentForm(c echo.Context) error {
 	return done(c, "/agenter", err, "Agenten "+a.Name+" är tillagd.")
 }
 
+// editAgentForm changes an agent's name, numbers and lines. An agent taken off
+// a line they are logged in to is logged out.
+func (s *Server) editAgentForm(c echo.Context) error {
+	a, err := s.Agents.Agent(c.Param("id"))
+	if err != nil {
+		return done(c, "/agenter", err, "")
+	}
+	a.Name, a.Phone, a.SIPURI = c.FormValue("name"), c.FormValue("phone"), c.FormValue("sip_uri")
+	form, _ := c.FormParams()
+	if a.Lines = form["lines"]; len(a.Lines) == 0 {
+		return done(c, "/agenter", input.Errorf("lines", "name at least one line"), "")
+	}
+	if a, err = s.Agents.UpdateAgent(c.Request().Context(), a); err == nil {
+		err = s.offLinesNotServed(c, a)
+	}
+	return done(c, "/agenter", err, "Ändringarna för "+a.Name+" är sparade.")
+}
+
 // activeForm pauses an agent (logged out of every line) or takes them back.
 func (s *Server) activeForm(c echo.Context) error {
 	a, err := s.Agents.Agent(c.Param("id"))
@@ -307,8 +335,8 @@ func (s *Server) activeForm(c echo.Context) error {
 		return done(c, "/agenter", err, "")
 	}
 	a.Active = c.FormValue("active") == "1"
-	if a, err = s.Agents.UpdateAgent(c.Request().Context(), a); err == nil && !a.Active {
-		err = s.offTheLine(c, a.ID)
+	if a, err = s.Agents.UpdateAgent(c.Request().Context(), a); err == nil {
+		err = s.offLinesNotServed(c, a)
 	}
 	msg := a.Name + " är pausad."
 	if a.Active {
@@ -328,25 +356,29 @@ func (s *Server) logoutForm(c echo.Context) error {
 }
 
 type statsView struct {
-	line.Stats
-	Questions []config.Question
-	Bands     []string
-	Query     string // from, to and by, for the CSV links
+	line.Stats               // by day
+	Hours      []line.Bucket // the same range by hour of the day
+	Questions  []config.Question
+	Bands      []string
+	Query      string // from and to, for the CSV links
 }
 
+// statsPage shows a range's figures with two charts: calls per day and per
+// hour of the day.
 func (s *Server) statsPage(c echo.Context) error {
 	return s.page(c, "statistik", func(l *line.Line) (any, error) {
 		from, to, err := s.statsRange(l, c.QueryParam("from"), c.QueryParam("to"))
 		if err != nil {
 			return nil, err
 		}
-		by := c.QueryParam("by")
-		if by == "" {
-			by = "day"
+		days, err := s.Lines.Stats(l.Config.ID, from, to, "day")
+		if err != nil {
+			return nil, err
 		}
-		st, err := s.Lines.Stats(l.Config.ID, from, to, by)
-		q := url.Values{"from": {from.String()}, "to": {to.String()}, "by": {by}}
-		return statsView{Stats: st, Questions: l.Config.Wrapup.Questions, Bands: line.LengthBands(), Query: q.Encode()}, err
+		hours, err := s.Lines.Stats(l.Config.ID, from, to, "hour")
+		q := url.Values{"from": {from.String()}, "to": {to.String()}}
+		return statsView{Stats: days, Hours: hours.Buckets, Questions: l.Config.Wrapup.Questions,
+			Bands: line.LengthBands(), Query: q.Encode()}, err
 	})
 }
 

@@ -212,7 +212,7 @@ func TestABadDateOnAPageSaysWhy(t *testing.T) {
 		t.Fatalf("a bad date: %d %s", code, loc)
 	}
 	code, body := b.get(loc)
-	if code != http.StatusOK || !strings.Contains(body, "igår") || !strings.Contains(body, "Ringde") {
+	if code != http.StatusOK || !strings.Contains(body, "Datumet ska skrivas som 2026-11-23") || !strings.Contains(body, "Ringde") {
 		t.Errorf("the page after a bad date: %d\n%s", code, body)
 	}
 }

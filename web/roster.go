@@ -120,10 +120,8 @@ func (s *Server) updateAgent(c echo.Context) error {
 	if a, err = s.Agents.UpdateAgent(c.Request().Context(), a); err != nil {
 		return err
 	}
-	if !a.Active {
-		if err := s.offTheLine(c, a.ID); err != nil {
-			return err
-		}
+	if err := s.offLinesNotServed(c, a); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, s.agentView(a))
 }
@@ -136,6 +134,21 @@ func (s *Server) deleteAgent(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// offLinesNotServed logs out an agent who was paused or taken off a line they
+// are logged in to.
+func (s *Server) offLinesNotServed(c echo.Context, a roster.Agent) error {
+	p, in := s.Lines.AgentPresence(a.ID)
+	if !in {
+		return nil
+	}
+	for _, l := range p.Lines {
+		if !a.Serves(l) {
+			return s.offTheLine(c, a.ID)
+		}
+	}
+	return nil
 }
 
 // offTheLine logs out an agent who was paused or removed, if logged in.

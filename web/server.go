@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/auth"
 	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/line"
@@ -53,11 +52,6 @@ type Agents interface {
 	PINStatus(id string) (set bool, locked error)
 	Schedule(line string) ([]roster.Shift, error)
 	SetSchedule(ctx context.Context, line string, shifts []roster.Shift) error
-}
-
-// Tokens checks bearer tokens.
-type Tokens interface {
-	Authenticate(token string) (auth.Token, error)
 }
 
 // AuditLog reads the audit log.
@@ -131,6 +125,19 @@ func New(d Deps) *Server {
 	api(http.MethodPost, "/agents/:id/login", s.loginAgent)
 	api(http.MethodPost, "/agents/:id/logout", s.logoutAgent)
 	api(http.MethodGet, "/audit", s.listAudit)
+	admin := func(method, path string, h echo.HandlerFunc) {
+		e.Add(method, "/api/v1"+path, h, s.requireToken, requireAdmin)
+	}
+	admin(http.MethodGet, "/tokens", s.listTokens)
+	admin(http.MethodPost, "/tokens", s.createToken)
+	admin(http.MethodDelete, "/tokens/:name", s.revokeToken)
+	if d.Users != nil {
+		admin(http.MethodGet, "/users", s.listUsers)
+		admin(http.MethodPost, "/users", s.createUser)
+		admin(http.MethodGet, "/users/:name", s.getUser)
+		admin(http.MethodPatch, "/users/:name", s.updateUser)
+		admin(http.MethodDelete, "/users/:name", s.deleteUser)
+	}
 	if d.Users != nil {
 		s.pages = parsePages()
 		s.routePages()
@@ -173,6 +180,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return errorf(http.StatusUnauthorized, "unauthorized", "the token is not valid")
 		}
+		c.Set(roleKey, tok.Role)
 		actor := audit.Actor{Kind: "token", Name: tok.Name, Remote: c.RealIP()}
 		c.SetRequest(c.Request().WithContext(audit.WithActor(c.Request().Context(), actor)))
 		return next(c)

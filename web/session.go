@@ -14,11 +14,6 @@ import (
 	"github.com/peerline/peerline/secret"
 )
 
-// Users checks the office users' passwords.
-type Users interface {
-	CheckPassword(name, password string) (auth.User, error)
-}
-
 const (
 	sessionCookie = "peerline_session"
 	loginCookie   = "peerline_login" // the log-in form's CSRF token, before there is a session
@@ -67,6 +62,27 @@ func (ss *sessions) get(id string, now time.Time) (*session, bool) {
 	s.seen = now
 	c := *s
 	return &c, true
+}
+
+// endUser ends every session of a user whose password or role changed, or
+// who was removed.
+func (ss *sessions) endUser(name string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for id, s := range ss.byID {
+		if s.user == name {
+			delete(ss.byID, id)
+		}
+	}
+}
+
+// restore puts back a session that endUser ended, with the user's role now.
+func (ss *sessions) restore(s *session, role auth.Role, now time.Time) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	c := *s
+	c.role, c.seen = role, now
+	ss.byID[c.id] = &c
 }
 
 func (ss *sessions) end(id string) {
@@ -157,6 +173,7 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return errBadCSRF
 		}
 		c.Set("session", sess)
+		c.Set(roleKey, sess.role)
 		actor := audit.Actor{Kind: "user", Name: sess.user, Remote: c.RealIP()}
 		c.SetRequest(c.Request().WithContext(audit.WithActor(c.Request().Context(), actor)))
 		return next(c)

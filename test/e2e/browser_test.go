@@ -142,6 +142,13 @@ lines: [{id: peer, name: Stödlinjen, numbers: [peer], prompts: %s}]
 		t.Errorf("Agenter after adding: %s", text)
 	}
 	photograph(t, ctx, shots, "agenter")
+	run("edit an agent", chromedp.Navigate(s.URL+"/agenter"), chromedp.Click(chromedp.CSS(`#agent-agneta details.edit summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#agent-agneta form.edit-agent input[name=name]`)),
+		chromedp.SetValue(chromedp.CSS(`#agent-agneta form.edit-agent input[name=name]`), "Agneta Lindqvist"),
+		chromedp.Click(chromedp.CSS(`#agent-agneta form.edit-agent button`)), chromedp.WaitVisible(chromedp.CSS(`p.notice, p.error`)))
+	if text = read("#agent-agneta"); !strings.Contains(text, "Agneta Lindqvist") || !strings.Contains(read("main > p"), "sparade") {
+		t.Errorf("Agneta after the edit: %s", text)
+	}
 
 	// The first covered day after today: Klara's sick day leaves it without cover.
 	run("schema", chromedp.Navigate(s.URL+"/schema"), chromedp.WaitVisible(chromedp.CSS(`table.roster`)))
@@ -163,10 +170,11 @@ lines: [{id: peer, name: Stödlinjen, numbers: [peer], prompts: %s}]
 	photograph(t, ctx, shots, "schema")
 
 	run("statistics", chromedp.Navigate(s.URL+"/statistik"), chromedp.WaitVisible(chromedp.CSS(`svg.chart`)))
-	bars, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("svg.chart rect.calls").length`))
+	bars, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#per-dag svg.chart rect.calls").length`))
 	text = read("#calls")
-	if bars != 30 || strings.TrimSpace(text) != "3" {
-		t.Errorf("Statistik: %d bars, %q calls", bars, text)
+	hours, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#per-timme svg.chart rect.calls").length`))
+	if bars != 30 || hours != 24 || strings.TrimSpace(text) != "3" {
+		t.Errorf("Statistik: %d day bars, %d hour bars, %q calls", bars, hours, text)
 	}
 	photograph(t, ctx, shots, "statistik")
 	run("audit", chromedp.Navigate(s.URL+"/logg"), chromedp.WaitVisible(chromedp.CSS(`table.audit`)))
@@ -176,7 +184,13 @@ lines: [{id: peer, name: Stödlinjen, numbers: [peer], prompts: %s}]
 	}
 	photograph(t, ctx, shots, "logg")
 
-	for _, p := range []string{"/linjen", "/schema", "/agenter", "/statistik", "/logg"} {
+	run("add a user", chromedp.Navigate(s.URL+"/anvandare"),
+		chromedp.SendKeys(chromedp.CSS(`form.add input[name=name]`), "bo"),
+		chromedp.SendKeys(chromedp.CSS(`form.add input[name=password]`), "bos-långa-lösenord"),
+		chromedp.Click(chromedp.CSS(`form.add button`)), chromedp.WaitVisible(chromedp.CSS(`#user-bo`)))
+	photograph(t, ctx, shots, "anvandare")
+
+	for _, p := range []string{"/linjen", "/schema", "/agenter", "/statistik", "/logg", "/anvandare"} {
 		run("page "+p, chromedp.Navigate(s.URL+p))
 		if html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, "701234567") {
 			t.Errorf("%s shows a caller's number", p)

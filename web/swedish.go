@@ -1,0 +1,57 @@
+package web
+
+import "strings"
+
+// The API answers in English; the office pages say the same in Swedish. A
+// message is picked by the error's code, or its field and a telling part of
+// the English text; the first match wins, the field's own line (empty part)
+// last.
+var pageMessages = []struct{ code, field, part, text string }{
+	{"last_admin", "", "", "Det måste finnas minst en administratör kvar."},
+	{"self", "", "", "Du kan inte ta bort dig själv."},
+	{"forbidden", "", "", "Bara en administratör hanterar användare."},
+	{"exists", "", "", "Det namnet finns redan."},
+	{"not_found", "", "", "Det finns inte (längre)."},
+	{"line_closed", "", "", "Linjen är stängd."},
+	{"not_logged_in", "", "", "Agenten är inte inloggad."},
+	{"not_allowed", "", "", "Agenten är pausad eller hör inte till linjen."},
+	{"", "id", "already", "Det id:t har redan en agent."},
+	{"", "id", "", "Id: små bokstäver, siffror, - och _ (högst 32 tecken)."},
+	{"", "name", "", "Skriv ett namn (för användare: bokstäver, siffror, . _ @ -)."},
+	{"", "phone", "already", "Numret är redan en annan agents."},
+	{"", "phone", "", "Telefonnumret ska se ut som 070-123 45 67 eller +46 70 123 45 67."},
+	{"", "sip_uri", "", "SIP-adressen ska se ut som sip:klara@pbx.example."},
+	{"", "lines", "", "Välj minst en av linjerna."},
+	{"", "pin", "digits", "Koden ska vara 6 till 8 siffror."},
+	{"", "pin", "phone", "Koden får inte vara en del av telefonnumret."},
+	{"", "pin", "", "Koden är för lätt att gissa (upprepade siffror eller siffror i följd)."},
+	{"", "password", "", "Lösenordet ska ha minst 10 tecken."},
+	{"", "role", "", "Välj rollen admin eller office."},
+	{"", "reason", "200", "Anledningen får vara högst 200 tecken."},
+	{"", "reason", "", "Skriv varför linjen stängs."},
+	{"", "until", "future", "Sluttiden har redan varit."},
+	{"", "until", "year", "Sluttiden får vara högst ett år fram."},
+	{"", "until", "", "Sluttiden ska vara en dag och en tid."},
+	{"", "agent", "does not serve", "Agenten hör inte till linjen eller är pausad."},
+	{"", "agent", "", "Välj en agent."},
+	{"", "date", "not expected", "Agenten har inget pass den dagen."},
+	{"", "date", "already expected", "Agenten har redan pass den dagen."},
+	{"", "date", "sick", "Agenten är sjukanmäld den dagen; ta bort det först."},
+	{"", "date", "", "Datumet ska skrivas som 2026-11-23."},
+	{"", "from", "", "Datumet ska skrivas som 2026-11-23."},
+	{"", "to", "before", "Slutdatumet är före startdatumet."},
+	{"", "to", "days", "Visa högst ett år åt gången."},
+	{"", "to", "", "Datumet ska skrivas som 2026-11-23."},
+	{"", "by", "", "Välj per dag eller per timme."},
+}
+
+// pageMessage is what a page says of an error the API would answer with ae.
+func pageMessage(ae *apiError) string {
+	for _, m := range pageMessages {
+		if (m.code != "" && m.code == ae.Code) ||
+			(m.code == "" && m.field == ae.Field && strings.Contains(ae.Message, m.part)) {
+			return m.text
+		}
+	}
+	return ae.Message
+}
