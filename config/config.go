@@ -16,7 +16,24 @@ type Config struct {
 	HTTP     HTTP      `yaml:"http"`
 	SIP      SIP       `yaml:"sip"`
 	Webhooks []Webhook `yaml:"webhooks"`
+	PBX      PBX       `yaml:"pbx"`
 	Lines    []Line    `yaml:"lines"`
+}
+
+// PBX is webhook mode: hosted PBXs that drive the lines over HTTP under
+// /pbx/v1 (docs/pbx-webhooks.md) instead of a SIP trunk.
+type PBX struct {
+	Webhooks  []PBXWebhook `yaml:"webhooks"`
+	PublicURL string       `yaml:"public_url"` // how a PBX reaches peerline, for prompt URLs; "": from http.listen
+	Poll      Duration     `yaml:"poll"`       // longest a PBX's request waits for the call's next action
+	Silence   Duration     `yaml:"silence"`    // a call its PBX says nothing of for this long is ended
+}
+
+// PBXWebhook is one PBX allowed to drive calls, and how its requests are signed.
+type PBXWebhook struct {
+	Name   string `yaml:"name"`
+	Auth   string `yaml:"auth"`   // hmac (X-Peerline-Signature) or bearer (Authorization)
+	Secret string `yaml:"secret"` // the HMAC key or the bearer token
 }
 
 // Log selects the log level and output format.

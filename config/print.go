@@ -16,6 +16,12 @@ func (c *Config) Masked() *Config {
 			m.Webhooks[i].Secret = masked
 		}
 	}
+	m.PBX.Webhooks = append([]PBXWebhook(nil), c.PBX.Webhooks...)
+	for i := range m.PBX.Webhooks {
+		if m.PBX.Webhooks[i].Secret != "" {
+			m.PBX.Webhooks[i].Secret = masked
+		}
+	}
 	return &m
 }
 

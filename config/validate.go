@@ -43,6 +43,7 @@ func Validate(c *Config) Errors {
 			es.add(p+".secret", "must be set: receivers check the signature with it")
 		}
 	}
+	validatePBX(&es, &c.PBX)
 	if len(c.Lines) == 0 {
 		es.add("lines", "at least one line is needed")
 	}
@@ -232,5 +233,39 @@ func validateKeys(es *Errors, p string, k *Keys) {
 	}
 	if k.EndCall == k.Safety {
 		es.add(p+".safety", "must differ from end_call")
+	}
+}
+
+// pbxSecretMin is the shortest secret a PBX may sign or authenticate with.
+const pbxSecretMin = 16
+
+func validatePBX(es *Errors, p *PBX) {
+	names := map[string]bool{}
+	for i, w := range p.Webhooks {
+		at := fmt.Sprintf("pbx.webhooks[%d]", i)
+		switch {
+		case !lineIDPattern.MatchString(w.Name):
+			es.add(at+".name", "%q: use lower-case letters, digits, - and _", w.Name)
+		case names[w.Name]:
+			es.add(at+".name", "%q is named twice", w.Name)
+		}
+		names[w.Name] = true
+		if w.Auth != "hmac" && w.Auth != "bearer" {
+			es.add(at+".auth", "%q is not a method (use hmac or bearer)", w.Auth)
+		}
+		if len(w.Secret) < pbxSecretMin {
+			es.add(at+".secret", "at least %d characters", pbxSecretMin)
+		}
+	}
+	if p.PublicURL != "" {
+		if u, err := url.Parse(p.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			es.add("pbx.public_url", "%q is not an http(s) URL", p.PublicURL)
+		}
+	}
+	if p.Poll.D() < time.Second || p.Poll.D() > time.Minute {
+		es.add("pbx.poll", "%s: use 1s to 1m", p.Poll.D())
+	}
+	if p.Silence.D() <= p.Poll.D() {
+		es.add("pbx.silence", "%s must be longer than pbx.poll (%s)", p.Silence.D(), p.Poll.D())
 	}
 }

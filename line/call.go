@@ -49,10 +49,27 @@ type Target struct {
 	SIPURI string
 }
 
-// DialOptions shape an agent leg.
+// DialOptions shape an agent leg. The flow itself ends the ringing at
+// RingTimeout and runs the limit and its warnings; a PBX in webhook mode is told
+// them too, as its backstop should peerline fall silent.
 type DialOptions struct {
-	CallerID   string // the number the agent's phone shows: the line's, never the caller's
-	CallerName string // the line's name, shown where the phone can
+	CallerID    string // the number the agent's phone shows: the line's, never the caller's
+	CallerName  string // the line's name, shown where the phone can
+	RingTimeout time.Duration
+	Limit       time.Duration   // the call limit; 0: none
+	Warnings    []time.Duration // time left at each warning to the agent
+}
+
+// dialOptions are a line's options for a leg it dials, ringing for ring.
+func dialOptions(l *Line, ring time.Duration) DialOptions {
+	o := DialOptions{CallerID: l.Config.ShownNumber(), CallerName: l.Config.Name, RingTimeout: ring}
+	if l.Config.Calls.HardStop {
+		o.Limit = time.Duration(l.Config.Calls.Limit)
+	}
+	for _, w := range l.Config.Calls.Warnings {
+		o.Warnings = append(o.Warnings, time.Duration(w))
+	}
+	return o
 }
 
 // Bridge is two legs talking to each other.

@@ -131,8 +131,7 @@ func (ls *Lines) ringBack(ctx context.Context, l *Line, c Call, number string) (
 	defer ringback.stop()
 	ringCtx, stop := ls.within(ctx, callbackRing, ErrNoAnswer)
 	defer stop(nil)
-	return c.Dial(ringCtx, Target{Phone: number},
-		DialOptions{CallerID: l.Config.ShownNumber(), CallerName: l.Config.Name})
+	return c.Dial(ringCtx, Target{Phone: number}, dialOptions(l, callbackRing))
 }
 
 // finish stamps the record's end and saves it.

@@ -348,7 +348,7 @@ func (ls *Lines) unanswered(ctx context.Context, l *Line, agentID string, err er
 // the ringing, and its ending with ErrNoAnswer is reported as that.
 func (ls *Lines) dialOne(ctx context.Context, l *Line, c Call, a roster.Agent) (Call, error) {
 	leg, err := c.Dial(ctx, Target{Agent: a.ID, Phone: a.Phone, SIPURI: a.SIPURI},
-		DialOptions{CallerID: l.Config.ShownNumber(), CallerName: l.Config.Name})
+		dialOptions(l, time.Duration(l.Config.Calls.RingTimeout)))
 	if err != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, ErrNoAnswer) || errors.Is(cause, errAnsweredElsewhere) {
 			err = cause

@@ -85,3 +85,28 @@ func (p *Prompt) Payload(pt uint8) []byte {
 
 // Duration is how long the prompt plays.
 func (p *Prompt) Duration() float64 { return float64(len(p.Samples)) / 8000 }
+
+// SampleRate is the prompts' rate: G.711's 8000 Hz.
+const SampleRate = 8000
+
+// WAV is p as a WAV file: 8 kHz, 16-bit, mono PCM, as a PBX fetches a prompt.
+func (p *Prompt) WAV() []byte {
+	data := len(p.Samples) * 2
+	b := make([]byte, 44+data)
+	copy(b, "RIFF")
+	binary.LittleEndian.PutUint32(b[4:], uint32(36+data))
+	copy(b[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(b[16:], 16)
+	binary.LittleEndian.PutUint16(b[20:], 1) // PCM
+	binary.LittleEndian.PutUint16(b[22:], 1) // mono
+	binary.LittleEndian.PutUint32(b[24:], SampleRate)
+	binary.LittleEndian.PutUint32(b[28:], SampleRate*2)
+	binary.LittleEndian.PutUint16(b[32:], 2)
+	binary.LittleEndian.PutUint16(b[34:], 16)
+	copy(b[36:], "data")
+	binary.LittleEndian.PutUint32(b[40:], uint32(data))
+	for i, s := range p.Samples {
+		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(s))
+	}
+	return b
+}

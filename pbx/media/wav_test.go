@@ -1,6 +1,7 @@
 package media_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -36,5 +37,17 @@ func TestParseWAVFormats(t *testing.T) {
 		if _, err := media.ParseWAV(name, bad); err == nil {
 			t.Errorf("%s accepted", name)
 		}
+	}
+}
+
+// A prompt written as WAV reads back the same.
+func TestWAVRoundTrip(t *testing.T) {
+	p := &media.Prompt{Name: "x", Samples: []int16{0, 1, -1, 32767, -32768, 1234}}
+	back, err := media.ParseWAV("x", p.WAV())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(back.Samples) != fmt.Sprint(p.Samples) {
+		t.Errorf("samples: %v, want %v", back.Samples, p.Samples)
 	}
 }

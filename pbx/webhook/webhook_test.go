@@ -1,0 +1,372 @@
+package webhook_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/clock/clocktest"
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/pbx/webhook"
+	"github.com/peerline/peerline/pbx/webhook/pbxsim"
+	"github.com/peerline/peerline/roster"
+	"github.com/peerline/peerline/storage"
+	"github.com/rs/zerolog"
+)
+
+const (
+	secret      = "elks-hemlighet-0123456789"
+	agentNumber = "+46701112233"
+	callerNum   = "+46709876543"
+	lineNumber  = "+46812345678"
+	agentPIN    = "482915"
+)
+
+// tuesday is an open moment: Tuesday 24 November 2026, 13:00 in Stockholm.
+var (
+	tuesday  = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	saturday = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	office   = audit.WithActor(context.Background(), audit.Actor{Kind: "test", Name: "test"})
+)
+
+type rig struct {
+	sim    *pbxsim.Sim
+	clock  *clocktest.Fake
+	lines  *line.Lines
+	roster *roster.Store
+	url    string
+}
+
+var ids atomic.Int64
+
+func callID() string { return fmt.Sprintf("elks-%d", ids.Add(1)) }
+
+// startRig runs peerline's lines behind the webhook server on a real HTTP
+// server, with the real bbolt file and a fake clock, and a PBX simulator.
+func startRig(t *testing.T, now time.Time) *rig {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Lines[0].Numbers = []string{lineNumber}
+	cfg.Lines[0].Wrapup.Cooldown = 0
+	cfg.PBX.Webhooks = []config.PBXWebhook{{Name: "elks", Auth: "hmac", Secret: secret}, {Name: "bearerpbx", Auth: "bearer", Secret: "bärare-token-0123456789"}}
+	if es := config.Validate(cfg); len(es) > 0 {
+		t.Fatal(es)
+	}
+	db, err := storage.Open(t.TempDir(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	audit.Open(db)
+	clk := clocktest.New(now)
+	agents, err := roster.NewStore(db, clk, cfg.Lines[0].PIN, []string{"peer"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := line.New(db, clk, cfg.Lines, nil, agents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := webhook.New(ctx, cfg, lines, clk, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	srv.SetBase(hs.URL)
+	t.Cleanup(func() { cancel(); srv.Wait(); hs.Close() })
+	sim := pbxsim.New(hs.URL, "hmac", secret)
+	sim.Now = clk.Now
+	return &rig{sim: sim, clock: clk, lines: lines, roster: agents, url: hs.URL}
+}
+
+func (r *rig) onDuty(t *testing.T) {
+	t.Helper()
+	if _, err := r.roster.AddAgent(office, roster.Agent{ID: "klara", Name: "Klara", Phone: agentNumber, Lines: []string{"peer"}, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.roster.SetPIN(office, "klara", agentPIN); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *rig) call(t *testing.T, from string) *pbxsim.Leg {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	leg, err := r.sim.Call(ctx, callID(), from, lineNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leg
+}
+
+// waitFor waits for an action on leg from its from'th on, failing the test without one.
+func waitFor(t *testing.T, leg *pbxsim.Leg, from int, what string, match func(webhook.Action) bool) (webhook.Action, int) {
+	t.Helper()
+	a, i, ok := leg.WaitFor(5*time.Second, from, match)
+	if !ok {
+		t.Fatalf("%s: no %s; got %s", leg.ID, what, names(leg.Actions()))
+	}
+	return a, i
+}
+
+func names(as []webhook.Action) string {
+	var out []string
+	for _, a := range as {
+		s := a.Action
+		for _, p := range a.Prompts {
+			s += " " + p[strings.LastIndex(p, "/")+1:]
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ", ")
+}
+
+func (r *rig) records(t *testing.T, n int) []line.Record {
+	t.Helper()
+	day := config.DateOf(r.clock.Now())
+	for range 250 {
+		recs, _ := r.lines.Records("peer", day.AddDays(-1), day.AddDays(1))
+		if len(recs) >= n {
+			return recs
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d call records", n)
+	return nil
+}
+
+func done(t *testing.T, leg *pbxsim.Leg) {
+	t.Helper()
+	select {
+	case <-leg.Done():
+		if err := leg.Err(); err != nil {
+			t.Errorf("%s ended with %v", leg.ID, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s did not end; got %s", leg.ID, names(leg.Actions()))
+	}
+}
+
+// A closed line plays its prompt and hangs up; the prompt's URL gives a WAV.
+func TestClosedLinePlaysAndHangsUp(t *testing.T) {
+	r := startRig(t, saturday)
+	leg := r.call(t, callerNum)
+	done(t, leg)
+	if got := names(leg.Actions()); got != "answer, play closed-hours.wav, hangup" {
+		t.Errorf("actions: %s", got)
+	}
+	res, err := http.Get(leg.Actions()[1].Prompts[0])
+	if err != nil || res.StatusCode != 200 || res.Header.Get("Content-Type") != "audio/wav" {
+		t.Fatalf("the prompt: %v %+v", err, res)
+	}
+	res.Body.Close()
+	if rec := r.records(t, 1)[0]; rec.Outcome != line.OutcomeClosed || rec.Reason != line.ReasonWeekend {
+		t.Errorf("record: %+v", rec)
+	}
+}
+
+// In opening hours the caller reaches the logged-in agent: the dial shows the
+// line's number and carries the limit; the caller hangs up, the agent answers
+// the wrap-up form with keys, and the record holds the answers.
+func TestCallerIsConnectedAndWrapUpLands(t *testing.T) {
+	r := startRig(t, tuesday)
+	r.onDuty(t)
+	if _, err := r.lines.Login(office, "klara", "peer"); err != nil {
+		t.Fatal(err)
+	}
+	caller := r.call(t, callerNum)
+	dial, _ := waitFor(t, caller, 0, "dial", pbxsim.Is(webhook.ActDial, ""))
+	if dial.Target == nil || dial.Target.Phone != agentNumber || dial.CallerID != lineNumber || dial.CallerName != "Peer Support-linjen" ||
+		dial.TimeLimit != 1200 || fmt.Sprint(dial.Warnings) != "[180 60]" || dial.RingTimeout != 20 {
+		t.Errorf("dial: %+v %+v", dial, dial.Target)
+	}
+	var agent *pbxsim.Leg
+	select {
+	case agent = <-r.sim.Dials:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no dialled leg")
+	}
+	ctx := context.Background()
+	if err := agent.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, i := waitFor(t, caller, 0, "answer", pbxsim.Is(webhook.ActAnswer, ""))
+	bridge, _ := waitFor(t, caller, i, "bridge", pbxsim.Is(webhook.ActBridge, ""))
+	if bridge.Leg != agent.ID {
+		t.Errorf("bridged with %s, want %s", bridge.Leg, agent.ID)
+	}
+	for _, a := range append(caller.Actions(), agent.Actions()...) {
+		if strings.Contains(fmt.Sprint(a), agentNumber) && a.Action != webhook.ActDial {
+			t.Errorf("the agent's number reaches the caller's side: %+v", a)
+		}
+	}
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, agent, 0, "the first wrap-up question", pbxsim.Is(webhook.ActPlay, "wrapup-call-type"))
+	if err := agent.Press(ctx, "3"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, agent, 0, "the second question", pbxsim.Is(webhook.ActPlay, "wrapup-referred"))
+	agent.Press(ctx, "1")
+	waitFor(t, agent, 0, "the third question", pbxsim.Is(webhook.ActPlay, "wrapup-office-contact"))
+	agent.Press(ctx, "2")
+	done(t, agent)
+	rec := r.records(t, 1)[0]
+	if rec.Outcome != line.OutcomeAnswered || rec.Agent != "klara" || rec.Ended != line.EndedCaller || rec.Wrapup == nil || !rec.Wrapup.Filled ||
+		fmt.Sprint(rec.Wrapup.Answers) != "map[call_type:kris office_contact:nej referred:ja]" {
+		t.Errorf("record: %+v %+v", rec, rec.Wrapup)
+	}
+	st, err := r.lines.Stats("peer", config.DateOf(tuesday), config.DateOf(tuesday), "day")
+	if err != nil || st.Total.Calls != 1 || st.Total.Answered != 1 || st.Total.Wrapup["referred"]["ja"] != 1 {
+		t.Errorf("statistics: %+v %v", st.Total, err)
+	}
+}
+
+// The limit runs on peerline's clock: the agent hears the warnings, both hear
+// the closing phrase at 20 minutes, and the caller is hung up.
+func TestTheLimitWarnsAndCuts(t *testing.T) {
+	r := startRig(t, tuesday)
+	r.onDuty(t)
+	r.lines.Login(office, "klara", "peer")
+	caller := r.call(t, callerNum)
+	agent := <-r.sim.Dials
+	agent.Answer(context.Background())
+	waitFor(t, caller, 0, "bridge", pbxsim.Is(webhook.ActBridge, ""))
+	for _, step := range []struct {
+		to     time.Duration
+		prompt string
+	}{{17 * time.Minute, "minutes-left"}, {19 * time.Minute, "one-minute-left"}, {20 * time.Minute, "call-limit"}} {
+		for r.clock.Now().Sub(tuesday) < step.to { // in steps shorter than pbx.silence
+			r.clock.Advance(30 * time.Second)
+			time.Sleep(5 * time.Millisecond)
+		}
+		waitFor(t, agent, 0, step.prompt, pbxsim.Is(webhook.ActPlay, step.prompt))
+	}
+	waitFor(t, caller, 0, "the closing phrase", pbxsim.Is(webhook.ActPlay, "call-limit"))
+	done(t, caller)
+	for _, a := range caller.Actions() {
+		if pbxsim.Is(webhook.ActPlay, "minutes-left")(a) {
+			t.Error("the caller heard the agent's warning")
+		}
+	}
+	agent.Press(context.Background(), "###")
+	if rec := r.records(t, 1)[0]; !rec.LimitHit || rec.Ended != line.EndedLimit {
+		t.Errorf("record: %+v", rec)
+	}
+}
+
+// An agent calls from her phone, gives her PIN by keys and logs in with 1.
+func TestAgentLogsInByPIN(t *testing.T) {
+	r := startRig(t, tuesday)
+	r.onDuty(t)
+	leg := r.call(t, agentNumber)
+	waitFor(t, leg, 0, "the PIN prompt", pbxsim.Is(webhook.ActPlay, "agent-pin"))
+	leg.Press(context.Background(), agentPIN+"#")
+	waitFor(t, leg, 0, "the menu", pbxsim.Is(webhook.ActPlay, "agent-menu"))
+	leg.Press(context.Background(), "1")
+	waitFor(t, leg, 0, "logged in", pbxsim.Is(webhook.ActPlay, "agent-logged-in"))
+	if p, ok := r.lines.AgentPresence("klara"); !ok || len(p.Lines) != 1 {
+		t.Errorf("Klara is not logged in: %+v", p)
+	}
+	leg.Hangup(context.Background())
+}
+
+// A call whose PBX falls silent is ended at pbx.silence and recorded.
+func TestSilentPBXEndsTheCall(t *testing.T) {
+	r := startRig(t, tuesday)
+	ctx := context.Background()
+	// A raw call: the first action is taken and nothing more is ever posted.
+	code, body, err := r.sim.Post(ctx, "calls", webhook.NewCall{CallID: "tyst-1", From: callerNum, To: lineNumber})
+	if err != nil || code != 200 {
+		t.Fatalf("new call: %d %s %v", code, body, err)
+	}
+	r.clock.Advance(61 * time.Second)
+	if rec := r.records(t, 1)[0]; rec.Outcome == line.OutcomeAnswered {
+		t.Errorf("record of the silent call: %+v", rec)
+	}
+	code, body, _ = r.sim.Post(ctx, "calls/tyst-1/results", webhook.Result{Seq: 1, Result: "done"})
+	if code != http.StatusGone || !strings.Contains(string(body), "call_ended") {
+		t.Errorf("a result after the call ended: %d %s", code, body)
+	}
+}
+
+// Bad requests get clear errors and change nothing of the call.
+func TestBadRequests(t *testing.T) {
+	r := startRig(t, saturday)
+	ctx := context.Background()
+	// The closed line's call: answer (seq 1) comes first.
+	code, body, _ := r.sim.Post(ctx, "calls", webhook.NewCall{CallID: "c1", From: callerNum, To: lineNumber})
+	if code != 200 || !strings.Contains(string(body), `"action":"answer"`) {
+		t.Fatalf("new call: %d %s", code, body)
+	}
+	wrong := pbxsim.New(r.url, "hmac", "fel-hemlighet-0123456789")
+	wrong.Now = r.clock.Now
+	stale := pbxsim.New(r.url, "hmac", secret)
+	stale.Now = func() time.Time { return r.clock.Now().Add(-10 * time.Minute) }
+	bearer := pbxsim.New(r.url, "bearer", "bärare-token-0123456789")
+	badBearer := pbxsim.New(r.url, "bearer", "nej")
+	for _, tc := range []struct {
+		sim  *pbxsim.Sim
+		path string
+		body any
+		code int
+		want string
+	}{
+		{wrong, "calls/c1/results", webhook.Result{Seq: 1, Result: "done"}, 401, "unauthorized"},
+		{stale, "calls/c1/results", webhook.Result{Seq: 1, Result: "done"}, 401, "5 minutes"},
+		{badBearer, "calls/c1/results", webhook.Result{Seq: 1, Result: "done"}, 401, "unauthorized"},
+		{bearer, "calls/c1/results", webhook.Result{Seq: 1, Result: "done"}, 404, "unknown_call"}, // another PBX's call
+		{r.sim, "calls/nope/results", webhook.Result{Seq: 1, Result: "done"}, 404, "unknown_call"},
+		{r.sim, "calls/c1/results", []byte(`{"seq":"one","result":"done"}`), 400, `"field":"seq"`},
+		{r.sim, "calls/c1/results", []byte(`{"seq":1,"result":"done","colour":"blå"}`), 400, `"field":"colour"`},
+		{r.sim, "calls/c1/results", []byte(`{"seq":1,`), 400, `"field":"body"`},
+		{r.sim, "calls/c1/results", webhook.Result{Seq: 1, Result: "klart"}, 400, `"field":"result"`},
+		{r.sim, "calls/c1/results", webhook.Result{Seq: 5, Result: "done"}, 409, "out_of_order"},
+		{r.sim, "calls/c1/events", webhook.Event{Event: "dtmf", Digit: "x"}, 400, `"field":"digit"`},
+		{r.sim, "calls", webhook.NewCall{CallID: "c1", From: callerNum, To: lineNumber}, 409, "call_exists"},
+		{r.sim, "calls", webhook.NewCall{CallID: "c2", From: callerNum, To: "+4690000"}, 404, "unknown_number"},
+		{r.sim, "calls", webhook.NewCall{CallID: "c 3", To: lineNumber}, 400, `"field":"call_id"`},
+	} {
+		code, body, err := tc.sim.Post(ctx, tc.path, tc.body)
+		if err != nil || code != tc.code || !strings.Contains(string(body), tc.want) {
+			t.Errorf("%s %v: %d %s, want %d %s", tc.path, tc.body, code, body, tc.code, tc.want)
+		}
+	}
+	// The call goes on as if none of that was sent; a result posted twice gets
+	// the same answer.
+	first, b1, _ := r.sim.Post(ctx, "calls/c1/results", webhook.Result{Seq: 1, Result: "done"})
+	again, b2, _ := r.sim.Post(ctx, "calls/c1/results", webhook.Result{Seq: 1, Result: "done"})
+	if first != 200 || again != 200 || string(b1) != string(b2) || !strings.Contains(string(b1), "closed-hours") {
+		t.Errorf("a duplicate result: %d %s / %d %s", first, b1, again, b2)
+	}
+	if code, body, _ := r.sim.Post(ctx, "calls/c1/results", webhook.Result{Seq: 1, Result: "failed"}); code != 409 || !strings.Contains(string(body), "conflicting_result") {
+		t.Errorf("another result for seq 1: %d %s", code, body)
+	}
+	// A byte-for-byte replay of a signed request is refused.
+	raw := []byte(`{"seq":2,"result":"done"}`)
+	req, _ := http.NewRequest("POST", r.url+webhook.Prefix+"calls/c1/results", strings.NewReader(string(raw)))
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, r.clock.Now(), "replay-me-0001", raw))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("the play's result: %v %+v", err, res)
+	}
+	res.Body.Close()
+	req2, _ := http.NewRequest("POST", r.url+webhook.Prefix+"calls/c1/results", strings.NewReader(string(raw)))
+	req2.Header = req.Header.Clone()
+	if res, err := http.DefaultClient.Do(req2); err != nil || res.StatusCode != http.StatusConflict {
+		t.Errorf("a replay: %v %+v", err, res)
+	}
+	if rec := r.records(t, 1)[0]; rec.Outcome != line.OutcomeClosed {
+		t.Errorf("record: %+v", rec)
+	}
+}
