@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test ./roster -run=^$$ -fuzz=FuzzParseImport -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseSDP -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseWAV -fuzztime=$(FUZZTIME)
+	$(GO) test ./pbx/webhook -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzTelephoneEvent -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzDTMFInfo -fuzztime=$(FUZZTIME)
 

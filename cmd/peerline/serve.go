@@ -15,6 +15,7 @@ import (
 	"github.com/peerline/peerline/event"
 	"github.com/peerline/peerline/logging"
 	"github.com/peerline/peerline/pbx/sip"
+	"github.com/peerline/peerline/pbx/webhook"
 	"github.com/peerline/peerline/storage"
 	"github.com/peerline/peerline/web"
 	bolt "go.etcd.io/bbolt"
@@ -67,7 +68,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("http: %w", err)
 	}
 	defer ln.Close() // for the error returns before the server owns it
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+
+	pbxCalls, err := webhook.New(ctx, cfg, a.lines, clk, log)
+	if err != nil {
+		return err
+	}
+	defer func() { cancel(); pbxCalls.Wait() }() // the flows write their records before the database closes
+	if cfg.PBX.PublicURL == "" {
+		pbxCalls.SetBase("http://" + ln.Addr().String())
+	}
+	srv := &http.Server{Handler: withPBX(handler, pbxCalls, len(cfg.PBX.Webhooks) > 0), ReadHeaderTimeout: 10 * time.Second}
 	sipReady := make(chan []string, 1)
 	sipDone := make(chan error, 1)
 	go func() { sipDone <- phone.Serve(ctx, cfg.SIP.Listen, func(addrs []string) { sipReady <- addrs }) }()
@@ -107,4 +117,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn().Msg("calls still in progress at shutdown")
 	}
 	return nil
+}
+
+// withPBX serves webhook mode's protocol under /pbx/v1/ beside the office's
+// pages and API, when a PBX is configured.
+func withPBX(office http.Handler, pbx *webhook.Server, on bool) http.Handler {
+	if !on {
+		return office
+	}
+	mux := http.NewServeMux()
+	mux.Handle(webhook.Prefix, pbx)
+	mux.Handle("/", office)
+	return mux
 }

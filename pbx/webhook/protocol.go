@@ -130,7 +130,8 @@ func decode(r io.Reader, v any) error {
 	case errors.As(err, &te):
 		return fieldErr(cmp.Or(te.Field, "body"), "must be %s, not %s", te.Type.Kind(), te.Value)
 	case err != nil && strings.HasPrefix(err.Error(), "json: unknown field "):
-		return fieldErr(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field")
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fieldErr(cmp.Or(name, "body"), "unknown field %q", name)
 	case err != nil:
 		return fieldErr("body", "%s", strings.TrimPrefix(err.Error(), "json: "))
 	}
