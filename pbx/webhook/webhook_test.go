@@ -50,7 +50,7 @@ func callID() string { return fmt.Sprintf("elks-%d", ids.Add(1)) }
 
 // startRig runs peerline's lines behind the webhook server on a real HTTP
 // server, with the real bbolt file and a fake clock, and a PBX simulator.
-func startRig(t *testing.T, now time.Time) *rig {
+func startRig(t testing.TB, now time.Time) *rig {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Lines[0].Numbers = []string{lineNumber}
@@ -368,5 +368,20 @@ func TestBadRequests(t *testing.T) {
 	}
 	if rec := r.records(t, 1)[0]; rec.Outcome != line.OutcomeClosed {
 		t.Errorf("record: %+v", rec)
+	}
+}
+
+// BenchmarkClosedLineCall is a whole call over HTTP: new call, answer, the
+// prompt fetched and played, hangup, and the record written.
+func BenchmarkClosedLineCall(b *testing.B) {
+	r := startRig(b, saturday)
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		leg, err := r.sim.Call(ctx, callID(), callerNum, lineNumber)
+		if err != nil {
+			b.Fatal(err)
+		}
+		<-leg.Done()
 	}
 }
