@@ -91,7 +91,7 @@ func (s *Store) AddUser(ctx context.Context, name string, role Role, password st
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	if err := checkPassword(password); err != nil {
+	if err := ValidPassword(password); err != nil {
 		return err
 	}
 	u := User{Name: name, Role: role, Hash: secret.Hash(password), Created: s.clock.Now().UTC()}
@@ -107,11 +107,26 @@ func (s *Store) AddUser(ctx context.Context, name string, role Role, password st
 	})
 }
 
-func checkPassword(password string) error {
+// ValidPassword says why password cannot be an office user's, or nil.
+func ValidPassword(password string) error {
 	if len([]rune(password)) < MinPasswordLength {
 		return input.Errorf("password", "at least %d characters", MinPasswordLength)
 	}
 	return nil
+}
+
+// User is the office user called name, or ErrNotFound.
+func (s *Store) User(name string) (User, error) {
+	var u User
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		found, err = storage.Get(tx.Bucket([]byte(bucketUsers)), []byte(name), &u)
+		return err
+	})
+	if err == nil && !found {
+		err = fmt.Errorf("user %q: %w", name, ErrNotFound)
+	}
+	return u, err
 }
 
 // Users lists the office users by name.
@@ -137,7 +152,7 @@ func all[T any](db *bolt.DB, bucket string) ([]T, error) {
 
 // SetPassword gives a user a new password.
 func (s *Store) SetPassword(ctx context.Context, name, password string) error {
-	if err := checkPassword(password); err != nil {
+	if err := ValidPassword(password); err != nil {
 		return err
 	}
 	hash := secret.Hash(password)
@@ -211,18 +226,13 @@ func admins(b *bolt.Bucket) int {
 
 // CheckPassword returns the user when the password is right, ErrBadLogin otherwise.
 func (s *Store) CheckPassword(name, password string) (User, error) {
-	var u User
-	var found bool
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
-		found, err = storage.Get(tx.Bucket([]byte(bucketUsers)), []byte(name), &u)
-		return err
-	})
-	if err != nil {
-		return User{}, err
-	}
-	if !found {
+	u, err := s.User(name)
+	if errors.Is(err, ErrNotFound) {
 		secret.Verify(dummyHash, password) // the same time for an unknown name
 		return User{}, ErrBadLogin
+	}
+	if err != nil {
+		return User{}, err
 	}
 	if err := secret.Verify(u.Hash, password); err != nil {
 		return User{}, ErrBadLogin

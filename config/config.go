@@ -20,6 +20,17 @@ type Config struct {
 	Lines    []Line    `yaml:"lines"`
 }
 
+// Routes is the line each number reaches.
+func (c *Config) Routes() map[string]string {
+	out := map[string]string{}
+	for _, l := range c.Lines {
+		for _, n := range l.Numbers {
+			out[n] = l.ID
+		}
+	}
+	return out
+}
+
 // PBX is webhook mode: hosted PBXs that drive the lines over HTTP under
 // /pbx/v1 (docs/pbx-webhooks.md) instead of a SIP trunk.
 type PBX struct {

@@ -9,24 +9,17 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/peerline/peerline/apierror"
 	"github.com/peerline/peerline/input"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/roster"
 )
 
-// apiError is an error with its HTTP status and machine code, answered as
-// {"error":{"code":..., "message":..., "field":...}}.
-type apiError struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-func (e *apiError) Error() string { return e.Message }
+// apiError is what the API answers an error with.
+type apiError = apierror.Error
 
 func errorf(status int, code, format string, args ...any) *apiError {
-	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+	return apierror.New(status, code, format, args...)
 }
 
 // toAPIError maps every error a handler can return to what the client is told.
@@ -52,7 +45,7 @@ func toAPIError(err error) *apiError {
 		return ae
 	}
 	if ie, ok := input.As(err); ok {
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: ie.Error(), Field: ie.Field}
+		return apierror.Invalid(ie)
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ type pageData struct {
 func (s *Server) render(c echo.Context, status int, page string, d pageData) error {
 	d.Page = page
 	if sess, ok := c.Get("session").(*session); ok {
-		d.User, d.CSRF, d.Admin = sess.user, sess.csrf, sess.role == auth.RoleAdmin
+		d.User, d.CSRF, d.Admin = sess.user, sess.csrf, c.Get(roleKey) == auth.RoleAdmin
 	}
 	var b strings.Builder
 	if err := s.pages[page].Execute(&b, d); err != nil {
@@ -397,6 +397,7 @@ var outcomes = map[line.Outcome]string{
 	line.OutcomeAnswered: "besvarade", line.OutcomeClosed: "linjen stängd", line.OutcomeNoAgents: "ingen inloggad",
 	line.OutcomeAbandonedQueue: "lade på innan svar", line.OutcomeQueueTimeout: "väntade för länge i kön",
 	line.OutcomeAgentNoAnswer: "agenten svarade inte", line.OutcomeFailed: "tekniskt fel",
+	line.OutcomeNotReached: "återuppringd, svarade inte",
 }
 
 func outcomeText(o line.Outcome) string {

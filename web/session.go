@@ -25,8 +25,7 @@ const (
 // logs everybody out, and nothing of them is on disk.
 type session struct {
 	id, csrf string
-	user     string
-	role     auth.Role
+	user     string // its role is read from the store at each request, so a change holds at once
 	seen     time.Time
 }
 
@@ -46,7 +45,7 @@ func (ss *sessions) start(u auth.User, now time.Time) *session {
 			delete(ss.byID, id)
 		}
 	}
-	s := &session{id: secret.Token("s_"), csrf: secret.Token(""), user: u.Name, role: u.Role, seen: now}
+	s := &session{id: secret.Token("s_"), csrf: secret.Token(""), user: u.Name, seen: now}
 	ss.byID[s.id] = s
 	return s
 }
@@ -64,25 +63,16 @@ func (ss *sessions) get(id string, now time.Time) (*session, bool) {
 	return &c, true
 }
 
-// endUser ends every session of a user whose password or role changed, or
-// who was removed.
-func (ss *sessions) endUser(name string) {
+// endUser ends the sessions of a user who was removed or got a new password,
+// but keep (the session of the admin who made the change).
+func (ss *sessions) endUser(name, keep string) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	for id, s := range ss.byID {
-		if s.user == name {
+		if s.user == name && id != keep {
 			delete(ss.byID, id)
 		}
 	}
-}
-
-// restore puts back a session that endUser ended, with the user's role now.
-func (ss *sessions) restore(s *session, role auth.Role, now time.Time) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	c := *s
-	c.role, c.seen = role, now
-	ss.byID[c.id] = &c
 }
 
 func (ss *sessions) end(id string) {
@@ -154,7 +144,8 @@ func (t *throttle) succeeded(keys ...string) {
 var errBadCSRF = errorf(http.StatusForbidden, "bad_csrf", "the form has expired or did not come from peerline; reload the page")
 
 // requireSession lets a logged-in office user through, with the user as the
-// audit actor, and checks every POST's CSRF token. Others go to the log-in page.
+// audit actor and their role as it is now, and checks every POST's CSRF token.
+// Others, and users removed meanwhile, go to the log-in page.
 func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ck, err := c.Cookie(sessionCookie)
@@ -162,6 +153,15 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		ok := false
 		if err == nil {
 			sess, ok = s.sessions.get(ck.Value, s.now())
+		}
+		var u auth.User
+		if ok {
+			if u, err = s.Users.User(sess.user); errors.Is(err, auth.ErrNotFound) {
+				s.sessions.end(sess.id)
+				ok = false
+			} else if err != nil {
+				return err
+			}
 		}
 		if !ok {
 			if c.Request().Method != http.MethodGet {
@@ -173,7 +173,7 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return errBadCSRF
 		}
 		c.Set("session", sess)
-		c.Set(roleKey, sess.role)
+		c.Set(roleKey, u.Role)
 		actor := audit.Actor{Kind: "user", Name: sess.user, Remote: c.RealIP()}
 		c.SetRequest(c.Request().WithContext(audit.WithActor(c.Request().Context(), actor)))
 		return next(c)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 // Users are the office's users: log-in, and their management by an admin.
 type Users interface {
 	CheckPassword(name, password string) (auth.User, error)
+	User(name string) (auth.User, error)
 	Users() ([]auth.User, error)
 	AddUser(ctx context.Context, name string, role auth.Role, password string) error
 	SetPassword(ctx context.Context, name, password string) error
@@ -64,13 +64,8 @@ func (s *Server) listUsers(c echo.Context) error {
 }
 
 func (s *Server) user(name string) (userView, error) {
-	all, err := s.Users.Users()
-	for _, u := range all {
-		if u.Name == name {
-			return userView{Name: u.Name, Role: u.Role, Created: u.Created}, nil
-		}
-	}
-	return userView{}, cmp.Or(err, error(errorf(http.StatusNotFound, "not_found", "no user %q", name)))
+	u, err := s.Users.User(name)
+	return userView{Name: u.Name, Role: u.Role, Created: u.Created}, err
 }
 
 func (s *Server) getUser(c echo.Context) error {
@@ -103,8 +98,8 @@ func (s *Server) createUser(c echo.Context) error {
 	return c.JSON(http.StatusCreated, u)
 }
 
-// updateUser changes a user's role or password; either ends their sessions,
-// so the change holds at once.
+// updateUser changes a user's role or password. Both are checked before
+// either is changed; a new password ends the user's sessions.
 func (s *Server) updateUser(c echo.Context) error {
 	var req struct {
 		Role     *auth.Role `json:"role"`
@@ -114,25 +109,35 @@ func (s *Server) updateUser(c echo.Context) error {
 		return err
 	}
 	name := c.Param("name")
-	if _, err := s.user(name); err != nil {
-		return err
-	}
-	if err := s.changeUser(c.Request().Context(), name, req.Role, req.Password); err != nil {
+	if err := s.changeUser(c.Request().Context(), name, req.Role, req.Password, ""); err != nil {
 		return err
 	}
 	return s.getUser(c)
 }
 
-func (s *Server) changeUser(ctx context.Context, name string, role *auth.Role, password *string) error {
-	defer s.sessions.endUser(name)
+// changeUser sets what is given of role and password, checked first so that a
+// refusal changes nothing. A new password ends the user's sessions but keep.
+func (s *Server) changeUser(ctx context.Context, name string, role *auth.Role, password *string, keep string) error {
+	if _, err := s.Users.User(name); err != nil {
+		return err
+	}
 	if password != nil {
-		if err := s.Users.SetPassword(ctx, name, *password); err != nil {
+		if err := auth.ValidPassword(*password); err != nil {
 			return err
 		}
 	}
 	if role != nil {
-		return s.Users.SetRole(ctx, name, *role)
+		if err := s.Users.SetRole(ctx, name, *role); err != nil {
+			return err
+		}
 	}
+	if password == nil {
+		return nil
+	}
+	if err := s.Users.SetPassword(ctx, name, *password); err != nil {
+		return err
+	}
+	s.sessions.endUser(name, keep)
 	return nil
 }
 
@@ -140,7 +145,7 @@ func (s *Server) deleteUser(c echo.Context) error {
 	if err := s.Users.DeleteUser(c.Request().Context(), c.Param("name")); err != nil {
 		return err
 	}
-	s.sessions.endUser(c.Param("name"))
+	s.sessions.endUser(c.Param("name"), "")
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -216,42 +221,29 @@ func (s *Server) addUserForm(c echo.Context) error {
 	return done(c, "/anvandare", err, "Användaren "+name+" är tillagd.")
 }
 
-// roleForm and passwordForm end the user's other sessions, so the change holds
-// at once; the admin's own session goes on.
+// roleForm changes a role; it holds from the user's next request.
 func (s *Server) roleForm(c echo.Context) error {
 	role := auth.Role(c.FormValue("role"))
-	err := s.changeUser(c.Request().Context(), c.Param("name"), &role, nil)
-	s.keepSession(c)
+	err := s.changeUser(c.Request().Context(), c.Param("name"), &role, nil, "")
 	return done(c, "/anvandare", err, c.Param("name")+" har nu rollen "+string(role)+".")
 }
 
+// passwordForm sets a new password and ends the user's sessions, but not the
+// admin's own.
 func (s *Server) passwordForm(c echo.Context) error {
 	pw := c.FormValue("password")
-	err := s.changeUser(c.Request().Context(), c.Param("name"), nil, &pw)
-	s.keepSession(c)
+	err := s.changeUser(c.Request().Context(), c.Param("name"), nil, &pw, c.Get("session").(*session).id)
 	return done(c, "/anvandare", err, c.Param("name")+" har ett nytt lösenord.")
 }
 
 func (s *Server) removeUserForm(c echo.Context) error {
 	name := c.Param("name")
-	if sess, _ := c.Get("session").(*session); sess != nil && sess.user == name {
+	if c.Get("session").(*session).user == name {
 		return done(c, "/anvandare", errorf(http.StatusConflict, "self", "you cannot remove yourself"), "")
 	}
 	err := s.Users.DeleteUser(c.Request().Context(), name)
 	if err == nil {
-		s.sessions.endUser(name)
+		s.sessions.endUser(name, "")
 	}
 	return done(c, "/anvandare", err, "Användaren "+name+" är borttagen.")
-}
-
-// keepSession puts back the session of the admin who changed their own role or
-// password, which changeUser ended with the others.
-func (s *Server) keepSession(c echo.Context) {
-	sess, _ := c.Get("session").(*session)
-	if sess == nil || sess.user != c.Param("name") {
-		return
-	}
-	if u, err := s.user(sess.user); err == nil {
-		s.sessions.restore(sess, u.Role, s.now())
-	}
 }

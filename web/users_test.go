@@ -201,3 +201,32 @@ func TestEditAnAgentOnThePage(t *testing.T) {
 		t.Error("an edit that kept her line logged Klara out")
 	}
 }
+
+// A role holds from the user's next request, without logging in again; a
+// removed user's session ends. Over the API, a refused password changes no role.
+func TestRoleChangesHoldAtOnce(t *testing.T) {
+	e := newEnv(t)
+	if err := e.users.AddUser(context.Background(), adminUser, auth.RoleAdmin, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	office := newBrowser(t, e)
+	office.login(officeUser, officePassword)
+	a := newBrowser(t, e)
+	a.login(adminUser, adminPassword)
+	a.get("/anvandare")
+	a.post("/anvandare/kansliet/roll", url.Values{"role": {"admin"}})
+	if code, body := office.get("/anvandare"); code != http.StatusOK || !strings.Contains(body, `id="user-anna"`) {
+		t.Errorf("made admin, kansliet on Användare: %d", code)
+	}
+	admin := e.adminToken()
+	if code, _ := e.raw(admin, "PATCH", "/api/v1/users/kansliet", `{"role":"office","password":"kort"}`); code != http.StatusBadRequest {
+		t.Errorf("a short password with a role: %d", code)
+	}
+	if u, _ := e.users.User(officeUser); u.Role != auth.RoleAdmin {
+		t.Errorf("a refused change changed the role to %s", u.Role)
+	}
+	a.post("/anvandare/kansliet/ta-bort", url.Values{})
+	if code, loc := office.get("/linjen"); code != http.StatusSeeOther || loc != "/login" {
+		t.Errorf("a removed user's session: %d %s", code, loc)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/event"
 	"github.com/peerline/peerline/logging"
+	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/peerline/peerline/pbx/sip"
 	"github.com/peerline/peerline/pbx/webhook"
 	"github.com/peerline/peerline/storage"
@@ -57,7 +58,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Users: a.auth, Audit: a.audit, Log: log, Clock: clk,
 		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }})
-	phone, err := sip.New(cfg, a.lines, clk, log)
+	lineSounds, err := prompts.LoadLines(cfg.Lines)
+	if err != nil {
+		return err
+	}
+	phone, err := sip.New(cfg, lineSounds, a.lines, clk, log)
 	if err != nil {
 		return err
 	}
@@ -69,10 +74,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer ln.Close() // for the error returns before the server owns it
 
-	pbxCalls, err := webhook.New(ctx, cfg, a.lines, clk, log)
-	if err != nil {
-		return err
-	}
+	pbxCalls := webhook.New(ctx, cfg, lineSounds, a.lines, clk, log)
 	defer func() { cancel(); pbxCalls.Wait() }() // the flows write their records before the database closes
 	if cfg.PBX.PublicURL == "" {
 		pbxCalls.SetBase("http://" + ln.Addr().String())

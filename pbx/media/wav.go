@@ -14,6 +14,8 @@ type Prompt struct {
 
 	once    [2]sync.Once
 	encoded [2][]byte // PCMU, PCMA
+	wavOnce sync.Once
+	wav     []byte
 }
 
 // ErrWAV is wrapped by every error about a WAV file.
@@ -89,8 +91,14 @@ func (p *Prompt) Duration() float64 { return float64(len(p.Samples)) / 8000 }
 // SampleRate is the prompts' rate: G.711's 8000 Hz.
 const SampleRate = 8000
 
-// WAV is p as a WAV file: 8 kHz, 16-bit, mono PCM, as a PBX fetches a prompt.
+// WAV is p as a WAV file: 8 kHz, 16-bit, mono PCM, as a PBX fetches a prompt;
+// made once.
 func (p *Prompt) WAV() []byte {
+	p.wavOnce.Do(func() { p.wav = p.encodeWAV() })
+	return p.wav
+}
+
+func (p *Prompt) encodeWAV() []byte {
 	data := len(p.Samples) * 2
 	b := make([]byte, 44+data)
 	copy(b, "RIFF")

@@ -12,11 +12,15 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/pbx/media"
 )
 
 //go:embed *.wav
 var embedded embed.FS
+
+// HoldMusic is the prompt looped while a caller waits in the queue.
+const HoldMusic = "queue-music"
 
 // Set is a line's prompts by name (the file name without .wav).
 type Set map[string]*media.Prompt
@@ -63,6 +67,19 @@ func Load(dir string) (Set, error) {
 		}
 	}
 	return set, nil
+}
+
+// LoadLines loads every line's prompts, by line id.
+func LoadLines(lines []config.Line) (map[string]Set, error) {
+	out := map[string]Set{}
+	for _, l := range lines {
+		set, err := Load(l.Prompts)
+		if err != nil {
+			return nil, fmt.Errorf("line %s: %w", l.ID, err)
+		}
+		out[l.ID] = set
+	}
+	return out, nil
 }
 
 func (s Set) add(file string, b []byte) error {

@@ -97,17 +97,14 @@ func (l *leg) Ring(ctx context.Context) error {
 	return err
 }
 
-// holdMusic is the prompt looped while a caller waits in the queue.
-const holdMusic = "queue-music"
-
 // Hold loops the line's hold music until ctx or the leg ends; a line without
 // any holds in silence.
 func (l *leg) Hold(ctx context.Context) error {
 	ctx, cancel := l.bound(ctx)
 	defer cancel()
-	p, ok := l.prompts[holdMusic]
+	p, ok := l.prompts[prompts.HoldMusic]
 	if !ok {
-		p = &media.Prompt{Name: holdMusic}
+		p = &media.Prompt{Name: prompts.HoldMusic}
 	}
 	err := media.Loop(ctx, l.session, l.pt, p)
 	if ctx.Err() != nil {

@@ -70,11 +70,11 @@ type Server struct {
 	calls    sync.WaitGroup // calls in progress
 }
 
-// New builds the SIP server for cfg; it listens when Serve is called.
-// Key timeouts run on clk.
-func New(cfg *config.Config, h Handler, clk clock.Clock, log zerolog.Logger) (*Server, error) {
+// New builds the SIP server for cfg with each line's prompts (prompts.LoadLines);
+// it listens when Serve is called. Key timeouts run on clk.
+func New(cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Clock, log zerolog.Logger) (*Server, error) {
 	s := &Server{handler: h, clock: clk, log: log.With().Str("component", "sip").Logger(),
-		routes: map[string]string{}, prompts: map[string]prompts.Set{},
+		routes: cfg.Routes(), prompts: p,
 		rtpTimeout: time.Duration(cfg.SIP.RTPTimeout), trunk: cfg.SIP.Trunk}
 	s.callsCtx, s.stopCall = context.WithCancel(context.Background())
 	if cfg.SIP.Trunk.Proxy != "" {
@@ -99,14 +99,6 @@ func New(cfg *config.Config, h Handler, clk clock.Clock, log zerolog.Logger) (*S
 	s.ports = media.NewPorts(netip.IPv4Unspecified(), lo, hi)
 	if cfg.SIP.ExternalAddress != "" {
 		s.extIP = netip.MustParseAddr(cfg.SIP.ExternalAddress)
-	}
-	for _, l := range cfg.Lines {
-		for _, n := range l.Numbers {
-			s.routes[n] = l.ID
-		}
-		if s.prompts[l.ID], err = prompts.Load(l.Prompts); err != nil {
-			return nil, fmt.Errorf("line %s: %w", l.ID, err)
-		}
 	}
 	// Every layer of sipgo logs through our logger, whose output masks numbers:
 	// left alone, the transport layer logs whole unparsable messages through

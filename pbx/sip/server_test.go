@@ -15,6 +15,7 @@ import (
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/media/mediatest"
+	"github.com/peerline/peerline/pbx/prompts"
 	psip "github.com/peerline/peerline/pbx/sip"
 	"github.com/peerline/peerline/pbx/sip/siptest"
 	"github.com/peerline/peerline/roster"
@@ -81,7 +82,11 @@ func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := psip.New(cfg, lines, clk, zerolog.Nop())
+	sounds, err := prompts.LoadLines(cfg.Lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := psip.New(cfg, sounds, lines, clk, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

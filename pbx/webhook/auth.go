@@ -44,12 +44,12 @@ func mac(secret, ts, id string, body []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// authenticator knows the PBXs and remembers the signatures it has seen, so a
-// signed request cannot be sent twice.
+// authenticator knows the PBXs and remembers the request ids it has seen, so
+// a signed request cannot be sent twice.
 type authenticator struct {
 	pbxs []config.PBXWebhook
 	mu   sync.Mutex
-	seen map[string]time.Time // signature -> its time
+	seen map[string]time.Time // PBX and request id -> the signature's time
 }
 
 // check returns the name of the PBX that sent r with body.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/prompts"
 )
 
 // errGone ends a leg that its PBX hung up or went silent on.
@@ -58,7 +59,7 @@ func (s *Server) newLeg(id, pbx, lineID, caller string, first Action) *leg {
 }
 
 // queue adds an action and returns a channel for its result.
-func (l *leg) queue(a Action) (int, <-chan Result) {
+func (l *leg) queue(a Action) <-chan Result {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	a.Seq = len(l.actions)
@@ -66,7 +67,7 @@ func (l *leg) queue(a Action) (int, <-chan Result) {
 	ch := make(chan Result, 1)
 	l.waiters[a.Seq] = ch
 	l.signal()
-	return a.Seq, ch
+	return ch
 }
 
 // signal wakes the PBX's requests waiting for an action; l.mu is held.
@@ -75,7 +76,7 @@ func (l *leg) signal() {
 	l.changed = make(chan struct{})
 }
 
-// await waits for seq's result; a leg that ends, or ctx, stops the wait.
+// await waits for an action's result; a leg that ends, or ctx, stops the wait.
 func (l *leg) await(ctx context.Context, ch <-chan Result) (Result, error) {
 	select {
 	case r := <-ch:
@@ -95,8 +96,7 @@ func (l *leg) do(ctx context.Context, a Action) error {
 	if l.ctx.Err() != nil {
 		return context.Cause(l.ctx)
 	}
-	_, ch := l.queue(a)
-	_, err := l.await(ctx, ch)
+	_, err := l.await(ctx, l.queue(a))
 	return err
 }
 
@@ -135,14 +135,11 @@ func (l *leg) Ring(ctx context.Context) error { return l.goOn(ctx, Action{Action
 // Hold loops the line's hold music (silence without one) until ctx ends.
 func (l *leg) Hold(ctx context.Context) error {
 	a := Action{Action: ActHold}
-	if url, err := l.s.promptURL(l.lineID, holdMusic); err == nil {
+	if url, err := l.s.promptURL(l.lineID, prompts.HoldMusic); err == nil {
 		a.Prompts = []string{url}
 	}
 	return l.goOn(ctx, a)
 }
-
-// holdMusic is the prompt looped while a caller waits in the queue.
-const holdMusic = "queue-music"
 
 // Collect gathers the keys the PBX reports; the prompts play with barge-in, so
 // the PBX stops them at a key as peerline does on SIP.
@@ -182,6 +179,8 @@ func (l *leg) Dial(ctx context.Context, t line.Target, o line.DialOptions) (line
 	case err := <-n.failed:
 		n.end(err)
 		return nil, err
+	case <-n.ctx.Done(): // hung up or silent while it rang
+		return nil, fmt.Errorf("dial: %w", line.ErrUnreachable)
 	case <-ctx.Done():
 		n.Hangup(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("dial: %w", context.Cause(ctx))

@@ -9,11 +9,12 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/peerline/peerline/input"
 )
 
 // NewCall is what a PBX posts for a call coming in.
@@ -92,30 +93,18 @@ var (
 	causes        = []string{"busy", "declined", "no_answer", "unreachable"}
 )
 
-// FieldError is a request the PBX must fix: it names the field.
-type FieldError struct {
-	Field string
-	Msg   string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
-
-func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
-}
-
 // maxBody bounds a PBX's request.
 const maxBody = 16 << 10
 
 // decode reads one JSON object into v: unknown fields, wrong types, trailing
-// data and malformed JSON are errors naming the field (or "body").
+// data and malformed JSON are input errors naming the field (or "body").
 func decode(r io.Reader, v any) error {
 	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
 	if err != nil {
-		return fieldErr("body", "%v", err)
+		return input.Errorf("body", "%v", err)
 	}
 	if len(b) > maxBody {
-		return fieldErr("body", "larger than %d bytes", maxBody)
+		return input.Errorf("body", "larger than %d bytes", maxBody)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -124,72 +113,77 @@ func decode(r io.Reader, v any) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, io.EOF):
-		return fieldErr("body", "empty: a JSON object is needed")
+		return input.Errorf("body", "empty: a JSON object is needed")
 	case errors.As(err, &se):
-		return fieldErr("body", "malformed JSON at byte %d", se.Offset)
+		return input.Errorf("body", "malformed JSON at byte %d", se.Offset)
 	case errors.As(err, &te):
-		return fieldErr(cmp.Or(te.Field, "body"), "must be %s, not %s", te.Type.Kind(), te.Value)
+		return input.Errorf(cmp.Or(te.Field, "body"), "must be %s, not %s", te.Type.Kind(), te.Value)
 	case err != nil && strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return fieldErr(cmp.Or(name, "body"), "unknown field %q", name)
+		return input.Errorf(cmp.Or(name, "body"), "unknown field %q", name)
 	case err != nil:
-		return fieldErr("body", "%s", strings.TrimPrefix(err.Error(), "json: "))
+		return input.Errorf("body", "%s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if dec.More() {
-		return fieldErr("body", "one JSON object only")
+		return input.Errorf("body", "one JSON object only")
 	}
 	return nil
 }
 
 // DecodeNewCall reads and checks a new call.
-func DecodeNewCall(r io.Reader) (NewCall, error) {
-	var c NewCall
-	if err := decode(r, &c); err != nil {
-		return c, err
-	}
-	switch {
-	case !callIDPattern.MatchString(c.CallID):
-		return c, fieldErr("call_id", "1 to 128 of letters, digits and . _ : @ -")
-	case !numberPattern.MatchString(c.To):
-		return c, fieldErr("to", "a number or name of the line, like +46812345678")
-	case c.From != "" && !numberPattern.MatchString(c.From):
-		return c, fieldErr("from", "a number like +46701234567, or empty when withheld")
-	}
-	return c, nil
-}
+func DecodeNewCall(r io.Reader) (NewCall, error) { return decodeChecked(r, NewCall.check) }
 
 // DecodeResult reads and checks an action's result.
-func DecodeResult(r io.Reader) (Result, error) {
-	var res Result
-	if err := decode(r, &res); err != nil {
-		return res, err
-	}
-	switch {
-	case res.Seq < 0:
-		return res, fieldErr("seq", "must not be negative")
-	case !slices.Contains(results, res.Result):
-		return res, fieldErr("result", "%q is not one of %s", res.Result, strings.Join(results, ", "))
-	case res.Cause != "" && len(res.Cause) > 64:
-		return res, fieldErr("cause", "at most 64 characters")
-	}
-	return res, nil
-}
+func DecodeResult(r io.Reader) (Result, error) { return decodeChecked(r, Result.check) }
 
 // DecodeEvent reads and checks an event.
-func DecodeEvent(r io.Reader) (Event, error) {
-	var e Event
-	if err := decode(r, &e); err != nil {
-		return e, err
+func DecodeEvent(r io.Reader) (Event, error) { return decodeChecked(r, Event.check) }
+
+func decodeChecked[T any](r io.Reader, check func(T) error) (T, error) {
+	var v T
+	if err := decode(r, &v); err != nil {
+		return v, err
 	}
+	return v, check(v)
+}
+
+func (c NewCall) check() error {
+	switch {
+	case !callIDPattern.MatchString(c.CallID):
+		return input.Errorf("call_id", "1 to 128 of letters, digits and . _ : @ -")
+	case !numberPattern.MatchString(c.To):
+		return input.Errorf("to", "a number or name of the line, like +46812345678")
+	case c.From != "" && !numberPattern.MatchString(c.From):
+		return input.Errorf("from", "a number like +46701234567, or empty when withheld")
+	}
+	return nil
+}
+
+func (res Result) check() error {
+	switch {
+	case res.Seq < 0:
+		return input.Errorf("seq", "must not be negative")
+	case !slices.Contains(results, res.Result):
+		return input.Errorf("result", "%q is not one of %s", res.Result, strings.Join(results, ", "))
+	case len(res.Cause) > maxCause:
+		return input.Errorf("cause", "at most %d characters", maxCause)
+	}
+	return nil
+}
+
+func (e Event) check() error {
 	switch {
 	case !slices.Contains(events, e.Event):
-		return e, fieldErr("event", "%q is not one of %s", e.Event, strings.Join(events, ", "))
+		return input.Errorf("event", "%q is not one of %s", e.Event, strings.Join(events, ", "))
 	case e.Event == "dtmf" && (len(e.Digit) != 1 || !strings.Contains("0123456789*#ABCD", e.Digit)):
-		return e, fieldErr("digit", "one of 0-9, *, #, A-D")
+		return input.Errorf("digit", "one of 0-9, *, #, A-D")
 	case e.Event == "failed" && !slices.Contains(causes, e.Cause):
-		return e, fieldErr("cause", "%q is not one of %s", e.Cause, strings.Join(causes, ", "))
-	case len(e.Cause) > 64:
-		return e, fieldErr("cause", "at most 64 characters")
+		return input.Errorf("cause", "%q is not one of %s", e.Cause, strings.Join(causes, ", "))
+	case len(e.Cause) > maxCause:
+		return input.Errorf("cause", "at most %d characters", maxCause)
 	}
-	return e, nil
+	return nil
 }
+
+// maxCause bounds a cause's text.
+const maxCause = 64

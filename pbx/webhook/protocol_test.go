@@ -2,9 +2,9 @@ package webhook_test
 
 import (
 	"bytes"
-	"errors"
 	"testing"
 
+	"github.com/peerline/peerline/input"
 	"github.com/peerline/peerline/pbx/webhook"
 )
 
@@ -21,8 +21,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		check := func(err error) {
-			var fe *webhook.FieldError
-			if err != nil && (!errors.As(err, &fe) || fe.Field == "") {
+			if fe, ok := input.As(err); err != nil && (!ok || fe.Field == "") {
 				t.Fatalf("%q: an error without a field: %v", b, err)
 			}
 		}

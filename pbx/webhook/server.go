@@ -13,8 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/peerline/peerline/apierror"
 	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/input"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/rs/zerolog"
@@ -52,26 +54,17 @@ type Server struct {
 	ended map[string]time.Time // ended legs' ids -> when
 }
 
-// New builds the server; it serves no PBX when cfg.PBX.Webhooks is empty.
-func New(ctx context.Context, cfg *config.Config, h Handler, clk clock.Clock, log zerolog.Logger) (*Server, error) {
+// New builds the server with each line's prompts (prompts.LoadLines); it
+// serves no PBX when cfg.PBX.Webhooks is empty. The legs end with ctx.
+func New(ctx context.Context, cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Clock, log zerolog.Logger) *Server {
 	s := &Server{ctx: ctx, handler: h, clock: clk, log: log.With().Str("component", "pbx-webhook").Logger(),
 		auth: authenticator{pbxs: cfg.PBX.Webhooks}, poll: cfg.PBX.Poll.D(), silence: cfg.PBX.Silence.D(),
-		routes: map[string]string{}, prompts: map[string]prompts.Set{}, legs: map[string]*leg{}, ended: map[string]time.Time{}}
+		routes: cfg.Routes(), prompts: p, legs: map[string]*leg{}, ended: map[string]time.Time{}}
 	s.base = strings.TrimSuffix(cfg.PBX.PublicURL, "/")
 	if s.base == "" {
 		s.base = "http://" + cfg.HTTP.Listen
 	}
-	for _, l := range cfg.Lines {
-		for _, n := range l.Numbers {
-			s.routes[n] = l.ID
-		}
-		p, err := prompts.Load(l.Prompts)
-		if err != nil {
-			return nil, fmt.Errorf("line %s: %w", l.ID, err)
-		}
-		s.prompts[l.ID] = p
-	}
-	return s, nil
+	return s
 }
 
 // SetBase changes the prompts' URL prefix, for a listener whose port is known
@@ -99,18 +92,8 @@ func (s *Server) add(l *leg) *leg {
 	return l
 }
 
-// apiError is answered as {"error":{"code","message","field"}}.
-type apiError struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-func (e *apiError) Error() string { return e.Message }
-
-func fail(status int, code, format string, args ...any) *apiError {
-	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+func fail(status int, code, format string, args ...any) *apierror.Error {
+	return apierror.New(status, code, format, args...)
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -163,19 +146,14 @@ func (s *Server) authed(w http.ResponseWriter, r *http.Request, f func(pbx strin
 }
 
 func (s *Server) answerError(w http.ResponseWriter, err error) {
-	var ae *apiError
-	var fe *FieldError
-	switch {
-	case errors.As(err, &ae):
-	case errors.As(err, &fe):
-		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: fe.Error(), Field: fe.Field}
-	default:
+	var ae *apierror.Error
+	if ie, ok := input.As(err); ok {
+		ae = apierror.Invalid(ie)
+	} else if !errors.As(err, &ae) {
 		s.log.Error().Err(err).Msg("pbx request failed")
 		ae = fail(http.StatusInternalServerError, "internal", "internal error; it has been logged")
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(ae.Status)
-	json.NewEncoder(w).Encode(map[string]any{"error": ae})
+	apierror.Write(w, ae)
 }
 
 func (s *Server) servePrompt(w http.ResponseWriter, lineID, name string) error {
@@ -271,9 +249,6 @@ func (s *Server) result(ctx context.Context, pbx, id string, body []byte) (any, 
 		if ch := l.waiters[res.Seq]; ch != nil {
 			ch <- res
 			delete(l.waiters, res.Seq)
-		}
-		if res.Seq == 0 && res.Result == ResRinging {
-			s.log.Debug().Str("call", id).Msg("dialled leg rings")
 		}
 	}
 	l.mu.Unlock()
@@ -380,10 +355,6 @@ func (s *Server) gone(l *leg, cause error) {
 	l.gone = true
 	l.signal()
 	l.mu.Unlock()
-	select {
-	case l.failed <- fmt.Errorf("dial: %w", line.ErrUnreachable):
-	default:
-	}
 	l.end(cause)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -403,11 +374,16 @@ func (s *Server) forget(id string) {
 }
 
 // watchSilence ends a leg its PBX has said nothing of for s.silence, while no
-// request of its is open: the call is over for the flow, which records it.
+// request of its is open: the call is over for the flow, which records it. A
+// leg peerline hung up is forgotten the same way if its PBX never takes the
+// hangup.
 func (s *Server) watchSilence(l *leg) {
 	var check func()
 	check = func() {
-		if l.ctx.Err() != nil {
+		s.mu.Lock()
+		_, live := s.legs[l.id]
+		s.mu.Unlock()
+		if !live { // the PBX took its hangup, or hung up
 			return
 		}
 		l.mu.Lock()
@@ -415,7 +391,9 @@ func (s *Server) watchSilence(l *leg) {
 		open := l.polling > 0
 		l.mu.Unlock()
 		if !open && quiet >= s.silence {
-			s.log.Warn().Str("call", l.id).Dur("silent", quiet).Msg("the PBX went silent: call ended")
+			if l.ctx.Err() == nil {
+				s.log.Warn().Str("call", l.id).Dur("silent", quiet).Msg("the PBX went silent: call ended")
+			}
 			s.gone(l, errSilent)
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/peerline/peerline/clock/clocktest"
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/peerline/peerline/pbx/webhook"
 	"github.com/peerline/peerline/pbx/webhook/pbxsim"
 	"github.com/peerline/peerline/roster"
@@ -75,10 +76,11 @@ func startRig(t testing.TB, now time.Time) *rig {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := webhook.New(ctx, cfg, lines, clk, zerolog.Nop())
+	sounds, err := prompts.LoadLines(cfg.Lines)
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv := webhook.New(ctx, cfg, sounds, lines, clk, zerolog.Nop())
 	hs := httptest.NewServer(srv)
 	srv.SetBase(hs.URL)
 	t.Cleanup(func() { cancel(); srv.Wait(); hs.Close() })
@@ -95,6 +97,23 @@ func (r *rig) onDuty(t *testing.T) {
 	if err := r.roster.SetPIN(office, "klara", agentPIN); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ringKlara logs Klara in, places a call and returns it with the leg that
+// rings Klara.
+func (r *rig) ringKlara(t *testing.T) (caller, agent *pbxsim.Leg) {
+	t.Helper()
+	r.onDuty(t)
+	if _, err := r.lines.Login(office, "klara", "peer"); err != nil {
+		t.Fatal(err)
+	}
+	caller = r.call(t, callerNum)
+	select {
+	case agent = <-r.sim.Dials:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no dialled leg; the caller got %s", names(caller.Actions()))
+	}
+	return caller, agent
 }
 
 func (r *rig) call(t *testing.T, from string) *pbxsim.Leg {
@@ -179,21 +198,11 @@ func TestClosedLinePlaysAndHangsUp(t *testing.T) {
 // the wrap-up form with keys, and the record holds the answers.
 func TestCallerIsConnectedAndWrapUpLands(t *testing.T) {
 	r := startRig(t, tuesday)
-	r.onDuty(t)
-	if _, err := r.lines.Login(office, "klara", "peer"); err != nil {
-		t.Fatal(err)
-	}
-	caller := r.call(t, callerNum)
+	caller, agent := r.ringKlara(t)
 	dial, _ := waitFor(t, caller, 0, "dial", pbxsim.Is(webhook.ActDial, ""))
 	if dial.Target == nil || dial.Target.Phone != agentNumber || dial.CallerID != lineNumber || dial.CallerName != "Peer Support-linjen" ||
 		dial.TimeLimit != 1200 || fmt.Sprint(dial.Warnings) != "[180 60]" || dial.RingTimeout != 20 {
 		t.Errorf("dial: %+v %+v", dial, dial.Target)
-	}
-	var agent *pbxsim.Leg
-	select {
-	case agent = <-r.sim.Dials:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no dialled leg")
 	}
 	ctx := context.Background()
 	if err := agent.Answer(ctx); err != nil {
@@ -236,10 +245,7 @@ func TestCallerIsConnectedAndWrapUpLands(t *testing.T) {
 // the closing phrase at 20 minutes, and the caller is hung up.
 func TestTheLimitWarnsAndCuts(t *testing.T) {
 	r := startRig(t, tuesday)
-	r.onDuty(t)
-	r.lines.Login(office, "klara", "peer")
-	caller := r.call(t, callerNum)
-	agent := <-r.sim.Dials
+	caller, agent := r.ringKlara(t)
 	agent.Answer(context.Background())
 	waitFor(t, caller, 0, "bridge", pbxsim.Is(webhook.ActBridge, ""))
 	for _, step := range []struct {
@@ -384,4 +390,17 @@ func BenchmarkClosedLineCall(b *testing.B) {
 		}
 		<-leg.Done()
 	}
+}
+
+// A dialled leg the PBX hangs up while it rings ends the dial: the caller waits
+// on hold for the next round instead of hearing ringback for ever.
+func TestDialledLegHungUpWhileRinging(t *testing.T) {
+	r := startRig(t, tuesday)
+	caller, agent := r.ringKlara(t)
+	waitFor(t, caller, 0, "ringback", pbxsim.Is(webhook.ActRingback, ""))
+	if err := agent.Hangup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, caller, 0, "hold", pbxsim.Is(webhook.ActHold, ""))
+	caller.Hangup(context.Background())
 }
