@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,33 +24,40 @@ const (
 // ErrNoPorts means every port of the RTP range is in use.
 var ErrNoPorts = errors.New("rtp: no free port in the range")
 
-// Ports hands out even UDP ports from a range, round robin, so that a port just
-// freed is not reused at once (late packets of the old call would land in the new).
+// Ports hands out even UDP ports from a range at random: one call's SDP must not
+// tell where the next call's media will be, and a port just freed is unlikely to
+// be reused at once (late packets of the old call would land in the new).
 type Ports struct {
-	mu     sync.Mutex
 	ip     netip.Addr
 	lo, hi int
-	next   int
 }
 
 // NewPorts returns an allocator for [lo, hi] on ip.
 func NewPorts(ip netip.Addr, lo, hi int) *Ports {
 	lo += lo % 2
-	return &Ports{ip: ip, lo: lo, hi: hi, next: lo}
+	return &Ports{ip: ip, lo: lo, hi: hi}
 }
 
-// Listen opens a UDP socket on the next free even port.
+// Listen opens a UDP socket on a random free even port: a few random tries,
+// then every port of the range from a random start.
 func (p *Ports) Listen() (*net.UDPConn, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for range (p.hi-p.lo)/2 + 1 {
-		port := p.next
-		p.next += 2
-		if p.next > p.hi {
-			p.next = p.lo
-		}
+	n := (p.hi-p.lo)/2 + 1
+	try := func(i int) *net.UDPConn {
+		port := p.lo + 2*(i%n)
 		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
-		if err == nil {
+		if err != nil {
+			return nil
+		}
+		return c
+	}
+	for range min(n, 8) {
+		if c := try(rand.IntN(n)); c != nil {
+			return c, nil
+		}
+	}
+	start := rand.IntN(n)
+	for i := range n {
+		if c := try(start + i); c != nil {
 			return c, nil
 		}
 	}
@@ -58,14 +66,19 @@ func (p *Ports) Listen() (*net.UDPConn, error) {
 
 // Session is one RTP stream pair on one UDP socket: what we send (our SSRC,
 // sequence and timestamp) and what we receive from the remote. The remote address
-// comes from SDP and is replaced by the source of the first packet received
-// (symmetric RTP, so that calls through NAT work).
+// comes from SDP. Only the call's peer is heard: packets from the signalled
+// address are taken, and so is the first packet from the signalled host or the
+// peer's SIP address on another port, which then becomes the remote (symmetric
+// RTP, so that calls through NAT work). Everything else is dropped and counted:
+// a stranger who finds the port can neither listen nor press keys.
 type Session struct {
 	conn *net.UDPConn
 
 	mu       sync.Mutex
 	remote   netip.AddrPort
 	latched  bool
+	hosts    []netip.Addr // the peer's signalling addresses, where a latch may come from
+	dropped  *atomic.Uint64
 	dtmfPT   int         // telephone-event payload type; -1 without
 	keys     chan<- byte // where Drain reports key presses; nil: nowhere
 	detector KeyDetector
@@ -82,7 +95,7 @@ type Session struct {
 
 // NewSession wraps an open socket; remote is where the SDP says to send.
 func NewSession(conn *net.UDPConn, remote netip.AddrPort) *Session {
-	s := &Session{conn: conn, remote: remote, dtmfPT: -1, ssrc: rand.Uint32(), seq: uint16(rand.Uint32()),
+	s := &Session{conn: conn, remote: unmap(remote), dtmfPT: -1, ssrc: rand.Uint32(), seq: uint16(rand.Uint32()),
 		ts: rand.Uint32(), out: make([]byte, 0, 1500)}
 	s.lastRecv.Store(time.Now().UnixNano())
 	return s
@@ -94,8 +107,46 @@ func (s *Session) LocalAddr() netip.AddrPort { return s.conn.LocalAddr().(*net.U
 // SetRemote changes where packets go (a re-INVITE moved the media).
 func (s *Session) SetRemote(a netip.AddrPort) {
 	s.mu.Lock()
-	s.remote, s.latched = a, false
+	s.remote, s.latched = unmap(a), false
 	s.mu.Unlock()
+}
+
+// AllowHost lets the first packet from host latch the session: the address the
+// peer's SIP came from, which a phone behind NAT sends its RTP from too.
+func (s *Session) AllowHost(host netip.Addr) {
+	if !host.IsValid() {
+		return
+	}
+	s.mu.Lock()
+	s.hosts = append(s.hosts, host.Unmap())
+	s.mu.Unlock()
+}
+
+// CountDropped makes the session count the packets it drops in n.
+func (s *Session) CountDropped(n *atomic.Uint64) {
+	s.mu.Lock()
+	s.dropped = n
+	s.mu.Unlock()
+}
+
+// accept reports whether a packet from from is the peer's, latching on the
+// first one that comes from the peer's host.
+func (s *Session) accept(from netip.AddrPort) bool {
+	from = unmap(from)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if from == s.remote {
+		s.latched = true
+		return true
+	}
+	if !s.latched && (from.Addr() == s.remote.Addr() || slices.Contains(s.hosts, from.Addr())) {
+		s.remote, s.latched = from, true
+		return true
+	}
+	if s.dropped != nil {
+		s.dropped.Add(1)
+	}
+	return false
 }
 
 // Remote is where packets go now.
@@ -105,24 +156,22 @@ func (s *Session) Remote() netip.AddrPort {
 	return s.remote
 }
 
-// Read reads the next RTP packet into pkt, whose payload aliases buf. Packets that
-// are not RTP are skipped. The first packet latches the remote address.
+// unmap makes an IPv4-mapped IPv6 address plain IPv4, so that the two compare equal.
+func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
+
+// Read reads the next RTP packet of the peer into pkt, whose payload aliases
+// buf. Packets that are not RTP or not the peer's are skipped.
 func (s *Session) Read(buf []byte, pkt *rtp.Packet) error {
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			return err
 		}
-		if n < 12 || buf[0]>>6 != 2 || pkt.Unmarshal(buf[:n]) != nil {
+		if n < 12 || buf[0]>>6 != 2 || !s.accept(from) || pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
 		s.lastRecv.Store(time.Now().UnixNano())
 		s.received.Add(1)
-		s.mu.Lock()
-		if !s.latched {
-			s.remote, s.latched = from, true
-		}
-		s.mu.Unlock()
 		return nil
 	}
 }

@@ -77,6 +77,7 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 		return nil, fmt.Errorf("%w: %w", line.ErrUnreachable, err)
 	}
 	session := media.NewSession(conn, netip.AddrPort{})
+	session.CountDropped(&s.dropped)
 	c := &outboundCall{leg: s.newLeg(s.callsCtx, session, p, log)}
 	local := newLocal(netip.AddrPortFrom(s.mediaIP(dest), session.LocalAddr().Port()))
 	contact := s.contactFor(dest)
@@ -132,6 +133,7 @@ func (c *outboundCall) answered(ctx context.Context) error {
 	c.dtmf = ans.DTMF
 	c.listenKeys()
 	c.session.SetRemote(ans.Addr)
+	c.session.AllowHost(sourceAddr(c.dialog.InviteResponse))
 	context.AfterFunc(c.dialog.Context(), c.end) // the agent's BYE ends the leg
 	c.resumeDrain()
 	c.watchRTP(func() { c.Hangup(context.Background()) })

@@ -62,6 +62,7 @@ type Server struct {
 
 	legs    sync.Map      // dialog ID -> *leg, for the INFOs of answered legs
 	relayed atomic.Uint64 // RTP packets relayed between callers and agents
+	dropped atomic.Uint64 // RTP packets from others than a call's peer
 	active  atomic.Int64  // callers' calls in progress
 
 	mu       sync.Mutex
@@ -184,6 +185,8 @@ func (s *Server) Collectors() []prometheus.Collector {
 			Help: "Callers' calls in progress."}, func() float64 { return float64(s.active.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peerline_rtp_relayed_packets_total",
 			Help: "RTP packets relayed between callers and agents."}, func() float64 { return float64(s.relayed.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peerline_rtp_dropped_packets_total",
+			Help: "RTP packets dropped because they came from others than the call's peer."}, func() float64 { return float64(s.dropped.Load()) }),
 	}
 }
 
@@ -367,9 +370,9 @@ func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) bool {
 	return true
 }
 
-// sourceAddr is the IP a request came from (zero if unknown).
-func sourceAddr(req *sip.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(req.Source())
+// sourceAddr is the IP a message came from (zero if unknown).
+func sourceAddr(m sip.Message) netip.Addr {
+	ap, err := netip.ParseAddrPort(m.Source())
 	if err != nil {
 		return netip.Addr{}
 	}
@@ -383,6 +386,8 @@ func (s *Server) newInbound(id string, d *sipgo.DialogServerSession, offer media
 	}
 	session := media.NewSession(conn, offer.Addr)
 	peer := sourceAddr(d.InviteRequest)
+	session.AllowHost(peer)
+	session.CountDropped(&s.dropped)
 	local, err := newLocal(netip.AddrPortFrom(s.mediaIP(offer.Addr.Addr()), session.LocalAddr().Port())).AnswerTo(offer)
 	if err != nil {
 		session.Close()

@@ -32,7 +32,13 @@ type Phone struct {
 
 // NewPhone listens on 127.0.0.1 and records what arrives, decoding pt's law.
 func NewPhone(t testing.TB, pt uint8) *Phone {
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	return NewPhoneAt(t, netip.MustParseAddr("127.0.0.1"), pt)
+}
+
+// NewPhoneAt is a phone on another loopback address, such as a stranger's
+// 127.0.0.5 (Linux answers the whole of 127.0.0.0/8).
+func NewPhoneAt(t testing.TB, ip netip.Addr, pt uint8) *Phone {
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
