@@ -75,7 +75,7 @@ func TestAPeerBehindNATLatchesFromItsHost(t *testing.T) {
 
 	natted := mediatest.NewPhoneAt(t, netip.MustParseAddr("127.0.0.7"), media.PCMU)
 	s2 := session(t, ports, netip.MustParseAddrPort("10.1.2.3:4000")) // a private address in the SDP
-	s2.AllowHost(netip.MustParseAddr("127.0.0.7"))                   // where its INVITE came from
+	s2.AllowHost(netip.MustParseAddr("127.0.0.7"))                    // where its INVITE came from
 	go s2.Drain(ctx)
 	natted.Send(s2.LocalAddr(), 1000, 3)
 	waitFor(t, func() bool { return s2.Remote() == natted.Addr() })
