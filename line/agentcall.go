@@ -38,15 +38,6 @@ var (
 	errNotIdentified = errors.New("agent not identified")
 )
 
-// recognise finds the agent whose registered phone is calling line l.
-func (ls *Lines) recognise(l *Line, c Call) (roster.Agent, bool) {
-	if ls.agents == nil || c.Caller() == "" {
-		return roster.Agent{}, false
-	}
-	a, ok := ls.agents.AgentByPhone(c.Caller())
-	return a, ok && a.Serves(l.Config.ID)
-}
-
 // announce plays prompt to a caller while listening for the line's agent key:
 // an agent calling from a phone peerline does not know presses it to reach the
 // agent menu (errAgentKey).
@@ -65,16 +56,16 @@ func (ls *Lines) announce(ctx context.Context, l *Line, c Call, prompt string) e
 	return err
 }
 
-// agentCall is an agent's own call to the line: who they are (known when the
-// calling number told), their PIN, then the menu. It is no caller's call and
-// leaves no call record; what the agent does is audited with them as the actor.
-func (ls *Lines) agentCall(ctx context.Context, l *Line, c Call, known *roster.Agent) error {
+// agentCall is an agent's own call to the line, after the agent key: who they
+// are, their PIN, then the menu. It is no caller's call and leaves no call
+// record; what the agent does is audited with them as the actor.
+func (ls *Lines) agentCall(ctx context.Context, l *Line, c Call) error {
 	ctx, cancel := withCaller(ctx, c)
 	defer cancel()
 	err := c.Answer(ctx)
 	var a roster.Agent
 	if err == nil {
-		a, err = ls.identify(ctx, l, c, known)
+		a, err = ls.identify(ctx, l, c)
 	}
 	if err == nil {
 		err = ls.menu(audit.WithActor(ctx, audit.Actor{Kind: "agent", Name: a.ID}), l, c, a)
@@ -94,32 +85,32 @@ func entry(prompts []string, first time.Duration) CollectOptions {
 		FirstKey: first, NextKey: keyWait}
 }
 
-// identify asks for the phone number (unless known) and the PIN, up to the
-// line's tries_per_call times. A wrong number and a wrong PIN sound the same and
-// take the same time: an unknown number's PIN is checked against nobody.
-func (ls *Lines) identify(ctx context.Context, l *Line, c Call, known *roster.Agent) (roster.Agent, error) {
+// identify asks for the agent's phone number ('#' alone: the number calling)
+// and PIN, up to the line's tries_per_call times. Nothing depends on the calling
+// number before the PIN is right, and every failure sounds the same and takes
+// the same time: an unknown number's PIN is checked against nobody, and a locked
+// agent hears what a wrong PIN gets (their lock is the office's to tell), so
+// that nobody can learn by calling who is a peer supporter.
+func (ls *Lines) identify(ctx context.Context, l *Line, c Call) (roster.Agent, error) {
 	var say []string // said before the next question
 	for try := 1; ; try++ {
-		var a roster.Agent
-		ok := known != nil
-		if ok {
-			a = *known
-		} else {
-			number, err := c.Collect(ctx, entry(append(say, "agent-number"), numberWait))
-			if err != nil && !errors.Is(err, ErrNoInput) {
-				return a, err
-			}
-			a, ok = ls.agents.AgentByPhone(number)
-			ok = ok && a.Serves(l.Config.ID)
-			say = nil
+		number, err := c.Collect(ctx, entry(append(say, "agent-number"), numberWait))
+		typed := err == nil
+		if err != nil && !errors.Is(err, ErrNoInput) {
+			return roster.Agent{}, err
 		}
-		pin, err := c.Collect(ctx, entry(append(say, "agent-pin"), pinWait))
+		if typed && number == "" {
+			number = c.Caller()
+		}
+		a, known := ls.agents.AgentByPhone(number)
+		known = typed && known && a.Serves(l.Config.ID)
+		pin, err := c.Collect(ctx, entry([]string{"agent-pin"}, pinWait))
 		if err != nil && !errors.Is(err, ErrNoInput) {
 			return a, err
 		}
 		if pin != "" {
 			id := ""
-			if ok {
+			if known {
 				id = a.ID
 			}
 			err = ls.agents.CheckPIN(ctx, id, pin)
@@ -130,9 +121,7 @@ func (ls *Lines) identify(ctx context.Context, l *Line, c Call, known *roster.Ag
 		switch {
 		case err == nil:
 			return a, nil
-		case errors.As(err, &locked):
-			return a, ls.farewell(ctx, c, "agent-locked")
-		case !errors.Is(err, roster.ErrWrongPIN):
+		case !errors.Is(err, roster.ErrWrongPIN) && !errors.As(err, &locked):
 			return a, err
 		case try >= l.Config.PIN.TriesPerCall:
 			return a, ls.farewell(ctx, c, "agent-wrong", "agent-too-many")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,12 +108,10 @@ func (w *world) auditActions(n int) []audit.Entry {
 func TestAgentLogsInAndOutByPhone(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // Tuesday, open
 	w.pins()
-	played, hungUp := w.dial(klaraPhone, "275931#1")
-	if !heard(played, "agent-pin", "agent-logged-in", "agent-menu", "goodbye") || !hungUp {
+	// The agent key during the announcement, '#' for the number calling, the PIN.
+	played, hungUp := w.dial(klaraPhone, "*#275931#1")
+	if !heard(played, "no-agents", "agent-number", "agent-pin", "agent-logged-in", "agent-menu", "goodbye") || !hungUp {
 		t.Fatalf("log in: %v (hung up %v)", played, hungUp)
-	}
-	if slices.Contains(played, "greeting") || slices.Contains(played, "agent-number") {
-		t.Errorf("a recognised agent got the caller's greeting or the number question: %v", played)
 	}
 	p, ok := w.lines.AgentPresence("klara")
 	if !ok || !slices.Equal(p.Lines, []string{"peer"}) {
@@ -122,7 +121,7 @@ func TestAgentLogsInAndOutByPhone(t *testing.T) {
 	if e.Action != "agent.login" || e.Actor.Kind != "agent" || e.Actor.Name != "klara" {
 		t.Errorf("audit: %+v", e)
 	}
-	played, _ = w.dial(klaraPhone, "275931#1")
+	played, _ = w.dial(klaraPhone, "*#275931#1")
 	if !heard(played, "agent-logged-out") {
 		t.Errorf("log out: %v", played)
 	}
@@ -140,7 +139,7 @@ func TestAgentLogsInAndOutByPhone(t *testing.T) {
 func TestAgentHearsWhenTheLineOpens(t *testing.T) {
 	w := newWorld(t, "2026-05-19 10:00:00", config.Default().Lines) // Tuesday, opens 12:45
 	w.pins()
-	played, _ := w.dial(klaraPhone, "275931#1")
+	played, _ := w.dial(klaraPhone, "*#275931#1")
 	if !heard(played, "status-closed", "agent-opens", "today", "at", "number-12", "number-45", "agent-menu") {
 		t.Errorf("before opening: %v", played)
 	}
@@ -148,7 +147,7 @@ func TestAgentHearsWhenTheLineOpens(t *testing.T) {
 		t.Error("logged in to a closed line")
 	}
 	w.clock.Set(at("2026-05-22 17:00:00")) // Friday evening: next opening Monday 25 May 12:45
-	played, _ = w.dial(klaraPhone, "275931#1")
+	played, _ = w.dial(klaraPhone, "*#275931#1")
 	if !heard(played, "status-closed", "agent-opens", "weekday-1", "date-25", "month-5", "at", "number-12", "number-45") {
 		t.Errorf("Friday evening: %v", played)
 	}
@@ -157,12 +156,12 @@ func TestAgentHearsWhenTheLineOpens(t *testing.T) {
 	if err != nil || st.State != line.Open {
 		t.Fatalf("override: %+v %v", st, err)
 	}
-	played, _ = w.dial(klaraPhone, "275931#1")
+	played, _ = w.dial(klaraPhone, "*#275931#1")
 	if !heard(played, "agent-logged-in") {
 		t.Errorf("an office override opens the line to agents too: %v", played)
 	}
 	w.clock.Set(at("2026-10-23 17:00:00")) // Friday; summer time ends on Sunday
-	played, _ = w.dial(jimPhone, "275932#1")
+	played, _ = w.dial(jimPhone, "*#275932#1")
 	if !heard(played, "agent-opens", "weekday-1", "date-26", "month-10", "at", "number-12", "number-45") {
 		t.Errorf("across the change to winter time: %v", played)
 	}
@@ -171,7 +170,7 @@ func TestAgentHearsWhenTheLineOpens(t *testing.T) {
 func TestAgentHearsWhenTheLineOpensAfterAHoliday(t *testing.T) {
 	w := newWorld(t, "2026-05-13 17:00:00", config.Default().Lines) // Wednesday before Ascension Day
 	w.pins()
-	played, _ := w.dial(klaraPhone, "275931#1")
+	played, _ := w.dial(klaraPhone, "*#275931#1")
 	if !heard(played, "agent-opens", "weekday-5", "date-15", "month-5", "at", "number-12", "number-45") {
 		t.Errorf("before a holiday: %v", played)
 	}
@@ -180,7 +179,7 @@ func TestAgentHearsWhenTheLineOpensAfterAHoliday(t *testing.T) {
 func TestWrongPINsHangUpAndLock(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
 	w.pins()
-	played, hungUp := w.dial(klaraPhone, "111111#222222#333333#")
+	played, hungUp := w.dial(klaraPhone, "*#111111##222222##333333#")
 	// Keys typed ahead cut "wrong" short, so the next PIN question is not heard.
 	if count(played, "agent-wrong") != 3 || !heard(played, "agent-pin", "agent-wrong", "agent-wrong", "agent-wrong", "agent-too-many") || !hungUp {
 		t.Fatalf("three wrong PINs: %v (hung up %v)", played, hungUp)
@@ -188,8 +187,10 @@ func TestWrongPINsHangUpAndLock(t *testing.T) {
 	if slices.Contains(played, "agent-menu") {
 		t.Error("the menu after wrong PINs")
 	}
-	played, _ = w.dial(klaraPhone, "444444#555555#275931#")
-	if count(played, "agent-wrong") != 1 || !heard(played, "agent-pin", "agent-wrong", "agent-locked") || slices.Contains(played, "agent-menu") {
+	// The fifth wrong PIN locks; the right one after it is refused like a wrong
+	// one: the phone never says that an agent is locked.
+	played, _ = w.dial(klaraPhone, "*#444444##555555##275931#")
+	if count(played, "agent-wrong") != 3 || !heard(played, "agent-too-many") || slices.Contains(played, "agent-menu") {
 		t.Fatalf("the fifth wrong PIN in a row: %v", played)
 	}
 	ev := w.office.WaitFor(t, event.AgentLocked)
@@ -197,12 +198,43 @@ func TestWrongPINsHangUpAndLock(t *testing.T) {
 		t.Errorf("agent.locked: %+v", ev)
 	}
 	// Even the right PIN is refused while locked, and the lock outlives the call.
-	played, _ = w.dial(klaraPhone, "275931#1")
-	if !heard(played, "agent-locked") || slices.Contains(played, "agent-menu") {
+	played, _ = w.dial(klaraPhone, "*#275931#1")
+	if slices.Contains(played, "agent-locked") || slices.Contains(played, "agent-menu") || !heard(played, "agent-wrong") {
 		t.Errorf("locked agent: %v", played)
 	}
 	if _, locked := w.roster.PINStatus("klara"); !errors.Is(locked, roster.ErrLocked) {
 		t.Errorf("lock: %v", locked)
+	}
+}
+
+// TestNothingTellsWhoIsAPeerSupporter: an agent's own phone calling without the
+// agent key is a caller like any other, and an unknown number, a wrong PIN and a
+// locked agent's right PIN sound the same.
+func TestNothingTellsWhoIsAPeerSupporter(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // open, nobody logged in
+	w.pins()
+	stranger, _ := w.dial("+46705550000", "")
+	klara, _ := w.dial(klaraPhone, "")
+	if !slices.Equal(stranger, klara) {
+		t.Errorf("a stranger heard %v, an agent's phone %v", stranger, klara)
+	}
+	if recs, _ := w.lines.Records("peer", date("2026-05-19"), date("2026-05-19")); len(recs) != 2 {
+		t.Errorf("both are callers' calls: %+v", recs)
+	}
+	tries := func(number, pin string) string { return strings.Repeat(number+"#"+pin+"#", 3) }
+	unknown, _ := w.dial("+46705550000", "*"+tries("0709999999", "123456"))
+	wrong, _ := w.dial(jimPhone, "*"+tries("", "123456"))
+	if err := w.lines.Logout(office, "klara"); err != nil && !errors.Is(err, line.ErrNotLoggedIn) {
+		t.Fatal(err)
+	}
+	w.dial(klaraPhone, "*"+tries("", "111111")) // three wrong ...
+	w.dial(klaraPhone, "*"+tries("", "222222")) // ... and two more lock her
+	if _, locked := w.roster.PINStatus("klara"); !errors.Is(locked, roster.ErrLocked) {
+		t.Fatalf("klara is not locked: %v", locked)
+	}
+	locked, _ := w.dial(klaraPhone, "*"+tries("", "275931"))
+	if !slices.Equal(unknown, wrong) || !slices.Equal(wrong, locked) {
+		t.Errorf("unknown number %v\nwrong PIN %v\nlocked %v", unknown, wrong, locked)
 	}
 }
 
@@ -245,11 +277,11 @@ func TestAgentKeyFromAnUnknownPhone(t *testing.T) {
 func TestSickByPhone(t *testing.T) {
 	w := newWorld(t, "2026-05-19 09:00:00", config.Default().Lines) // Tuesday: Klara and Michell
 	w.pins()
-	played, _ := w.dial(michellPhone, "275934#2")
+	played, _ := w.dial(michellPhone, "*#275934#2")
 	if !heard(played, "agent-sick", "agent-sick-covered", "agent-menu") {
 		t.Errorf("one of two sick: %v", played)
 	}
-	played, _ = w.dial(klaraPhone, "275931#2")
+	played, _ = w.dial(klaraPhone, "*#275931#2")
 	if !heard(played, "agent-sick", "agent-sick-uncovered") {
 		t.Errorf("both sick: %v", played)
 	}
@@ -262,11 +294,11 @@ func TestSickByPhone(t *testing.T) {
 	if e.Action != "roster.sick" || e.Actor.Kind != "agent" || e.Actor.Name != "klara" {
 		t.Errorf("audit: %+v", e)
 	}
-	played, _ = w.dial(jimPhone, "275932#2") // Jim works Thursdays and Fridays
+	played, _ = w.dial(jimPhone, "*#275932#2") // Jim works Thursdays and Fridays
 	if !heard(played, "agent-not-expected") {
 		t.Errorf("not expected today: %v", played)
 	}
-	played, _ = w.dial(klaraPhone, "275931#2")
+	played, _ = w.dial(klaraPhone, "*#275931#2")
 	if !heard(played, "agent-sick") || slices.Contains(played, "agent-sick-uncovered") {
 		t.Errorf("sick twice: %v", played)
 	}
@@ -275,8 +307,8 @@ func TestSickByPhone(t *testing.T) {
 func TestSickAgentIsLoggedOut(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
 	w.pins()
-	w.dial(michellPhone, "275934#1")
-	played, _ := w.dial(michellPhone, "275934#2")
+	w.dial(michellPhone, "*#275934#1")
+	played, _ := w.dial(michellPhone, "*#275934#2")
 	if !heard(played, "agent-sick", "agent-sick-covered", "agent-logged-out") {
 		t.Errorf("%v", played)
 	}
@@ -291,7 +323,7 @@ func TestCoverByPhone(t *testing.T) {
 	if _, err := w.lines.ReportSick(office, "peer", "klara", date("2026-05-20")); err != nil { // Wednesday: Klara alone
 		t.Fatal(err)
 	}
-	played, _ := w.dial(agnetaPhone, "275933#3")
+	played, _ := w.dial(agnetaPhone, "*#275933#3")
 	if !heard(played, "agent-cover", "weekday-3", "date-20", "month-5", "agent-menu") {
 		t.Errorf("cover: %v", played)
 	}
@@ -305,7 +337,7 @@ func TestCoverByPhone(t *testing.T) {
 	if ev := w.office.WaitFor(t, event.CoverTaken); ev.Data["agent"] != "agneta" || ev.Data["date"] != "2026-05-20" {
 		t.Errorf("cover.taken: %+v", ev)
 	}
-	played, _ = w.dial(agnetaPhone, "275933#3")
+	played, _ = w.dial(agnetaPhone, "*#275933#3")
 	if !heard(played, "agent-cover-none") {
 		t.Errorf("nothing left: %v", played)
 	}
@@ -318,7 +350,7 @@ func TestLoginCoversADayClosedForNoCover(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.expect("2026-05-20 12:50:00", line.Closed, line.ReasonNoCover)
-	played, _ := w.dial(jimPhone, "275932#1")
+	played, _ := w.dial(jimPhone, "*#275932#1")
 	if !heard(played, "agent-logged-in") {
 		t.Fatalf("jim: %v", played)
 	}
@@ -332,7 +364,7 @@ func TestLoginCoversADayClosedForNoCover(t *testing.T) {
 func TestAgentMenuAnswersEveryKey(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
 	w.pins()
-	played, hungUp := w.dial(klaraPhone, "275931#9")
+	played, hungUp := w.dial(klaraPhone, "*#275931#9")
 	if !heard(played, "agent-invalid", "agent-menu", "agent-menu", "goodbye") || !hungUp {
 		t.Errorf("%v", played)
 	}

@@ -2,6 +2,8 @@ package line
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"encoding/binary"
 	"errors"
 	"time"
@@ -81,6 +83,10 @@ type Bridge interface {
 	Whisper(leg Call, prompts ...string) error
 }
 
+// ErrStopped is the cause of a call's context ending because peerline stops:
+// the drivers cancel with it, and the record says the call ended "stopped".
+var ErrStopped = errors.New("peerline is stopping")
+
 // What a call's prompts and keys can fail with.
 var (
 	ErrNoPrompt = errors.New("no such prompt")
@@ -107,6 +113,7 @@ const (
 	OutcomeAgentNoAnswer  Outcome = "agent_no_answer"
 	OutcomeFailed         Outcome = "failed"
 	OutcomeNotReached     Outcome = "not_reached" // a callback the caller did not answer
+	OutcomeInterrupted    Outcome = "interrupted" // peerline was killed or crashed before an agent answered
 )
 
 // Record is one call attempt for the statistics. It never holds a caller number.
@@ -144,24 +151,24 @@ var closedPrompt = map[Reason]string{
 	ReasonOffice:     "closed-today",
 }
 
-// Handle runs a call on line id to its end. An agent's own phone gets the agent
-// menu. A caller's call is recorded: a closed line plays the announcement for its
-// reason, an open line with nobody logged in the no-one-available one; otherwise
-// an agent is rung and the two are bridged. An agent calling from another phone
-// presses the agent key during the first announcement.
+// Handle runs a call on line id to its end. A caller's call is recorded: a
+// closed line plays the announcement for its reason, an open line with nobody
+// logged in the no-one-available one; otherwise an agent is rung and the two are
+// bridged. Every call is treated alike whatever number it comes from: an agent
+// presses the agent key during the first announcement to reach the agent menu.
 func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 	l, err := ls.Get(id)
 	if err != nil {
 		return err
-	}
-	if a, ok := ls.recognise(l, c); ok {
-		return ls.agentCall(ctx, l, c, &a)
 	}
 	st, err := ls.Status(id)
 	if err != nil {
 		return err
 	}
 	rec := Record{ID: c.ID(), Line: id, Start: ls.clock.Now().UTC()}
+	if err := ls.begin(&rec); err != nil {
+		return err
+	}
 	switch {
 	case st.State == Closed:
 		rec.Outcome, rec.Reason = OutcomeClosed, st.Reason
@@ -173,7 +180,7 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 		err = ls.connect(ctx, l, c, &rec)
 	}
 	if errors.Is(err, errAgentKey) {
-		return ls.agentCall(ctx, l, c, nil) // no caller's call after all
+		return errors.Join(ls.discard(&rec), ls.agentCall(ctx, l, c)) // no caller's call after all
 	}
 	if serr := ls.finish(&rec); serr != nil {
 		return serr
@@ -222,10 +229,13 @@ func withCaller(ctx context.Context, c Call) (context.Context, context.CancelFun
 	return ctx, cancel
 }
 
-func (ls *Lines) saveRecord(r Record) error {
-	return ls.db.Update(func(tx *bolt.Tx) error {
-		return storage.Put(tx.Bucket([]byte(bucketCalls)), recordKey(r), r)
-	})
+// NewCallID is peerline's own id for a call, for its record and log lines. The
+// drivers never use the id their side of the call chose (a SIP Call-ID, a PBX's
+// call_id): it may carry the caller's address or even their number.
+func NewCallID() string {
+	b := make([]byte, 10)
+	rand.Read(b)
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 }
 
 func recordKey(r Record) []byte {

@@ -103,13 +103,16 @@ func (ls *Lines) callBack(ctx context.Context, c Call, a roster.Agent) ([]string
 		return nil, err
 	}
 	rec := Record{ID: callbackID(), Line: l.Config.ID, Start: ls.clock.Now().UTC(), Agent: a.ID, Callback: true}
+	if err := ls.begin(&rec); err != nil {
+		return nil, err
+	}
 	ls.setActivity(a.ID, Busy) // no caller is offered to a logged-in agent meanwhile
 	leg, err := ls.ringBack(ctx, l, c, cb.number)
 	rec.Wait = ls.clock.Now().Sub(rec.Start).Seconds()
 	if err != nil {
 		ls.setActivity(a.ID, Available)
 		if ctx.Err() != nil {
-			return nil, ctx.Err() // the agent hung up while it rang
+			return nil, errors.Join(ctx.Err(), ls.discard(&rec)) // the agent hung up while it rang
 		}
 		rec.Outcome = OutcomeNotReached
 		return []string{"callback-no-answer"}, ls.finish(&rec)
@@ -135,11 +138,6 @@ func (ls *Lines) ringBack(ctx context.Context, l *Line, c Call, number string) (
 }
 
 // finish stamps the record's end and saves it.
-func (ls *Lines) finish(rec *Record) error {
-	rec.End = ls.clock.Now().UTC()
-	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
-	return ls.saveRecord(*rec)
-}
 
 // callbackID names a callback's record; it has no caller's Call-ID of its own.
 func callbackID() string {

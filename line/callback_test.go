@@ -63,7 +63,7 @@ func TestCallbackThroughTheLine(t *testing.T) {
 	w.clock.Advance(10 * time.Minute)
 
 	var p callee
-	c := w.phone(klaraPhone, "275931#4")
+	c := w.phone(klaraPhone, "*#275931#4")
 	c.Answerer = p.answer(w, nil)
 	played, hungUp := w.run(c) // the caller never hangs up: the limit ends it
 	if len(p.targets) != 1 || p.targets[0] != (line.Target{Phone: callerNumber}) {
@@ -116,7 +116,7 @@ func TestCallbackRefusedAfterTheWindow(t *testing.T) {
 		t.Fatal("the number is still in memory after the window")
 	}
 	var p callee
-	c := w.phone(klaraPhone, "275931#4")
+	c := w.phone(klaraPhone, "*#275931#4")
 	c.Answerer = p.answer(w, nil)
 	played, _ := w.run(c)
 	if !heard(played, "agent-menu", "callback-none", "agent-menu") || slices.Contains(played, "callback-calling") {
@@ -132,7 +132,7 @@ func TestCallbackNotAnswered(t *testing.T) {
 	w.pins()
 	dropped(t, w)
 	var p callee
-	c := w.phone(klaraPhone, "275931#4")
+	c := w.phone(klaraPhone, "*#275931#4")
 	c.Answerer = func(ctx context.Context, t line.Target, o line.DialOptions) (*linetest.Call, error) {
 		<-ctx.Done() // rings until peerline gives up
 		return p.answer(w, line.ErrNoAnswer)(ctx, t, o)
@@ -174,7 +174,7 @@ func TestNoCallbackAfterTheSafetyKey(t *testing.T) {
 	if w.lines.Callbacks() != 0 {
 		t.Fatal("a caller is offered for callback after a call cut by the safety key")
 	}
-	played, _ := w.dial(klaraPhone, "275931#4")
+	played, _ := w.dial(klaraPhone, "*#275931#4")
 	if !heard(played, "callback-none") {
 		t.Errorf("klara heard %v", played)
 	}

@@ -39,7 +39,12 @@ func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) er
 		rec.Outcome = OutcomeFailed
 		return err
 	}
-	start := ls.clock.Now()
+	if err := ls.bridged(rec, ls.clock.Now()); err != nil {
+		br.Stop()
+		c.Hangup(context.WithoutCancel(ctx))
+		return err
+	}
+	start := ls.clock.Now() // after the write: the limit counts from here, as the talk time
 	rec.Ended = ls.converse(ctx, l, c, leg, br)
 	br.Stop()
 	rec.Talk = ls.clock.Now().Sub(start).Seconds()
@@ -87,12 +92,17 @@ func (ls *Lines) converse(ctx context.Context, l *Line, c, leg Call, br Bridge) 
 	for {
 		select {
 		case <-br.Done():
+			if errors.Is(context.Cause(ctx), ErrStopped) {
+				return EndedStopped // the legs ended because peerline stops
+			}
 			if isDone(c) {
 				return EndedCaller
 			}
 			return EndedAgent
 		case <-ctx.Done(): // a callback's ctx ends with the agent's own call
 			switch {
+			case errors.Is(context.Cause(ctx), ErrStopped):
+				return EndedStopped
 			case isDone(c):
 				return EndedCaller
 			case isDone(leg):

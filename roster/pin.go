@@ -64,6 +64,7 @@ func (s *Store) CheckPIN(ctx context.Context, agentID, pin string) error {
 		return err
 	}
 	if err := lockedNow(st, now); err != nil {
+		secret.Verify(dummyPIN, pin) // a lock answers as late as a wrong PIN: it must not be told by its speed
 		return err
 	}
 	hash := st.Hash

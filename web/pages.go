@@ -397,7 +397,7 @@ var outcomes = map[line.Outcome]string{
 	line.OutcomeAnswered: "besvarade", line.OutcomeClosed: "linjen stängd", line.OutcomeNoAgents: "ingen inloggad",
 	line.OutcomeAbandonedQueue: "lade på innan svar", line.OutcomeQueueTimeout: "väntade för länge i kön",
 	line.OutcomeAgentNoAnswer: "agenten svarade inte", line.OutcomeFailed: "tekniskt fel",
-	line.OutcomeNotReached: "återuppringd, svarade inte",
+	line.OutcomeNotReached: "återuppringd, svarade inte", line.OutcomeInterrupted: "avbrutet av driftstopp",
 }
 
 func outcomeText(o line.Outcome) string {

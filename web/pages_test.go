@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -19,14 +21,17 @@ type browser struct {
 	csrf string // the last page's form token
 }
 
-func newBrowser(t *testing.T, e *env) *browser {
+func newBrowser(t *testing.T, e *env) *browser { return newBrowserFrom(t, e, "127.0.0.1") }
+
+// newBrowserFrom is a browser whose connections come from ip (on 127.0.0.0/8).
+func newBrowserFrom(t *testing.T, e *env, ip string) *browser {
 	if _, err := e.users.CheckPassword(officeUser, officePassword); err != nil {
 		e.addOfficeUser()
 	}
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	return &browser{t: t, e: e, c: &http.Client{Jar: jar, Transport: &http.Transport{DialContext: dialer.DialContext},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -199,6 +204,41 @@ func TestWrongPasswordsAreSlowedDown(t *testing.T) {
 	}
 	if code, _ := b.login(officeUser, officePassword); code != http.StatusTooManyRequests {
 		t.Errorf("from an address with five failures: %d", code)
+	}
+}
+
+// TestNobodyElsewhereLocksAUserOut: wrong passwords for a user from another
+// address pause that address, not the user; guessing from many addresses meets
+// the global limit, which still lets the user in from where they logged in before.
+func TestNobodyElsewhereLocksAUserOut(t *testing.T) {
+	e := newEnv(t)
+	office := newBrowser(t, e)
+	if code, _ := office.login(officeUser, officePassword); code != http.StatusSeeOther {
+		t.Fatalf("log-in: %d", code)
+	}
+	stranger := newBrowserFrom(t, e, "127.0.0.5")
+	for range 20 {
+		stranger.login(officeUser, "gissning")
+	}
+	if code, _ := stranger.login(officeUser, officePassword); code != http.StatusTooManyRequests {
+		t.Errorf("the guessing address is not paused: %d", code)
+	}
+	if code, _ := newBrowser(t, e).login(officeUser, officePassword); code != http.StatusSeeOther {
+		t.Fatalf("the user was locked out by a stranger: %d", code)
+	}
+	// Many addresses, one guess each: the global budget runs out.
+	for i := range 60 {
+		newBrowserFrom(t, e, fmt.Sprintf("127.0.1.%d", i+1)).login(officeUser, "gissning")
+	}
+	if code, _ := newBrowserFrom(t, e, "127.0.2.1").login(officeUser, officePassword); code != http.StatusTooManyRequests {
+		t.Errorf("a new address while the global budget is spent: %d", code)
+	}
+	if code, _ := newBrowser(t, e).login(officeUser, officePassword); code != http.StatusSeeOther {
+		t.Errorf("the user's own address while the global budget is spent: %d", code)
+	}
+	e.clock.Advance(10 * time.Second)
+	if code, _ := newBrowserFrom(t, e, "127.0.2.1").login(officeUser, officePassword); code != http.StatusSeeOther {
+		t.Errorf("a new address once the budget refilled: %d", code)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,12 +82,20 @@ func (ss *sessions) end(id string) {
 	delete(ss.byID, id)
 }
 
-// throttle slows down guessing: after loginFreeTries failed log-ins in a row
-// for a user name, or from an address, the next attempts are refused for
-// loginPause, doubling with each further failure up to loginMaxPause.
+// throttle slows down guessing. After loginFreeTries failed log-ins in a row
+// for a user name from one address, or from an address for any user names,
+// that pair (or address) waits loginPause, doubling with each further failure up
+// to loginMaxPause. A user is never paused as such, so that nobody elsewhere can
+// lock a named person out; guessing from many addresses meets a slower global
+// limit instead: once globalFailBurst failures are spent (refilled at one per
+// globalFailEvery), only addresses the user has logged in from before may try
+// until the budget refills.
 type throttle struct {
-	mu    sync.Mutex
-	fails map[string]*failures
+	mu      sync.Mutex
+	fails   map[string]*failures
+	budget  float64 // global failures still allowed
+	refill  time.Time
+	trusted map[string][]string // user -> addresses of their last log-ins
 }
 
 type failures struct {
@@ -95,31 +104,55 @@ type failures struct {
 }
 
 const (
-	loginFreeTries = 5
-	loginPause     = 30 * time.Second
-	loginMaxPause  = 15 * time.Minute
+	loginFreeTries  = 5
+	loginPause      = 30 * time.Second
+	loginMaxPause   = 15 * time.Minute
+	globalFailBurst = 50
+	globalFailEvery = 10 * time.Second
+	trustedAddrs    = 5
+	maxFailKeys     = 100000 // the map is emptied of old entries beyond this
 )
 
-// wait is how long keys must still wait before a try; 0: they may try now.
-func (t *throttle) wait(now time.Time, keys ...string) time.Duration {
+// loginKeys are the throttle's keys for a try by user from ip.
+func loginKeys(user, ip string) []string { return []string{"pair:" + ip + "\x00" + user, "ip:" + ip} }
+
+// wait is how long user at ip must still wait before a try; 0: now.
+func (t *throttle) wait(now time.Time, user, ip string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var d time.Duration
-	for _, k := range keys {
+	for _, k := range loginKeys(user, ip) {
 		if f := t.fails[k]; f != nil && f.until.After(now) {
 			d = max(d, f.until.Sub(now))
 		}
 	}
+	if t.refillBudget(now) < 1 && !slices.Contains(t.trusted[user], ip) {
+		d = max(d, globalFailEvery-now.Sub(t.refill))
+	}
 	return d
 }
 
-func (t *throttle) failed(now time.Time, keys ...string) {
+// refillBudget adds what time has earned to the global budget and returns it.
+func (t *throttle) refillBudget(now time.Time) float64 {
+	if t.refill.IsZero() {
+		t.budget, t.refill = globalFailBurst, now
+	}
+	if earned := int(now.Sub(t.refill) / globalFailEvery); earned > 0 {
+		t.budget = min(globalFailBurst, t.budget+float64(earned))
+		t.refill = t.refill.Add(time.Duration(earned) * globalFailEvery)
+	}
+	return t.budget
+}
+
+func (t *throttle) failed(now time.Time, user, ip string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.fails == nil {
-		t.fails = map[string]*failures{}
+	if t.fails == nil || len(t.fails) > maxFailKeys {
+		t.forget(now)
 	}
-	for _, k := range keys {
+	t.refillBudget(now)
+	t.budget = max(0, t.budget-1)
+	for _, k := range loginKeys(user, ip) {
 		f := t.fails[k]
 		if f == nil {
 			f = &failures{}
@@ -132,12 +165,30 @@ func (t *throttle) failed(now time.Time, keys ...string) {
 	}
 }
 
-func (t *throttle) succeeded(keys ...string) {
+// forget drops the failures whose pause is over, or all when there is no map yet.
+func (t *throttle) forget(now time.Time) {
+	if t.fails == nil {
+		t.fails = map[string]*failures{}
+		return
+	}
+	for k, f := range t.fails {
+		if !f.until.After(now) {
+			delete(t.fails, k)
+		}
+	}
+}
+
+func (t *throttle) succeeded(user, ip string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, k := range keys {
+	for _, k := range loginKeys(user, ip) {
 		delete(t.fails, k)
 	}
+	if t.trusted == nil {
+		t.trusted = map[string][]string{}
+	}
+	addrs := slices.DeleteFunc(t.trusted[user], func(a string) bool { return a == ip })
+	t.trusted[user] = append(addrs[max(0, len(addrs)-trustedAddrs+1):], ip)
 }
 
 // errBadCSRF refuses a form posted without its session's token.
@@ -204,22 +255,22 @@ func (s *Server) login(c echo.Context) error {
 		return errBadCSRF
 	}
 	name := c.FormValue("user")
-	keys := []string{"user:" + name, "ip:" + c.RealIP()}
-	if d := s.throttle.wait(now, keys...); d > 0 {
+	ip := c.RealIP()
+	if d := s.throttle.wait(now, name, ip); d > 0 {
 		s.log.Warn().Str("user", name).Str("remote", c.RealIP()).Msg("log-in refused: too many failures")
 		return s.render(c, http.StatusTooManyRequests, "login", pageData{CSRF: ck.Value,
 			Error: "För många felaktiga försök. Vänta " + waitText(d) + " och försök igen."})
 	}
 	u, err := s.Users.CheckPassword(name, c.FormValue("password"))
 	if errors.Is(err, auth.ErrBadLogin) {
-		s.throttle.failed(now, keys...)
+		s.throttle.failed(now, name, ip)
 		s.log.Warn().Str("user", name).Str("remote", c.RealIP()).Msg("log-in failed")
 		return s.render(c, http.StatusUnauthorized, "login", pageData{CSRF: ck.Value, Error: "Fel användarnamn eller lösenord."})
 	}
 	if err != nil {
 		return err
 	}
-	s.throttle.succeeded(keys...)
+	s.throttle.succeeded(name, ip)
 	sess := s.sessions.start(u, now)
 	c.SetCookie(cookie(c, sessionCookie, sess.id, 0))
 	c.SetCookie(cookie(c, loginCookie, "", -1))

@@ -47,6 +47,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { sender.Run(ctx); close(senderDone) }()
+	// Calls a crash or kill interrupted are recorded as such, ending when the
+	// last run was last known alive.
+	if n, err := a.lines.CloseInterrupted(); err != nil {
+		return err
+	} else if n > 0 {
+		log.Warn().Int("calls", n).Msg("calls interrupted when peerline last stopped without ending them: recorded as interrupted")
+	}
+	a.lines.RunAlive(ctx, func(err error) { log.Error().Err(err).Msg("noting that peerline runs") })
 	// A deadline passed while peerline was down is applied now.
 	if err := a.lines.CheckCover(); err != nil {
 		return err

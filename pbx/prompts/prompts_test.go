@@ -62,7 +62,7 @@ func TestEmbeddedPromptsCoverTheFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{"agent-number", "agent-pin", "agent-wrong", "agent-too-many", "agent-locked", "agent-menu", "callback-calling", "callback-none", "callback-no-answer",
+	names := []string{"agent-number", "agent-pin", "agent-wrong", "agent-too-many", "agent-menu", "callback-calling", "callback-none", "callback-no-answer",
 		"agent-invalid", "agent-logged-in", "agent-logged-out", "agent-opens", "agent-sick", "agent-sick-covered",
 		"agent-sick-uncovered", "agent-not-expected", "agent-cover", "agent-cover-none", "status-open",
 		"status-closed", "status-agents", "status-queue", "goodbye", "today", "tomorrow", "at",

@@ -10,8 +10,9 @@ import (
 	"github.com/peerline/peerline/roster"
 )
 
-// agentCalls adds Klara with a PIN (not logged in) and calls the line from her phone.
-func agentCalls(t *testing.T, r *rig, pt uint8) (*siptest.Phone, *siptest.Call) {
+// agentCalls adds Klara with a PIN (not logged in) and calls the line from her
+// phone, pressing early (the agent key) during the greeting's early media.
+func agentCalls(t *testing.T, r *rig, pt uint8, early string) (*siptest.Phone, *siptest.Call) {
 	t.Helper()
 	if _, err := r.roster.Agent("klara"); err != nil {
 		if _, err := r.roster.AddAgent(office, roster.Agent{ID: "klara", Name: "Klara", Phone: agentNumber, Lines: []string{"peer"}, Active: true}); err != nil {
@@ -21,7 +22,7 @@ func agentCalls(t *testing.T, r *rig, pt uint8) (*siptest.Phone, *siptest.Call) 
 			t.Fatal(err)
 		}
 	}
-	return callFrom(t, r, agentNumber, pt)
+	return callFromPressing(t, r, agentNumber, pt, early)
 }
 
 func (r *rig) loggedIn(id string) bool {
@@ -33,8 +34,8 @@ func TestAgentLogsInBySIPInfoAndOutByRTPEvents(t *testing.T) {
 	r := startRig(t, tuesday)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	_, call := agentCalls(t, r, media.PCMU)
-	if err := call.PressInfo(ctx, "275931#1"); err != nil {
+	_, call := agentCalls(t, r, media.PCMU, "")
+	if err := call.PressInfo(ctx, "*#275931#1"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return r.loggedIn("klara") }, "not logged in by INFO")
@@ -49,9 +50,10 @@ func TestAgentLogsInBySIPInfoAndOutByRTPEvents(t *testing.T) {
 		t.Errorf("INFO after the call: %v %v", res, err)
 	}
 
-	phone, call := agentCalls(t, r, media.PCMA)
-	time.Sleep(100 * time.Millisecond) // the first prompt has begun
-	phone.Media.SendKeys(call.Remote(), media.DefaultDTMF, "275931#1")
+	// Logged in, Klara gets the greeting as early media like any caller: the
+	// agent key during it answers the call with the agent's questions.
+	phone, call := agentCalls(t, r, media.PCMA, "*")
+	phone.Media.SendKeys(call.Remote(), media.DefaultDTMF, "#275931#1")
 	// (Bounded more loosely than waitFor: under a loaded -race run the PIN's
 	// argon2 check alone can take a second.)
 	for i := 0; i < 750 && r.loggedIn("klara"); i++ {

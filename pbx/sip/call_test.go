@@ -65,7 +65,14 @@ func callLine(t *testing.T, r *rig, pt uint8) (*siptest.Phone, *siptest.Call) {
 // callFrom calls the line from number; the call must be answered.
 func callFrom(t *testing.T, r *rig, number string, pt uint8) (*siptest.Phone, *siptest.Call) {
 	t.Helper()
+	return callFromPressing(t, r, number, pt, "")
+}
+
+// callFromPressing is callFrom pressing early during the early media.
+func callFromPressing(t *testing.T, r *rig, number string, pt uint8, early string) (*siptest.Phone, *siptest.Call) {
+	t.Helper()
 	phone := siptest.NewPhone(t, number, pt)
+	phone.EarlyKeys = early
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	call, err := phone.Call(ctx, "peer", r.addr)

@@ -35,8 +35,10 @@ func TestCallbackReachesTheCallerThroughTheTrunk(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	klara, own := callFrom(t, r, agentNumber, media.PCMU)
-	if err := own.PressInfo(ctx, "275931#4"); err != nil {
+	// Still on duty, Klara hears the greeting like any caller and presses the
+	// agent key during it.
+	klara, own := callFromPressing(t, r, agentNumber, media.PCMU, "*")
+	if err := own.PressInfo(ctx, "#275931#4"); err != nil {
 		t.Fatal(err)
 	}
 	inv := trunk.WaitInvite(10 * time.Second)

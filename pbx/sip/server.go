@@ -4,8 +4,6 @@ package sip
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/base32"
 	"fmt"
 	"log/slog"
 	"net"
@@ -58,7 +56,7 @@ type Server struct {
 	prompts  map[string]prompts.Set // line id -> prompts
 	extIP    netip.Addr             // written into SDP and Contact when set
 	callsCtx context.Context        // ends when the server stops: calls in progress hang up
-	stopCall context.CancelFunc
+	stopCall context.CancelCauseFunc
 
 	legs    sync.Map      // dialog ID -> *leg, for the INFOs of answered legs
 	relayed atomic.Uint64 // RTP packets relayed between callers and agents
@@ -77,7 +75,7 @@ func New(cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Cloc
 	s := &Server{handler: h, clock: clk, log: log.With().Str("component", "sip").Logger(),
 		routes: cfg.Routes(), prompts: p,
 		rtpTimeout: time.Duration(cfg.SIP.RTPTimeout), trunk: cfg.SIP.Trunk}
-	s.callsCtx, s.stopCall = context.WithCancel(context.Background())
+	s.callsCtx, s.stopCall = context.WithCancelCause(context.Background())
 	if cfg.SIP.Trunk.Proxy != "" {
 		s.proxy = new(sip.Uri)
 		if err := sip.ParseUri(cfg.SIP.Trunk.Proxy, s.proxy); err != nil {
@@ -173,7 +171,7 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 	s.mu.Lock()
 	s.stopping = true
 	s.mu.Unlock()
-	s.stopCall()
+	s.stopCall(line.ErrStopped)
 	s.calls.Wait()
 	return nil
 }
@@ -302,7 +300,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer s.calls.Done()
 	s.active.Add(1)
 	defer s.active.Add(-1)
-	id := newCallID()
+	id := line.NewCallID()
 	log := s.log.With().Str("call", id).Logger()
 	respond := func(code int, reason string) {
 		tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
@@ -402,15 +400,6 @@ func (s *Server) newInbound(id string, d *sipgo.DialogServerSession, offer media
 	c.pt, c.dtmf = local.Codecs[0], offer.DTMF
 	c.listenKeys()
 	return c, nil
-}
-
-// newCallID is peerline's own id for a call, for its record and log lines. The
-// SIP Call-ID is not used: the caller's side chose it, and it may carry their
-// address or even their number.
-func newCallID() string {
-	b := make([]byte, 10)
-	crand.Read(b)
-	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 }
 
 // localIPToward is this host's address on the route to ip (no packet is sent).

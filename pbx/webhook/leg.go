@@ -25,7 +25,8 @@ const keyBuffer = 32
 // leg's queue, which the PBX takes one at a time in the answers to its results.
 type leg struct {
 	s      *Server
-	id     string
+	id     string // the PBX's call_id: a key of the protocol, never stored or logged
+	ref    string // peerline's own id for the leg (line.NewCallID), for records and logs
 	pbx    string // the PBX that owns the leg
 	lineID string
 	caller string // in memory only
@@ -49,7 +50,7 @@ type leg struct {
 }
 
 func (s *Server) newLeg(id, pbx, lineID, caller string, first Action) *leg {
-	l := &leg{s: s, id: id, pbx: pbx, lineID: lineID, caller: caller, keys: make(chan byte, keyBuffer),
+	l := &leg{s: s, id: id, ref: line.NewCallID(), pbx: pbx, lineID: lineID, caller: caller, keys: make(chan byte, keyBuffer),
 		answered: make(chan struct{}), failed: make(chan error, 1),
 		actions: []Action{first}, results: map[int]Result{}, waiters: map[int]chan Result{},
 		changed: make(chan struct{}), lastSeen: s.clock.Now()}
@@ -114,7 +115,7 @@ func (l *leg) goOn(ctx context.Context, a Action) error {
 	return nil
 }
 
-func (l *leg) ID() string                       { return l.id }
+func (l *leg) ID() string                       { return l.ref }
 func (l *leg) Caller() string                   { return l.caller }
 func (l *leg) Done() <-chan struct{}            { return l.ctx.Done() }
 func (l *leg) Answer(ctx context.Context) error { return l.do(ctx, Action{Action: ActAnswer}) }

@@ -55,9 +55,12 @@ type Server struct {
 }
 
 // New builds the server with each line's prompts (prompts.LoadLines); it
-// serves no PBX when cfg.PBX.Webhooks is empty. The legs end with ctx.
+// serves no PBX when cfg.PBX.Webhooks is empty. The legs end with ctx, as
+// peerline stopping (line.ErrStopped).
 func New(ctx context.Context, cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Clock, log zerolog.Logger) *Server {
-	s := &Server{ctx: ctx, handler: h, clock: clk, log: log.With().Str("component", "pbx-webhook").Logger(),
+	legs, stop := context.WithCancelCause(context.WithoutCancel(ctx))
+	context.AfterFunc(ctx, func() { stop(line.ErrStopped) })
+	s := &Server{ctx: legs, handler: h, clock: clk, log: log.With().Str("component", "pbx-webhook").Logger(),
 		auth: authenticator{pbxs: cfg.PBX.Webhooks}, poll: cfg.PBX.Poll.D(), silence: cfg.PBX.Silence.D(),
 		routes: cfg.Routes(), prompts: p, legs: map[string]*leg{}, ended: map[string]time.Time{}}
 	s.base = strings.TrimSuffix(cfg.PBX.PublicURL, "/")
@@ -194,7 +197,7 @@ func (s *Server) newCall(ctx context.Context, pbx string, body []byte) (any, err
 // run runs the line's flow for a caller's leg and hangs it up after.
 func (s *Server) run(l *leg) {
 	defer s.calls.Done()
-	log := s.log.With().Str("call", l.id).Str("line", l.lineID).Logger()
+	log := s.log.With().Str("call", l.ref).Str("line", l.lineID).Logger()
 	if err := s.handler.Handle(l.ctx, l.lineID, l); err != nil {
 		log.Error().Err(err).Msg("call failed")
 	}
@@ -392,7 +395,7 @@ func (s *Server) watchSilence(l *leg) {
 		l.mu.Unlock()
 		if !open && quiet >= s.silence {
 			if l.ctx.Err() == nil {
-				s.log.Warn().Str("call", l.id).Dur("silent", quiet).Msg("the PBX went silent: call ended")
+				s.log.Warn().Str("call", l.ref).Dur("silent", quiet).Msg("the PBX went silent: call ended")
 			}
 			s.gone(l, errSilent)
 			return

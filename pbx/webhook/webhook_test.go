@@ -275,6 +275,9 @@ func TestTheLimitWarnsAndCuts(t *testing.T) {
 func TestAgentLogsInByPIN(t *testing.T) {
 	r := startRig(t, tuesday)
 	r.onDuty(t)
+	// Like any caller's: the agent key during the announcement, '#' for the
+	// number calling, the PIN.
+	r.sim.PressDuring = map[string]string{"no-agents": "*", "agent-number": "#"}
 	leg := r.call(t, agentNumber)
 	waitFor(t, leg, 0, "the PIN prompt", pbxsim.Is(webhook.ActPlay, "agent-pin"))
 	leg.Press(context.Background(), agentPIN+"#")
@@ -285,6 +288,23 @@ func TestAgentLogsInByPIN(t *testing.T) {
 		t.Errorf("Klara is not logged in: %+v", p)
 	}
 	leg.Hangup(context.Background())
+}
+
+// The PBX's call_id is only a key of the protocol: the record and the log get
+// peerline's own id, even when the PBX puts the caller's number in its call_id.
+func TestRecordsGetPeerlinesOwnID(t *testing.T) {
+	r := startRig(t, saturday)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	leg, err := r.sim.Call(ctx, "46701234567-20261126", callerNum, lineNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done(t, leg)
+	rec := r.records(t, 1)[0]
+	if rec.ID == "" || strings.Contains(rec.ID, "4670") || strings.Contains(rec.ID, "1234567") {
+		t.Errorf("the record's id is %q", rec.ID)
+	}
 }
 
 // A call whose PBX falls silent is ended at pbx.silence and recorded.

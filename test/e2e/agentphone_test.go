@@ -40,6 +40,7 @@ type phoneCall struct {
 	from, keys string
 	wait       int // ms before the first key
 	byeFromUs  bool
+	earlyStar  bool // the agent key during the greeting's early media
 }
 
 var phoneCalls atomic.Int32
@@ -52,7 +53,7 @@ func (p phoneCall) run(t *testing.T, dir string, s *server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = agentPhone.Execute(f, map[string]any{"From": p.from, "Wait": max(p.wait, 1), "Keys": keyCaptures(p.keys), "ByeFromUs": p.byeFromUs})
+	err = agentPhone.Execute(f, map[string]any{"From": p.from, "Wait": max(p.wait, 1), "Keys": keyCaptures(p.keys), "ByeFromUs": p.byeFromUs, "EarlyStar": p.earlyStar})
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +159,9 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 // klaraAndAgneta: Klara logs in and gets a caller, logs out, logs in from an
 // unknown phone with the agent key, reports sick; Agneta takes a day.
 func klaraAndAgneta(t *testing.T, dir string, s *server, token string, today time.Time, klaraPort int) {
-	phoneCall{from: "+46701740605", keys: "275931#1", wait: 800, byeFromUs: true}.run(t, dir, s)
+	// Every call starts alike: the agent key during the first announcement, the
+	// number ('#' alone: the one calling), the PIN.
+	phoneCall{from: "+46701740605", keys: "*#275931#1", wait: 50, byeFromUs: true}.run(t, dir, s)
 	if p := presence(t, s, token, "klara"); p == "null" || !strings.Contains(p, `"peer"`) {
 		t.Fatalf("Klara is not logged in after PIN and 1: %s", p)
 	}
@@ -183,7 +186,9 @@ func klaraAndAgneta(t *testing.T, dir string, s *server, token string, today tim
 		t.Errorf("calls: %s", body)
 	}
 
-	phoneCall{from: "+46701740605", keys: "275931#1", wait: 800, byeFromUs: true}.run(t, dir, s)
+	// Logged in and free, Klara hears the greeting as early media like any
+	// caller, and presses the agent key during it.
+	phoneCall{from: "+46701740605", earlyStar: true, keys: "#275931#1", wait: 800, byeFromUs: true}.run(t, dir, s)
 	if p := presence(t, s, token, "klara"); p != "null" {
 		t.Fatalf("Klara is still logged in after the second PIN and 1: %s", p)
 	}
@@ -195,7 +200,7 @@ func klaraAndAgneta(t *testing.T, dir string, s *server, token string, today tim
 	}
 
 	// Sick today by keypad: the roster shows it and she is logged out.
-	phoneCall{from: "+46701740605", keys: "275931#2", wait: 800, byeFromUs: true}.run(t, dir, s)
+	phoneCall{from: "+46701740605", earlyStar: true, keys: "#275931#2", wait: 800, byeFromUs: true}.run(t, dir, s)
 	if d := rosterDays(t, s, token, today, 1)[0]; len(d.Sick) != 1 || d.Sick[0] != "klara" {
 		t.Errorf("today after Klara's sick report: %+v", d)
 	}
@@ -205,7 +210,7 @@ func klaraAndAgneta(t *testing.T, dir string, s *server, token string, today tim
 
 	// Cover by keypad: Agneta takes one of the uncovered days of the next two weeks.
 	before := rosterDays(t, s, token, today, 14)
-	phoneCall{from: "+46701740607", keys: "864213#3", wait: 800, byeFromUs: true}.run(t, dir, s)
+	phoneCall{from: "+46701740607", keys: "*#864213#3", wait: 50, byeFromUs: true}.run(t, dir, s)
 	after := rosterDays(t, s, token, today, 14)
 	var took []string
 	for i, d := range after {
@@ -230,12 +235,13 @@ func klaraAndAgneta(t *testing.T, dir string, s *server, token string, today tim
 func wrongPINs(t *testing.T, dir string, s *server, token string, office *eventtest.Receiver) {
 	// Three wrong PINs: peerline hangs up after the third (SIPp fails the call
 	// if the BYE comes before its last key).
-	phoneCall{from: "+46701740606", keys: "135790#246813#975310#", wait: 800}.run(t, dir, s)
+	phoneCall{from: "+46701740606", keys: "*#135790##246813##975310#", wait: 50}.run(t, dir, s)
 	if l := pinLock(t, s, token, "jim"); l != "null" {
 		t.Fatalf("locked after three failures: %s", l)
 	}
-	// Two more, in the next call: five in a row lock Jim and the office is told.
-	phoneCall{from: "+46701740606", keys: "135790#246813#", wait: 800}.run(t, dir, s)
+	// Three more, in the next call: five in a row lock Jim and the office is
+	// told; the phone says nothing of it (the third try sounds like the others).
+	phoneCall{from: "+46701740606", keys: "*#135790##246813##275931#", wait: 50}.run(t, dir, s)
 	if ev := office.WaitFor(t, "agent.locked"); ev.Data["agent"] != "jim" {
 		t.Errorf("agent.locked: %+v", ev)
 	}

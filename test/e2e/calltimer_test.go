@@ -153,12 +153,13 @@ func callBack(ctx context.Context, t *testing.T, dir string, s *server, token st
 		t.Fatal(err)
 	}
 	klara := siptest.NewPhone(t, klaraNumber, media.PCMU)
+	klara.EarlyKeys = "*" // on duty and free: the agent key during the greeting
 	own, err := klara.Call(ctx, lineNumber, s.SIP)
 	if err != nil || own.Status != 200 {
 		t.Fatalf("Klara's call: %v %+v", err, own)
 	}
 	answered := strings.Count(s.stderr.String(), "agent answered")
-	if err := own.PressInfo(ctx, klaraPIN+"#4"); err != nil {
+	if err := own.PressInfo(ctx, "#"+klaraPIN+"#4"); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 750 && strings.Count(s.stderr.String(), "agent answered") == answered; i++ {

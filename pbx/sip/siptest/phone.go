@@ -25,6 +25,9 @@ type Phone struct {
 	cli    *sipgo.Client
 	byes   chan struct{}
 	Addr   string
+	// EarlyKeys are pressed as RFC 4733 events during the early media of the
+	// next call (a 183 with SDP): an agent's '*' during the greeting.
+	EarlyKeys string
 
 	mu       sync.Mutex
 	received []string // every response and request the phone got, as sent
@@ -79,7 +82,16 @@ func (p *Phone) Call(ctx context.Context, to, target string) (*Call, error) {
 		return nil, err
 	}
 	c := &Call{Session: sess}
-	err = sess.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error { p.got(r); return nil }})
+	early := p.EarlyKeys
+	p.EarlyKeys = ""
+	err = sess.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+		p.got(r)
+		if o, err := media.ParseSDP(r.Body()); err == nil && r.StatusCode == 183 && early != "" {
+			go p.Media.SendKeys(o.Addr, media.DefaultDTMF, early)
+			early = ""
+		}
+		return nil
+	}})
 	if sess.InviteResponse != nil {
 		c.Status = sess.InviteResponse.StatusCode
 	}

@@ -28,6 +28,24 @@ type Sim struct {
 	Client *http.Client     // nil: http.DefaultClient
 	Now    func() time.Time // the signatures' time; nil: time.Now
 	Dials  chan *Leg        // legs peerline dialled, for the caller of Sim to answer or fail
+
+	// PressDuring has keys to press while a prompt plays, by prompt name (a
+	// caller's '*' during the announcement); each is pressed once.
+	PressDuring map[string]string
+	pressMu     sync.Mutex
+}
+
+// pressFor takes the keys to press while prompt url plays.
+func (s *Sim) pressFor(url string) string {
+	s.pressMu.Lock()
+	defer s.pressMu.Unlock()
+	for name, keys := range s.PressDuring {
+		if strings.HasSuffix(url, "/"+name+".wav") {
+			delete(s.PressDuring, name)
+			return keys
+		}
+	}
+	return ""
 }
 
 // New is a simulator for peerline at url.
@@ -155,6 +173,9 @@ func (l *Leg) execute(ctx context.Context, a webhook.Action) (webhook.Result, bo
 		for _, u := range a.Prompts {
 			if err := l.sim.fetch(ctx, u); err != nil {
 				res.Result, res.Cause = webhook.ResFailed, err.Error()
+			}
+			if keys := l.sim.pressFor(u); keys != "" {
+				l.Press(ctx, keys)
 			}
 		}
 	case webhook.ActDial:

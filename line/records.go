@@ -1,0 +1,149 @@
+package line
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/storage"
+	bolt "go.etcd.io/bbolt"
+)
+
+// A call's record is written when the call starts, into the bucket of calls in
+// progress, and moved to the call records when it ends; a crash leaves it there,
+// and the next start closes it as interrupted. Either way no call is lost.
+const (
+	bucketOpenCalls = "line.calls.open" // id -> openCall
+	bucketMeta      = "line.meta"
+	keyAlive        = "alive" // when peerline last said it was running
+)
+
+// aliveEvery is how often a running peerline notes the time, so that a call a
+// crash interrupted ends, in its record, no later than this after it really did.
+const aliveEvery = 30 * time.Second
+
+// EndedInterrupted is how a bridged call ended that peerline could not end
+// itself: it was killed or crashed during the call (Record.Ended).
+const EndedInterrupted = "interrupted"
+
+// openCall is a call in progress as stored: its record so far, and since when
+// it is bridged.
+type openCall struct {
+	Record
+	Bridged time.Time `json:"bridged,omitzero"`
+}
+
+// begin stores rec as a call in progress.
+func (ls *Lines) begin(rec *Record) error { return ls.putOpen(openCall{Record: *rec}) }
+
+// bridged notes that rec's call is bridged since at, with its agent and wait.
+func (ls *Lines) bridged(rec *Record, at time.Time) error {
+	return ls.putOpen(openCall{Record: *rec, Bridged: at.UTC()})
+}
+
+func (ls *Lines) putOpen(o openCall) error {
+	return ls.db.Update(func(tx *bolt.Tx) error {
+		return storage.Put(tx.Bucket([]byte(bucketOpenCalls)), []byte(o.ID), o)
+	})
+}
+
+// discard forgets rec's call in progress: it was no caller's call after all.
+func (ls *Lines) discard(rec *Record) error {
+	return ls.db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte(bucketOpenCalls)).Delete([]byte(rec.ID)) })
+}
+
+// finish ends rec now and moves it from the calls in progress to the records.
+func (ls *Lines) finish(rec *Record) error {
+	rec.End = ls.clock.Now().UTC()
+	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
+	return ls.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket([]byte(bucketOpenCalls)).Delete([]byte(rec.ID)); err != nil {
+			return err
+		}
+		return storage.Put(tx.Bucket([]byte(bucketCalls)), recordKey(*rec), *rec)
+	})
+}
+
+// CloseInterrupted ends the calls a previous run left in progress (it was
+// killed or crashed): each becomes a record that ended when that run was last
+// known to be alive. A bridged call stays answered, with its talk time so far
+// and ended "interrupted"; any other is OutcomeInterrupted. It returns how many.
+func (ls *Lines) CloseInterrupted() (int, error) {
+	now := ls.clock.Now().UTC()
+	n := 0
+	err := ls.db.Update(func(tx *bolt.Tx) error {
+		var alive time.Time
+		storage.Get(tx.Bucket([]byte(bucketMeta)), []byte(keyAlive), &alive)
+		open := tx.Bucket([]byte(bucketOpenCalls))
+		var recs []Record
+		err := open.ForEach(func(_, v []byte) error {
+			var o openCall
+			if err := storage.Decode(v, &o); err != nil {
+				return err
+			}
+			recs = append(recs, interrupted(o, alive, now))
+			return nil
+		})
+		for _, r := range recs { // not inside ForEach: it may not change the bucket it walks
+			if err == nil {
+				err = errors.Join(open.Delete([]byte(r.ID)), storage.Put(tx.Bucket([]byte(bucketCalls)), recordKey(r), r))
+			}
+		}
+		n = len(recs)
+		return err
+	})
+	return n, err
+}
+
+// interrupted is the record of an open call whose run was last alive at alive.
+func interrupted(o openCall, alive, now time.Time) Record {
+	r := o.Record
+	r.End = r.Start
+	if alive.After(r.Start) {
+		r.End = alive
+	}
+	if r.End.After(now) {
+		r.End = now
+	}
+	r.Seconds = r.End.Sub(r.Start).Seconds()
+	if o.Bridged.IsZero() {
+		r.Outcome = OutcomeInterrupted
+		r.Wait = r.Seconds
+		return r
+	}
+	r.Outcome, r.Ended = OutcomeAnswered, EndedInterrupted
+	r.Talk = max(0, r.End.Sub(o.Bridged).Seconds())
+	return r
+}
+
+// RunAlive notes the time now and every aliveEvery until ctx ends, for
+// CloseInterrupted. It does not block: the notes run on the clock.
+func (ls *Lines) RunAlive(ctx context.Context, onError func(error)) {
+	var mu sync.Mutex // held while a note is written, so that ctx's end waits for it
+	var next clock.Timer
+	var note func()
+	note = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+		err := ls.db.Update(func(tx *bolt.Tx) error {
+			return storage.Put(tx.Bucket([]byte(bucketMeta)), []byte(keyAlive), ls.clock.Now().UTC())
+		})
+		if err != nil {
+			onError(err)
+		}
+		next = ls.clock.AfterFunc(aliveEvery, note)
+	}
+	note()
+	context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if next != nil {
+			next.Stop()
+		}
+	})
+}
