@@ -64,6 +64,7 @@ type SIP struct {
 	ExternalAddress string   `yaml:"external_address"`
 	RTPPorts        string   `yaml:"rtp_ports"`
 	RTPTimeout      Duration `yaml:"rtp_timeout"` // silence that ends a call; 0: never
+	MaxCalls        int      `yaml:"max_calls"`   // calls at once; one source may hold three quarters
 	Trunk           Trunk    `yaml:"trunk"`
 }
 

@@ -82,6 +82,9 @@ func validateSIP(es *Errors, s *SIP) {
 	} else if hi-lo < 2 {
 		es.add("sip.rtp_ports", "%q has room for no call (need at least two ports)", s.RTPPorts)
 	}
+	if s.MaxCalls < 1 {
+		es.add("sip.max_calls", "%d: at least 1 call at once", s.MaxCalls)
+	}
 	if s.RTPTimeout != 0 && s.RTPTimeout < Duration(time.Second) {
 		es.add("sip.rtp_timeout", "%s is too short: at least 1s, or 0 to never hang up on silence", s.RTPTimeout)
 	}

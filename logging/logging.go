@@ -6,7 +6,6 @@ package logging
 import (
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/peerline/peerline/config"
 	"github.com/rs/zerolog"
@@ -30,5 +29,3 @@ func New(c config.Log, w io.Writer) (zerolog.Logger, error) {
 
 func init() { zerolog.TimeFieldFormat = TimeFormat }
 
-// Slog bridges the logger to log/slog, for libraries such as sipgo.
-func Slog(l zerolog.Logger) *slog.Logger { return slog.New(zerolog.NewSlogHandler(l)) }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -19,6 +20,9 @@ const FileName = "peerline.db"
 // ErrLocked means another process holds the database.
 var ErrLocked = errors.New("database is in use by another peerline process")
 
+// ErrDamaged means the database file is not a whole, consistent bbolt file.
+var ErrDamaged = errors.New("the database file is damaged")
+
 // version is the first byte of every stored JSON value, so a later format can be told apart.
 const version = 1
 
@@ -29,14 +33,70 @@ func Open(dir string, timeout time.Duration) (*bolt.DB, error) {
 		return nil, fmt.Errorf("storage: data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	if fi, err := os.Stat(path); err == nil && fi.Size() == 0 {
+		return nil, fmt.Errorf("storage: open %s: %w", path, damaged(path, "it is empty (0 bytes)"))
+	}
+	db, err := openChecked(path, timeout)
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("storage: %s: %w (stop it first, or use another data_dir)", path, ErrLocked)
+	}
+	if err != nil && !errors.Is(err, ErrDamaged) && !errors.Is(err, os.ErrPermission) && !errors.Is(err, os.ErrNotExist) {
+		err = damaged(path, err.Error()) // bbolt's own: invalid, version mismatch, checksum
 	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// damaged is the one clear error for a damaged file: what is wrong and what to do.
+func damaged(path, what string) error {
+	return fmt.Errorf("%w: %s. Nothing was changed. Stop peerline, move %s aside and put the last backup in its place "+
+		"(or start on an empty data_dir to begin without the old data)", ErrDamaged, what, path)
+}
+
+// openChecked opens the file and runs bbolt's consistency check on it. A file
+// cut short or overwritten makes bbolt fault or panic while it reads the pages
+// it maps: both are turned into ErrDamaged instead of a crash.
+func openChecked(path string, timeout time.Duration) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if db != nil {
+				closeQuietly(db)
+			}
+			db, err = nil, damaged(path, fmt.Sprint(r))
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	if err != nil {
+		return nil, err
+	}
+	var first error
+	db.View(func(tx *bolt.Tx) error {
+		// A file cut short would fault in the checker's goroutine, beyond recovery.
+		if fi, err := os.Stat(path); err == nil && fi.Size() < tx.Size() {
+			first = fmt.Errorf("it is cut short: %d bytes of the %d its header says", fi.Size(), tx.Size())
+			return nil
+		}
+		for e := range tx.Check() { // read to the end: the checker stops only then
+			if first == nil {
+				first = e
+			}
+		}
+		return nil
+	})
+	if first != nil {
+		db.Close()
+		return nil, damaged(path, first.Error())
+	}
+	return db, nil
+}
+
+// closeQuietly closes a database whose pages may fault.
+func closeQuietly(db *bolt.DB) {
+	defer func() { recover() }()
+	db.Close()
 }
 
 // Buckets creates the named buckets if they are missing.

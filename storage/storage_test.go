@@ -1,7 +1,12 @@
 package storage_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,5 +52,50 @@ func TestPutGet(t *testing.T) {
 	}
 	if err := storage.Decode([]byte(`{"A":1}`), &got); err == nil {
 		t.Error("unversioned value decoded")
+	}
+}
+
+// TestADamagedFileIsNamedNotACrash: an empty, a truncated and an overwritten
+// database each give one clear ErrDamaged, and the file is left as it was.
+func TestADamagedFileIsNamedNotACrash(t *testing.T) {
+	good := t.TempDir()
+	db, err := storage.Open(good, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storage.Buckets(db, "a", "b")
+	db.Update(func(tx *bolt.Tx) error {
+		for i := range 2000 {
+			if err := storage.Put(tx.Bucket([]byte("a")), []byte(fmt.Sprint(i)), strings.Repeat("x", 100)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	whole, _ := os.ReadFile(filepath.Join(good, storage.FileName))
+	page := 4096
+	for name, content := range map[string][]byte{
+		"empty":       {},
+		"truncated":   whole[:len(whole)/2+100],
+		"overwritten": append(append(append([]byte{}, whole[:2*page]...), bytes.Repeat([]byte{0xAB}, 3*page)...), whole[5*page:]...),
+		"garbage":     bytes.Repeat([]byte("peerline"), 4096),
+	} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, storage.FileName)
+		os.WriteFile(path, content, 0o600)
+		db, err := storage.Open(dir, time.Second)
+		if err == nil {
+			db.Close()
+			t.Errorf("%s: opened", name)
+			continue
+		}
+		if !errors.Is(err, storage.ErrDamaged) || !strings.Contains(err.Error(), "backup") || strings.Count(err.Error(), "\n") > 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+		if after, _ := os.ReadFile(path); !bytes.Equal(after, content) {
+			t.Errorf("%s: the file was changed", name)
+		}
+		t.Logf("%s: %v", name, err)
 	}
 }

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
 
+	sipgosip "github.com/emiago/sipgo/sip"
 	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/event"
+	"github.com/peerline/peerline/internal/connlimit"
 	"github.com/peerline/peerline/logging"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/peerline/peerline/pbx/sip"
@@ -40,6 +43,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	// Whatever logs through log/slog, sipgo's package-level logger included,
+	// goes through the masking, size-only and rate-limited bridge.
+	slogger := logging.Slog(log)
+	slog.SetDefault(slogger)
+	sipgosip.SetDefaultLogger(slogger)
 	clk := clock.Real{}
 	sender := event.NewSender(a.db, clk, a.events, cfg.Webhooks, log)
 	senderDone := make(chan struct{})
@@ -87,7 +95,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.PBX.PublicURL == "" {
 		pbxCalls.SetBase("http://" + ln.Addr().String())
 	}
-	srv := &http.Server{Handler: withPBX(handler, pbxCalls, len(cfg.PBX.Webhooks) > 0), ReadHeaderTimeout: 10 * time.Second}
+	// Idle or slow clients cannot hold the office's pages: each connection has
+	// time limits, and one address at most a share of them (a PBX long-polls a
+	// request per call leg, a browser keeps a few).
+	srv := &http.Server{Handler: withPBX(handler, pbxCalls, len(cfg.PBX.Webhooks) > 0),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: cfg.PBX.Poll.D() + 30*time.Second, IdleTimeout: 60 * time.Second}
+	httpLn := connlimit.Listen(ln, connlimit.Limits{PerSource: 256, Total: 2048})
+	httpLn.OnRefuse = func(why string) { slogger.Warn("HTTP: connection refused", "why", why) }
 	sipReady := make(chan []string, 1)
 	sipDone := make(chan error, 1)
 	go func() { sipDone <- phone.Serve(ctx, cfg.SIP.Listen, func(addrs []string) { sipReady <- addrs }) }()
@@ -105,7 +120,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(httpLn) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http: %w", err)

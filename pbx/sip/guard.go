@@ -22,14 +22,48 @@ func isScanner(userAgent string) bool {
 	return false
 }
 
-// guard decides who may send requests: the trunk's addresses, within a rate.
+// guard decides who may send requests: the trunk's addresses, within a rate,
+// and how many calls may run at once: maxCalls in all, and three quarters of
+// them from one source, so that one broken trunk cannot take every slot.
 type guard struct {
-	allow []netip.Prefix
-	rate  float64 // requests per second per source
-	burst float64
+	allow     []netip.Prefix
+	rate      float64 // requests per second per source
+	burst     float64
+	maxCalls  int
+	maxSource int
 
-	mu      sync.Mutex
-	buckets map[netip.Addr]*bucket
+	mu       sync.Mutex
+	buckets  map[netip.Addr]*bucket
+	overflow bucket // shared by new sources while buckets is full
+	calls    map[netip.Addr]int
+	total    int
+	purged   time.Time
+}
+
+// maxSources bounds the per-source state: a flood from many addresses costs a
+// fixed amount of memory and shares one bucket.
+const maxSources = 10000
+
+// enter counts a call from ip in, or refuses it when peerline or ip is full.
+func (g *guard) enter(ip netip.Addr) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.total >= g.maxCalls || g.calls[ip] >= g.maxSource {
+		return false
+	}
+	g.total++
+	g.calls[ip]++
+	return true
+}
+
+// leave counts a call from ip out.
+func (g *guard) leave(ip netip.Addr) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.total--
+	if g.calls[ip]--; g.calls[ip] <= 0 {
+		delete(g.calls, ip)
+	}
 }
 
 type bucket struct {
@@ -37,8 +71,9 @@ type bucket struct {
 	last   time.Time
 }
 
-func newGuard(allow []netip.Prefix, rate, burst float64) *guard {
-	return &guard{allow: allow, rate: rate, burst: burst, buckets: map[netip.Addr]*bucket{}}
+func newGuard(allow []netip.Prefix, rate, burst float64, maxCalls int) *guard {
+	return &guard{allow: allow, rate: rate, burst: burst, maxCalls: maxCalls, maxSource: max(1, maxCalls*3/4),
+		buckets: map[netip.Addr]*bucket{}, calls: map[netip.Addr]int{}, overflow: bucket{tokens: burst}}
 }
 
 // allowed reports whether ip is one of the trunk's sources.
@@ -57,14 +92,19 @@ func (g *guard) take(ip netip.Addr, now time.Time) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	b := g.buckets[ip]
-	if b == nil {
-		if len(g.buckets) > 10000 { // forget idle sources rather than grow without bound
-			for k, v := range g.buckets {
-				if now.Sub(v.last) > time.Minute {
-					delete(g.buckets, k)
-				}
+	if b == nil && len(g.buckets) >= maxSources && now.Sub(g.purged) > time.Second {
+		g.purged = now // forget idle sources rather than grow without bound, at most once a second
+		for k, v := range g.buckets {
+			if now.Sub(v.last) > time.Minute {
+				delete(g.buckets, k)
 			}
 		}
+	}
+	switch {
+	case b != nil:
+	case len(g.buckets) >= maxSources:
+		b = &g.overflow
+	default:
 		b = &bucket{tokens: g.burst, last: now}
 		g.buckets[ip] = b
 	}

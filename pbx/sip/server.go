@@ -17,6 +17,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/connlimit"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/logging"
 	"github.com/peerline/peerline/pbx/media"
@@ -35,6 +36,11 @@ const (
 	sourceRate  = 50
 	sourceBurst = 200
 )
+
+// tcpLimits bound SIP over TCP: a trunk or phone keeps one or a few connections
+// and sends CRLF keep-alives; a connection silent for longer than a call's limit
+// is gone, and one that never says anything is closed after 10 s.
+var tcpLimits = connlimit.Limits{PerSource: 64, Total: 1024, First: 10 * time.Second, Idle: 30 * time.Minute}
 
 // Server is the SIP side of peerline.
 type Server struct {
@@ -90,7 +96,7 @@ func New(cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Cloc
 		}
 		allow = append(allow, p)
 	}
-	s.guard = newGuard(allow, sourceRate, sourceBurst)
+	s.guard = newGuard(allow, sourceRate, sourceBurst, cfg.SIP.MaxCalls)
 	lo, hi, err := config.ParsePortRange(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, err
@@ -116,6 +122,7 @@ func New(cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Cloc
 	s.srv.OnBye(s.recovered(s.onBye))
 	s.srv.OnOptions(s.recovered(s.onOptions))
 	s.srv.OnInfo(s.recovered(s.onInfo))
+	s.srv.OnNoRoute(s.recovered(s.onOther))
 	return s, nil
 }
 
@@ -137,10 +144,12 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 			s.addAddr("udp:" + pc.LocalAddr().String())
 			serve = append(serve, func() error { return s.srv.ServeUDP(pc) })
 		case "tcp":
-			ln, err := net.Listen("tcp", addr)
+			tcp, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("sip: %w", err)
 			}
+			ln := connlimit.Listen(tcp, tcpLimits)
+			ln.OnRefuse = func(why string) { s.slog.Warn("SIP over TCP: connection refused", "why", why) }
 			defer ln.Close()
 			s.addAddr("tcp:" + ln.Addr().String())
 			serve = append(serve, func() error { return s.srv.ServeTCP(ln) })
@@ -257,25 +266,55 @@ func (s *Server) recovered(h sipgo.RequestHandler) sipgo.RequestHandler {
 	}
 }
 
-// admit applies the guard to an out-of-dialog request; false means it was refused.
+// admit applies the guard to an out-of-dialog request; false means it was
+// refused. A scanner gets silence; a source not in sip.trunk.allow gets 403 (at
+// most its rate of them, then silence); an allowed source over its rate gets 503
+// with Retry-After, so that a trunk backs off instead of retrying. Refusals are
+// sent once, never retransmitted: a spoofed source cannot use peerline to
+// amplify traffic at someone else.
 func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction) bool {
-	src, err := netip.ParseAddrPort(req.Source())
-	if err != nil {
+	src := sourceAddr(req)
+	if !src.IsValid() {
 		return false
 	}
 	if ua := req.GetHeader("User-Agent"); ua != nil && isScanner(ua.Value()) {
-		return false // silence
-	}
-	if !s.guard.take(src.Addr(), time.Now()) {
-		s.log.Warn().Str("source", src.Addr().String()).Msg("SIP source over its rate; dropped")
+		tx.Terminate()
 		return false
 	}
-	if !s.guard.allowed(src.Addr()) {
-		s.log.Info().Str("source", src.Addr().String()).Str("method", string(req.Method)).Msg("SIP from a source not in sip.trunk.allow: 403")
-		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
+	allowed, within := s.guard.allowed(src), s.guard.take(src, time.Now())
+	switch {
+	case !within && allowed:
+		s.slog.Warn("SIP source over its rate: 503", "source", src.String())
+		s.refuse(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", "5"))
+		return false
+	case !allowed && within:
+		s.slog.Info("SIP from a source not in sip.trunk.allow: 403", "source", src.String(), "method", string(req.Method))
+		s.refuse(req, tx, sip.StatusForbidden, "Forbidden")
+		return false
+	case !allowed:
+		tx.Terminate()
 		return false
 	}
 	return true
+}
+
+// refuse answers req once and ends its transaction, so that the answer is
+// neither retransmitted nor waits for an ACK.
+func (s *Server) refuse(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	s.srv.WriteResponse(res)
+	tx.Terminate()
+}
+
+// onOther answers a method peerline does not serve, after the guard.
+func (s *Server) onOther(req *sip.Request, tx sip.ServerTransaction) {
+	if !s.admit(req, tx) {
+		return
+	}
+	s.refuse(req, tx, sip.StatusMethodNotAllowed, "Method Not Allowed", sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"))
 }
 
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
@@ -298,6 +337,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer s.calls.Done()
+	src := sourceAddr(req)
+	if !s.guard.enter(src) {
+		s.slog.Warn("SIP source holds its share of sip.max_calls, or peerline all of them: 503", "source", src.String())
+		s.refuse(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", "5"))
+		return
+	}
+	defer s.guard.leave(src)
 	s.active.Add(1)
 	defer s.active.Add(-1)
 	id := line.NewCallID()

@@ -1,0 +1,127 @@
+package logging
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Slog bridges the logger to log/slog, for libraries such as sipgo. What they
+// log cannot fill the disk or carry a message: an attribute holding raw bytes
+// ("data": a whole unparsable SIP message) is logged as its size, and each
+// message text is written at most slogBurst times per slogWindow, the rest
+// counted and reported once the window has passed. Numbers are masked on
+// output, as everywhere.
+func Slog(l zerolog.Logger) *slog.Logger {
+	return slog.New(&limitedHandler{next: zerolog.NewSlogHandler(l), state: &limits{seen: map[string]*window{}}})
+}
+
+const (
+	slogBurst  = 5
+	slogWindow = time.Minute
+	maxTexts   = 1000 // message texts tracked; beyond, old windows are dropped
+)
+
+// rawKeys are attributes in which sipgo logs whole messages.
+var rawKeys = map[string]bool{"data": true, "msg": true, "message": true, "raw": true}
+
+type limitedHandler struct {
+	next  slog.Handler
+	state *limits
+}
+
+type limits struct {
+	mu   sync.Mutex
+	seen map[string]*window
+}
+
+type window struct {
+	start      time.Time
+	n          int
+	suppressed int
+}
+
+// admit reports whether a record with text may be written at now, and how many
+// of the same text were suppressed in the window that just ended.
+func (s *limits) admit(text string, now time.Time) (bool, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.seen[text]
+	if w == nil || now.Sub(w.start) >= slogWindow {
+		if len(s.seen) >= maxTexts {
+			for k, v := range s.seen {
+				if now.Sub(v.start) >= slogWindow {
+					delete(s.seen, k)
+				}
+			}
+		}
+		if w == nil && len(s.seen) >= maxTexts {
+			return false, 0 // a flood of distinct texts: nothing more this window
+		}
+		suppressed := 0
+		if w != nil {
+			suppressed = w.suppressed
+		}
+		s.seen[text] = &window{start: now, n: 1}
+		return true, suppressed
+	}
+	if w.n < slogBurst {
+		w.n++
+		return true, 0
+	}
+	w.suppressed++
+	return false, 0
+}
+
+func (h *limitedHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
+
+func (h *limitedHandler) Handle(ctx context.Context, r slog.Record) error {
+	ok, suppressed := h.state.admit(r.Message, time.Now())
+	if !ok {
+		return nil
+	}
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(sized(a))
+		return true
+	})
+	if suppressed > 0 {
+		out.AddAttrs(slog.Int("suppressed_before", suppressed))
+	}
+	return h.next.Handle(ctx, out)
+}
+
+// sized replaces a raw message attribute by its size in bytes.
+func sized(a slog.Attr) slog.Attr {
+	if !rawKeys[a.Key] {
+		return a
+	}
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.Int(a.Key+"_bytes", len(v.String()))
+	case slog.KindAny:
+		if b, ok := v.Any().([]byte); ok {
+			return slog.Int(a.Key+"_bytes", len(b))
+		}
+		if s, ok := v.Any().(interface{ String() string }); ok {
+			return slog.Int(a.Key+"_bytes", len(s.String()))
+		}
+	}
+	return a
+}
+
+func (h *limitedHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	sizedAttrs := make([]slog.Attr, len(as))
+	for i, a := range as {
+		sizedAttrs[i] = sized(a)
+	}
+	return &limitedHandler{next: h.next.WithAttrs(sizedAttrs), state: h.state}
+}
+
+func (h *limitedHandler) WithGroup(name string) slog.Handler {
+	return &limitedHandler{next: h.next.WithGroup(name), state: h.state}
+}
