@@ -28,4 +28,3 @@ func New(c config.Log, w io.Writer) (zerolog.Logger, error) {
 }
 
 func init() { zerolog.TimeFieldFormat = TimeFormat }
-

@@ -76,7 +76,9 @@ func (s *limits) admit(text string, now time.Time) (bool, int) {
 	return false, 0
 }
 
-func (h *limitedHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
+func (h *limitedHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, l)
+}
 
 func (h *limitedHandler) Handle(ctx context.Context, r slog.Record) error {
 	ok, suppressed := h.state.admit(r.Message, time.Now())
