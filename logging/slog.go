@@ -26,7 +26,7 @@ const (
 )
 
 // rawKeys are attributes in which sipgo logs whole messages.
-var rawKeys = map[string]bool{"data": true, "msg": true, "message": true, "raw": true}
+var rawKeys = map[string]bool{"data": true, "msg": true, "message": true, "raw": true, "req": true, "res": true}
 
 type limitedHandler struct {
 	next  slog.Handler

@@ -359,7 +359,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	offer, err := media.ParseSDP(req.Body())
 	if err != nil {
-		log.Info().Err(err).Msg("unusable SDP: 400")
+		s.slog.Info("unusable SDP: 400", "call", id, "error", err.Error()) // rate-limited: the text is the sender's
 		respond(sip.StatusBadRequest, "Bad SDP")
 		return
 	}
@@ -369,7 +369,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	dialog, err := s.dialogsFor(req.Transport()).callers.ReadInvite(req, tx)
 	if err != nil {
-		log.Info().Err(err).Msg("bad INVITE: 400")
+		s.slog.Info("bad INVITE: 400", "call", id, "error", err.Error())
 		respond(sip.StatusBadRequest, "Bad Request")
 		return
 	}

@@ -64,6 +64,7 @@ type server struct {
 	cmd    *exec.Cmd
 	URL    string // the web address, http://...
 	SIP    string // the first SIP listener, host:port
+	SIPTCP string // the first SIP listener over TCP, host:port, if any
 	stderr *syncBuffer
 }
 
@@ -109,6 +110,11 @@ func startServer(t *testing.T, dir string, args ...string) *server {
 			if a, ok := strings.CutPrefix(line, "sip:"); ok {
 				first, _, _ := strings.Cut(strings.TrimSpace(a), ",")
 				_, hostPort, _ := strings.Cut(first, ":")
+				for _, l := range strings.Split(a, ",") {
+					if tcp, ok := strings.CutPrefix(strings.TrimSpace(l), "tcp:"); ok && s.SIPTCP == "" {
+						s.SIPTCP = tcp
+					}
+				}
 				found <- [2]string{web, hostPort}
 			}
 		}
