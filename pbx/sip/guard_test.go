@@ -1,0 +1,42 @@
+package sip
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// TestGuardStateIsBounded: a flood from more addresses than the guard keeps
+// shares one bucket instead of growing the map.
+func TestGuardStateIsBounded(t *testing.T) {
+	g := newGuard(nil, 50, 200, 10)
+	now := time.Now()
+	for i := range maxSources + 5000 {
+		g.take(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), now)
+	}
+	if len(g.buckets) > maxSources {
+		t.Errorf("%d buckets", len(g.buckets))
+	}
+}
+
+// TestOneSourceHoldsAtMostThreeQuarters: with max_calls 4, one source gets 3
+// calls at once and another the fourth.
+func TestOneSourceHoldsAtMostThreeQuarters(t *testing.T) {
+	g := newGuard(nil, 50, 200, 4)
+	a, b := netip.MustParseAddr("127.0.0.7"), netip.MustParseAddr("127.0.0.1")
+	for i := range 3 {
+		if !g.enter(a) {
+			t.Fatalf("call %d from a refused", i+1)
+		}
+	}
+	if g.enter(a) {
+		t.Error("a fourth call from a admitted")
+	}
+	if !g.enter(b) || g.enter(b) {
+		t.Error("b did not get exactly the last slot")
+	}
+	g.leave(a)
+	if !g.enter(a) {
+		t.Error("a slot freed by a is not a's again")
+	}
+}
