@@ -39,13 +39,13 @@ func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) er
 		rec.Outcome = OutcomeFailed
 		return err
 	}
-	if err := ls.bridged(rec, ls.clock.Now()); err != nil {
+	start := ls.clock.Now()
+	if err := ls.bridged(rec, start); err != nil {
 		br.Stop()
 		c.Hangup(context.WithoutCancel(ctx))
 		return err
 	}
-	start := ls.clock.Now() // after the write: the limit counts from here, as the talk time
-	rec.Ended = ls.converse(ctx, l, c, leg, br)
+	rec.Ended = ls.converse(ctx, l, c, leg, br, start)
 	br.Stop()
 	rec.Talk = ls.clock.Now().Sub(start).Seconds()
 	bg := context.WithoutCancel(ctx)
@@ -71,10 +71,12 @@ func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) er
 
 // converse waits for the bridged call's end and whispers the limit's warnings to
 // the agent. It reports how the call ended.
-func (ls *Lines) converse(ctx context.Context, l *Line, c, leg Call, br Bridge) string {
-	limit := time.Duration(l.Config.Calls.Limit)
+func (ls *Lines) converse(ctx context.Context, l *Line, c, leg Call, br Bridge, start time.Time) string {
+	// The limit counts from start, not from now: the clock may have moved while
+	// the bridge was noted in the database.
+	limit := max(0, time.Duration(l.Config.Calls.Limit)-ls.clock.Now().Sub(start))
 	ticks := make(chan int, len(l.Config.Calls.Warnings)+1) // a warning's index; -1: the limit
-	if limit > 0 {
+	if l.Config.Calls.Limit > 0 {
 		for i, w := range l.Config.Calls.Warnings {
 			if d := limit - time.Duration(w); d > 0 {
 				t := ls.clock.AfterFunc(d, func() { ticks <- i })
