@@ -3,11 +3,10 @@ package line
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
-	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/storage"
+	"github.com/robfig/cron/v3"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -121,29 +120,16 @@ func interrupted(o openCall, alive, now time.Time) Record {
 // RunAlive notes the time now and every aliveEvery until ctx ends, for
 // CloseInterrupted. It does not block: the notes run on the clock.
 func (ls *Lines) RunAlive(ctx context.Context, onError func(error)) {
-	var mu sync.Mutex // held while a note is written, so that ctx's end waits for it
-	var next clock.Timer
-	var note func()
-	note = func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if ctx.Err() != nil {
-			return
-		}
+	note := func() {
 		err := ls.db.Update(func(tx *bolt.Tx) error {
 			return storage.Put(tx.Bucket([]byte(bucketMeta)), []byte(keyAlive), ls.clock.Now().UTC())
 		})
-		if err != nil {
+		if err != nil && onError != nil {
 			onError(err)
 		}
-		next = ls.clock.AfterFunc(aliveEvery, note)
 	}
 	note()
-	context.AfterFunc(ctx, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if next != nil {
-			next.Stop()
-		}
-	})
+	j := &job{ctx: ctx, sched: cron.Every(aliveEvery), run: note}
+	j.arm(ls.clock)
+	context.AfterFunc(ctx, j.stop)
 }

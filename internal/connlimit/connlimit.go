@@ -1,7 +1,8 @@
 // Package connlimit guards a TCP listener against connection floods: at most
 // PerSource connections from one address and Total in all (more are closed at
 // once), connections that stay silent are closed, and errors such as "too many
-// open files" make Accept wait and retry instead of ending the server.
+// open files" make Accept wait and retry instead of ending the server. Slots,
+// its counter, also caps SIP calls per source.
 package connlimit
 
 import (
@@ -30,15 +31,14 @@ type Listener struct {
 	// error retried (for a rate-limited log line or a metric).
 	OnRefuse func(reason string)
 
+	slots  *Slots
 	mu     sync.Mutex
-	from   map[netip.Addr]int
-	total  int
 	closed bool
 }
 
 // Listen wraps l with lim.
 func Listen(l net.Listener, lim Limits) *Listener {
-	return &Listener{Listener: l, lim: lim, from: map[netip.Addr]int{}}
+	return &Listener{Listener: l, lim: lim, slots: NewSlots(lim.PerSource, lim.Total)}
 }
 
 // Accept returns the next connection within the limits. Temporary failures
@@ -59,7 +59,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 		}
 		delay = 5 * time.Millisecond
 		ip := addrOf(c.RemoteAddr())
-		if !l.enter(ip) {
+		if !l.slots.Enter(ip) {
 			c.Close()
 			l.refused("over the connection cap")
 			continue
@@ -88,31 +88,51 @@ func (l *Listener) refused(why string) {
 	}
 }
 
-func (l *Listener) enter(ip netip.Addr) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.total >= l.lim.Total || l.from[ip] >= l.lim.PerSource {
+// Open is how many connections are open now.
+func (l *Listener) Open() int { return l.slots.Open() }
+
+// Slots counts what each address holds at once (connections, calls) against a
+// cap per address and a cap in all, so that one address cannot take them all.
+type Slots struct {
+	perSource, total int
+
+	mu   sync.Mutex
+	from map[netip.Addr]int
+	open int
+}
+
+// NewSlots allows perSource slots to one address and total in all.
+func NewSlots(perSource, total int) *Slots {
+	return &Slots{perSource: perSource, total: total, from: map[netip.Addr]int{}}
+}
+
+// Enter takes a slot for ip; false when ip or everyone holds the most allowed.
+func (s *Slots) Enter(ip netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open >= s.total || s.from[ip] >= s.perSource {
 		return false
 	}
-	l.total++
-	l.from[ip]++
+	s.open++
+	s.from[ip]++
 	return true
 }
 
-func (l *Listener) leave(ip netip.Addr) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.total--
-	if l.from[ip]--; l.from[ip] <= 0 {
-		delete(l.from, ip)
+// Leave gives back a slot of ip's.
+func (s *Slots) Leave(ip netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.open--
+	if s.from[ip]--; s.from[ip] <= 0 {
+		delete(s.from, ip)
 	}
 }
 
-// Open is how many connections are open now.
-func (l *Listener) Open() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.total
+// Open is how many slots are taken.
+func (s *Slots) Open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.open
 }
 
 func addrOf(a net.Addr) netip.Addr {
@@ -154,6 +174,6 @@ func (c *conn) Read(b []byte) (int, error) {
 
 func (c *conn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(func() { c.l.leave(c.ip) })
+	c.once.Do(func() { c.l.slots.Leave(c.ip) })
 	return err
 }

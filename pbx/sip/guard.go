@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/peerline/peerline/internal/connlimit"
 )
 
 // scanners are User-Agent fragments of tools that probe SIP servers; their
@@ -26,17 +28,14 @@ func isScanner(userAgent string) bool {
 // and how many calls may run at once: maxCalls in all, and three quarters of
 // them from one source, so that one broken trunk cannot take every slot.
 type guard struct {
-	allow     []netip.Prefix
-	rate      float64 // requests per second per source
-	burst     float64
-	maxCalls  int
-	maxSource int
+	allow []netip.Prefix
+	rate  float64 // requests per second per source
+	burst float64
+	calls *connlimit.Slots // callers' calls in progress
 
 	mu       sync.Mutex
 	buckets  map[netip.Addr]*bucket
 	overflow bucket // shared by new sources while buckets is full
-	calls    map[netip.Addr]int
-	total    int
 	purged   time.Time
 }
 
@@ -44,36 +43,14 @@ type guard struct {
 // fixed amount of memory and shares one bucket.
 const maxSources = 10000
 
-// enter counts a call from ip in, or refuses it when peerline or ip is full.
-func (g *guard) enter(ip netip.Addr) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.total >= g.maxCalls || g.calls[ip] >= g.maxSource {
-		return false
-	}
-	g.total++
-	g.calls[ip]++
-	return true
-}
-
-// leave counts a call from ip out.
-func (g *guard) leave(ip netip.Addr) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.total--
-	if g.calls[ip]--; g.calls[ip] <= 0 {
-		delete(g.calls, ip)
-	}
-}
-
 type bucket struct {
 	tokens float64
 	last   time.Time
 }
 
 func newGuard(allow []netip.Prefix, rate, burst float64, maxCalls int) *guard {
-	return &guard{allow: allow, rate: rate, burst: burst, maxCalls: maxCalls, maxSource: max(1, maxCalls*3/4),
-		buckets: map[netip.Addr]*bucket{}, calls: map[netip.Addr]int{}, overflow: bucket{tokens: burst}}
+	return &guard{allow: allow, rate: rate, burst: burst, calls: connlimit.NewSlots(max(1, maxCalls*3/4), maxCalls),
+		buckets: map[netip.Addr]*bucket{}, overflow: bucket{tokens: burst}}
 }
 
 // allowed reports whether ip is one of the trunk's sources.

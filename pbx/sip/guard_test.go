@@ -25,18 +25,18 @@ func TestOneSourceHoldsAtMostThreeQuarters(t *testing.T) {
 	g := newGuard(nil, 50, 200, 4)
 	a, b := netip.MustParseAddr("127.0.0.7"), netip.MustParseAddr("127.0.0.1")
 	for i := range 3 {
-		if !g.enter(a) {
+		if !g.calls.Enter(a) {
 			t.Fatalf("call %d from a refused", i+1)
 		}
 	}
-	if g.enter(a) {
+	if g.calls.Enter(a) {
 		t.Error("a fourth call from a admitted")
 	}
-	if !g.enter(b) || g.enter(b) {
+	if !g.calls.Enter(b) || g.calls.Enter(b) {
 		t.Error("b did not get exactly the last slot")
 	}
-	g.leave(a)
-	if !g.enter(a) {
+	g.calls.Leave(a)
+	if !g.calls.Enter(a) {
 		t.Error("a slot freed by a is not a's again")
 	}
 }

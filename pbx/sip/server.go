@@ -67,7 +67,6 @@ type Server struct {
 	legs    sync.Map      // dialog ID -> *leg, for the INFOs of answered legs
 	relayed atomic.Uint64 // RTP packets relayed between callers and agents
 	dropped atomic.Uint64 // RTP packets from others than a call's peer
-	active  atomic.Int64  // callers' calls in progress
 
 	mu       sync.Mutex
 	addrs    []string
@@ -189,7 +188,7 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 func (s *Server) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "peerline_sip_calls_active",
-			Help: "Callers' calls in progress."}, func() float64 { return float64(s.active.Load()) }),
+			Help: "Callers' calls in progress."}, func() float64 { return float64(s.guard.calls.Open()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peerline_rtp_relayed_packets_total",
 			Help: "RTP packets relayed between callers and agents."}, func() float64 { return float64(s.relayed.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peerline_rtp_dropped_packets_total",
@@ -338,14 +337,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	defer s.calls.Done()
 	src := sourceAddr(req)
-	if !s.guard.enter(src) {
+	if !s.guard.calls.Enter(src) {
 		s.slog.Warn("SIP source holds its share of sip.max_calls, or peerline all of them: 503", "source", src.String())
 		s.refuse(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", "5"))
 		return
 	}
-	defer s.guard.leave(src)
-	s.active.Add(1)
-	defer s.active.Add(-1)
+	defer s.guard.calls.Leave(src)
 	id := line.NewCallID()
 	log := s.log.With().Str("call", id).Logger()
 	respond := func(code int, reason string) {

@@ -58,7 +58,7 @@ func (p phoneCall) run(t *testing.T, dir string, s *server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, out := sipp(t, dir, sf, s.SIP, "-s", "peer", "-m", "1", "-mp", strconv.Itoa(46000+int(n%50)*20)); code != 0 {
+	if code, out := sipp(t, dir, sf, s.SIP, "-s", "peer", "-m", "1", "-mp", strconv.Itoa(freeMediaPorts(t, 4))); code != 0 {
 		t.Fatalf("%s pressing %q: sipp exit %d:\n%s\npeerline:\n%s", p.from, p.keys, code, tail(out, 2000), tail(s.stderr.String(), 2000))
 	}
 }
@@ -166,12 +166,12 @@ func klaraAndAgneta(t *testing.T, dir string, s *server, token string, today tim
 		t.Fatalf("Klara is not logged in after PIN and 1: %s", p)
 	}
 	// A caller is now put through to her.
-	klaraPhone, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(klaraPort), "-mp", "47000", "-m", "1")
+	klaraPhone, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(klaraPort), "-mp", strconv.Itoa(freeMediaPorts(t, 4)), "-m", "1")
 	defer cancel()
 	if err := klaraPhone.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", "1", "-mp", "48000", "-d", "1000"); code != 0 {
+	if code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", "1", "-mp", strconv.Itoa(freeMediaPorts(t, 4)), "-d", "1000"); code != 0 {
 		t.Fatalf("caller: sipp exit %d:\n%s", code, tail(out, 2000))
 	}
 	if code, out := sippResult(t, dir, "agent-answers.xml", klaraPhone, klaraPhone.Wait()); code != 0 {

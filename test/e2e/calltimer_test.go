@@ -146,7 +146,7 @@ func limitAndWrapup(ctx context.Context, t *testing.T, s *server, token string, 
 // number; Klara hears the caller, ends with the end key and answers the form.
 func callBack(ctx context.Context, t *testing.T, dir string, s *server, token string, trunkPort int) {
 	trace := filepath.Join(dir, "trunk.msg")
-	trunk, stop := sippCmd(t, dir, "trunk-callee.xml", "-p", strconv.Itoa(trunkPort), "-mp", "49000", "-m", "1",
+	trunk, stop := sippCmd(t, dir, "trunk-callee.xml", "-p", strconv.Itoa(trunkPort), "-mp", strconv.Itoa(freeMediaPorts(t, 4)), "-m", "1",
 		"-trace_msg", "-message_file", trace)
 	defer stop()
 	if err := trunk.Start(); err != nil {

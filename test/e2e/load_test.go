@@ -23,7 +23,7 @@ func TestLoadBridgedCalls(t *testing.T) {
 	// More agents than calls at once: an agent is free again only after the BYE
 	// to their phone is answered.
 	s, token, port := agentsOnDuty(t, dir, concurrent+10, "20000-29998")
-	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", "38000",
+	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)),
 		"-m", strconv.Itoa(calls))
 	defer cancel()
 	if err := agentCmd.Start(); err != nil {
@@ -31,7 +31,7 @@ func TestLoadBridgedCalls(t *testing.T) {
 	}
 	start := time.Now()
 	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
-		"-l", strconv.Itoa(concurrent), "-r", strconv.Itoa(concurrent), "-mp", "36000", "-d", "10000",
+		"-l", strconv.Itoa(concurrent), "-r", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "10000",
 		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1")
 	wall := time.Since(start)
 	acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -119,6 +122,45 @@ func tail(s string, n int) string {
 	return s
 }
 
+// freeMediaPorts is the first of n even UDP ports (each with the odd one after
+// it, for RTCP) on 127.0.0.1 that were free a moment ago, for SIPp's -mp: SIPp
+// takes one pair per call from there. They are picked at random above 50000,
+// where no test's peerline takes its RTP ports.
+func freeMediaPorts(t *testing.T, n int) int {
+	t.Helper()
+	mediaPorts.Lock()
+	defer mediaPorts.Unlock()
+	for range 200 {
+		base := 50000 + 2*rand.IntN((65000-50000-2*n)/2)
+		free := !slices.ContainsFunc(mediaPorts.given, func(r [2]int) bool { return base < r[1] && r[0] < base+2*n })
+		var held []net.PacketConn
+		for p := base; p < base+2*n && free; p++ {
+			pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				break
+			}
+			held = append(held, pc)
+		}
+		for _, pc := range held {
+			pc.Close()
+		}
+		if free {
+			mediaPorts.given = append(mediaPorts.given, [2]int{base, base + 2*n})
+			return base
+		}
+	}
+	t.Fatalf("no %d free media ports", n)
+	return 0
+}
+
+// mediaPorts are the ranges freeMediaPorts gave out, so that two SIPp of one
+// run never share one.
+var mediaPorts struct {
+	sync.Mutex
+	given [][2]int
+}
+
 // freeUDPPort is a UDP port on 127.0.0.1 that was free a moment ago.
 func freeUDPPort(t *testing.T) int {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -136,14 +178,14 @@ func TestSIPpCallersTalkToAgents(t *testing.T) {
 	const calls = 20
 	dir := t.TempDir()
 	s, token, port := agentsOnDuty(t, dir, 6, "35000-35998")
-	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", "38000",
+	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freeMediaPorts(t, 40)),
 		"-m", strconv.Itoa(calls), "-trace_msg", "-message_file", filepath.Join(dir, "agent.msg"))
 	defer cancel()
 	if err := agentCmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls), "-l", "4", "-r", "4",
-		"-mp", "36000", "-d", "1200", "-trace_msg", "-message_file", filepath.Join(dir, "caller.msg"))
+		"-mp", strconv.Itoa(freeMediaPorts(t, 40)), "-d", "1200", "-trace_msg", "-message_file", filepath.Join(dir, "caller.msg"))
 	if code != 0 {
 		agentCmd.Process.Kill()
 		t.Fatalf("callers' sipp exit %d:\n%s\npeerline:\n%s", code, tail(out, 3000), tail(s.stderr.String(), 3000))
@@ -248,9 +290,9 @@ func TestSIPpBusyLine(t *testing.T) {
 	slowPort, refusePort := freeUDPPort(t), freeUDPPort(t)
 	onDuty(t, s, token, "slow", slowPort) // logged in first: the longest idle
 	onDuty(t, s, token, "refuser", refusePort)
-	slow, cancelSlow := sippCmd(t, dir, "agent-slow.xml", "-p", strconv.Itoa(slowPort), "-mp", "40000")
+	slow, cancelSlow := sippCmd(t, dir, "agent-slow.xml", "-p", strconv.Itoa(slowPort), "-mp", strconv.Itoa(freeMediaPorts(t, 10)))
 	defer cancelSlow()
-	refuser, cancelRefuser := sippCmd(t, dir, "agent-refuses.xml", "-p", strconv.Itoa(refusePort), "-mp", "41000")
+	refuser, cancelRefuser := sippCmd(t, dir, "agent-refuses.xml", "-p", strconv.Itoa(refusePort), "-mp", strconv.Itoa(freeMediaPorts(t, 10)))
 	defer cancelRefuser()
 	for _, c := range []*exec.Cmd{slow, refuser} {
 		if err := c.Start(); err != nil {
@@ -258,7 +300,7 @@ func TestSIPpBusyLine(t *testing.T) {
 		}
 	}
 	code, out := sipp(t, dir, "caller-waits.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(callers), "-l", strconv.Itoa(callers),
-		"-r", strconv.Itoa(callers), "-mp", "42000")
+		"-r", strconv.Itoa(callers), "-mp", strconv.Itoa(freeMediaPorts(t, 10)))
 	if code != 0 {
 		t.Fatalf("callers' sipp exit %d:\n%s\npeerline:\n%s", code, tail(out, 3000), tail(s.stderr.String(), 3000))
 	}
