@@ -147,7 +147,10 @@ func (t *throttle) refillBudget(now time.Time) float64 {
 func (t *throttle) failed(now time.Time, user, ip string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.fails == nil || len(t.fails) > maxFailKeys {
+	if t.fails == nil {
+		t.fails = map[string]*failures{}
+	}
+	if len(t.fails) > maxFailKeys {
 		t.forget(now)
 	}
 	t.refillBudget(now)
@@ -165,12 +168,8 @@ func (t *throttle) failed(now time.Time, user, ip string) {
 	}
 }
 
-// forget drops the failures whose pause is over, or all when there is no map yet.
+// forget drops the failures whose pause is over.
 func (t *throttle) forget(now time.Time) {
-	if t.fails == nil {
-		t.fails = map[string]*failures{}
-		return
-	}
 	for k, f := range t.fails {
 		if !f.until.After(now) {
 			delete(t.fails, k)
