@@ -32,7 +32,7 @@ test:
 # Longer fuzzing of every parser; not part of check.
 fuzz:
 	$(GO) test ./config -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
-	$(GO) test ./logging -run=^$$ -fuzz=FuzzMaskText -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/logging -run=^$$ -fuzz=FuzzMaskText -fuzztime=$(FUZZTIME)
 	$(GO) test ./web -run=^$$ -fuzz=FuzzOverrideBody -fuzztime=$(FUZZTIME)
 	$(GO) test ./roster -run=^$$ -fuzz=FuzzNormalizePhone -fuzztime=$(FUZZTIME)
 	$(GO) test ./roster -run=^$$ -fuzz=FuzzParseImport -fuzztime=$(FUZZTIME)

@@ -32,7 +32,7 @@ func (c *Config) Routes() map[string]string {
 }
 
 // PBX is webhook mode: hosted PBXs that drive the lines over HTTP under
-// /pbx/v1 (docs/pbx-webhooks.md) instead of a SIP trunk.
+// /pbx/v1 (pbx/webhook/PROTOCOL.md) instead of a SIP trunk.
 type PBX struct {
 	Webhooks  []PBXWebhook `yaml:"webhooks"`
 	PublicURL string       `yaml:"public_url"` // how a PBX reaches peerline, for prompt URLs; "": from http.listen

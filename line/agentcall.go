@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/peerline/peerline/audit"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/roster"
 )
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/audit"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/event"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/event"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/linetest"
 	"github.com/peerline/peerline/roster"

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/rickar/cal/v2"
 	"github.com/rickar/cal/v2/se"
 )

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/clock/clocktest"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/clock/clocktest"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/linetest"
 )

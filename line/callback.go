@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/roster"
 )
 

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/internal/audit"
 	bolt "go.etcd.io/bbolt"
 )
 

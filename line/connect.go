@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/roster"
 )
 

@@ -6,10 +6,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/event"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/internal/event"
 	"github.com/peerline/peerline/roster"
 	"github.com/robfig/cron/v3"
 	bolt "go.etcd.io/bbolt"

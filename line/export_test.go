@@ -1,7 +1,7 @@
 package line
 
 import (
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/storage"
 	bolt "go.etcd.io/bbolt"
 )
 

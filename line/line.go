@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/event"
-	"github.com/peerline/peerline/input"
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/internal/event"
+	"github.com/peerline/peerline/internal/input"
+	"github.com/peerline/peerline/internal/storage"
 	bolt "go.etcd.io/bbolt"
 )
 

@@ -9,10 +9,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/event"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/event"
+	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/roster"
-	"github.com/peerline/peerline/storage"
 	bolt "go.etcd.io/bbolt"
 )
 

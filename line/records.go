@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/storage"
 	"github.com/robfig/cron/v3"
 	bolt "go.etcd.io/bbolt"
 )

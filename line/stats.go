@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/input"
 )
 
 // Figures answer the routine's evaluation questions for a set of call records:

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/line"
 )
 

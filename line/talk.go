@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/event"
+	"github.com/peerline/peerline/internal/event"
 	bolt "go.etcd.io/bbolt"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/event"
+	"github.com/peerline/peerline/internal/event"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/linetest"
 )

@@ -13,12 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
-	"github.com/peerline/peerline/logging"
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/internal/input"
+	"github.com/peerline/peerline/internal/logging"
+	"github.com/peerline/peerline/internal/storage"
 	bolt "go.etcd.io/bbolt"
 )
 

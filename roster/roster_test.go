@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/clock/clocktest"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock/clocktest"
+	"github.com/peerline/peerline/internal/input"
+	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/roster"
-	"github.com/peerline/peerline/storage"
 	bolt "go.etcd.io/bbolt"
 )
 

@@ -6,10 +6,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/peerline/peerline/audit"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/input"
+	"github.com/peerline/peerline/internal/storage"
 	bolt "go.etcd.io/bbolt"
 )
 

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/peerline/peerline/apierror"
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/apierror"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/roster"
 )

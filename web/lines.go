@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/line"
 )
 

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/peerline/peerline/auth"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/roster"
+	"github.com/peerline/peerline/web/auth"
 )
 
 //go:embed templates static

@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/roster"
 	"go.yaml.in/yaml/v3"

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/audit"
+	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/linetest"
 )

@@ -11,9 +11,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/roster"
 	"github.com/prometheus/client_golang/prometheus"

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/auth"
-	"github.com/peerline/peerline/secret"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/secret"
+	"github.com/peerline/peerline/web/auth"
 )
 
 const (

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/peerline/peerline/auth"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/web/auth"
 )
 
 // Users are the office's users: log-in, and their management by an admin.

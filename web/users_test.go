@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/peerline/peerline/auth"
+	"github.com/peerline/peerline/web/auth"
 )
 
 const (

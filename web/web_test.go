@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/auth"
-	"github.com/peerline/peerline/clock/clocktest"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock/clocktest"
+	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/roster"
-	"github.com/peerline/peerline/storage"
 	"github.com/peerline/peerline/web"
+	"github.com/peerline/peerline/web/auth"
 	"github.com/rs/zerolog"
 )
 

@@ -1,6 +1,6 @@
 // Command pbxsim is a hosted PBX for trying peerline's webhook mode: it places
 // one call, prints every action peerline answers, presses the keys it is given
-// and answers the legs peerline dials. See docs/pbx-webhooks.md.
+// and answers the legs peerline dials. See pbx/webhook/PROTOCOL.md.
 //
 //	pbxsim -url http://127.0.0.1:8080 -secret ... -from +46701234567 -to +46812345678 -talk 5s -agent-keys 312
 package main

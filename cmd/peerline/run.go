@@ -9,14 +9,14 @@ import (
 	"os"
 	"time"
 
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/auth"
-	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/event"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/internal/event"
+	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/roster"
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/web/auth"
 	bolt "go.etcd.io/bbolt"
 )
 

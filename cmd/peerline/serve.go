@@ -13,14 +13,14 @@ import (
 	"time"
 
 	sipgosip "github.com/emiago/sipgo/sip"
-	"github.com/peerline/peerline/clock"
-	"github.com/peerline/peerline/event"
+	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/connlimit"
-	"github.com/peerline/peerline/logging"
+	"github.com/peerline/peerline/internal/event"
+	"github.com/peerline/peerline/internal/logging"
+	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/peerline/peerline/pbx/sip"
 	"github.com/peerline/peerline/pbx/webhook"
-	"github.com/peerline/peerline/storage"
 	"github.com/peerline/peerline/web"
 	bolt "go.etcd.io/bbolt"
 )

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/peerline/peerline/auth"
+	"github.com/peerline/peerline/web/auth"
 )
 
 func tokenCmd(ctx context.Context, args []string, stdout io.Writer) error {

@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/peerline/peerline/auth"
+	"github.com/peerline/peerline/web/auth"
 )
 
 func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

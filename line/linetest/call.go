@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
 )

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/internal/clock"
 )
 
 // KeyOptions say how keys are gathered into an input such as a PIN or a menu choice.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/clock/clocktest"
+	"github.com/peerline/peerline/internal/clock/clocktest"
 	"github.com/peerline/peerline/pbx/media"
 )
 

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/prompts"

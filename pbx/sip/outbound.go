@@ -11,8 +11,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/peerline/peerline/internal/logging"
 	"github.com/peerline/peerline/line"
-	"github.com/peerline/peerline/logging"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/rs/zerolog"

@@ -15,11 +15,11 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/connlimit"
+	"github.com/peerline/peerline/internal/logging"
 	"github.com/peerline/peerline/line"
-	"github.com/peerline/peerline/logging"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/prometheus/client_golang/prometheus"

@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/clock/clocktest"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock/clocktest"
+	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/media/mediatest"
@@ -19,7 +20,6 @@ import (
 	psip "github.com/peerline/peerline/pbx/sip"
 	"github.com/peerline/peerline/pbx/sip/siptest"
 	"github.com/peerline/peerline/roster"
-	"github.com/peerline/peerline/storage"
 	"github.com/rs/zerolog"
 )
 

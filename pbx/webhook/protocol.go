@@ -1,7 +1,7 @@
 // Package webhook lets a hosted PBX drive peerline's lines over HTTP: the PBX
 // posts a new call and the result of each action, peerline answers with the
 // call's next action. Each leg is a line.Call, so the flows in package line run
-// unchanged. The protocol is described in docs/pbx-webhooks.md.
+// unchanged. The protocol is described in pbx/webhook/PROTOCOL.md.
 package webhook
 
 import (
@@ -14,7 +14,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/input"
 )
 
 // NewCall is what a PBX posts for a call coming in.

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/pbx/webhook"
 )
 

@@ -13,10 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/peerline/peerline/apierror"
-	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/apierror"
+	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/rs/zerolog"

@@ -10,15 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/clock/clocktest"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock/clocktest"
+	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/peerline/peerline/pbx/webhook"
 	"github.com/peerline/peerline/pbx/webhook/pbxsim"
 	"github.com/peerline/peerline/roster"
-	"github.com/peerline/peerline/storage"
 	"github.com/rs/zerolog"
 )
 

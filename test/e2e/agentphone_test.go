@@ -12,7 +12,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/peerline/peerline/event/eventtest"
+	"github.com/peerline/peerline/internal/event/eventtest"
 )
 
 var agentPhone = template.Must(template.ParseFiles("testdata/agent-phone.xml.tmpl"))

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/event/eventtest"
+	"github.com/peerline/peerline/internal/event/eventtest"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/media/mediatest"

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/event"
-	"github.com/peerline/peerline/event/eventtest"
+	"github.com/peerline/peerline/internal/event"
+	"github.com/peerline/peerline/internal/event/eventtest"
 )
 
 // nextWeekday is the date of the next given weekday after today in Stockholm.

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/auth"
-	"github.com/peerline/peerline/clock/clocktest"
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock/clocktest"
+	"github.com/peerline/peerline/internal/storage"
+	"github.com/peerline/peerline/web/auth"
 )
 
 func newStore(t *testing.T) (*auth.Store, *audit.Log) {

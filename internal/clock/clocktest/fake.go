@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/peerline/peerline/clock"
+	"github.com/peerline/peerline/internal/clock"
 )
 
 // Fake is a clock that only moves when told to. Functions due are run by Advance

@@ -13,9 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/peerline/peerline/clock"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/internal/storage"
 	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
 )

@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/clock/clocktest"
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/event"
-	"github.com/peerline/peerline/event/eventtest"
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/clock/clocktest"
+	"github.com/peerline/peerline/internal/event"
+	"github.com/peerline/peerline/internal/event/eventtest"
+	"github.com/peerline/peerline/internal/storage"
 	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
 )

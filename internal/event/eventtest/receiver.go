@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/event"
+	"github.com/peerline/peerline/internal/event"
 )
 
 // Receiver is an HTTP endpoint on 127.0.0.1 that takes peerline's webhooks.

@@ -9,7 +9,7 @@ import (
 	"encoding/binary"
 	"time"
 
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/storage"
 	bolt "go.etcd.io/bbolt"
 )
 

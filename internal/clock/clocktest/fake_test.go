@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/clock/clocktest"
+	"github.com/peerline/peerline/internal/clock/clocktest"
 )
 
 func TestFakeRunsTimersInOrder(t *testing.T) {

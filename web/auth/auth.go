@@ -11,11 +11,11 @@ import (
 	"sort"
 	"time"
 
-	"github.com/peerline/peerline/audit"
-	"github.com/peerline/peerline/clock"
-	"github.com/peerline/peerline/input"
-	"github.com/peerline/peerline/secret"
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/internal/input"
+	"github.com/peerline/peerline/internal/secret"
+	"github.com/peerline/peerline/internal/storage"
 	bolt "go.etcd.io/bbolt"
 )
 

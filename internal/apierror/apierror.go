@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/peerline/peerline/input"
+	"github.com/peerline/peerline/internal/input"
 )
 
 // Error is an answer's error: its HTTP status, a machine code, a message and,

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/peerline/peerline/secret"
+	"github.com/peerline/peerline/internal/secret"
 )
 
 func TestHashVerify(t *testing.T) {

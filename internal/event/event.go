@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/storage"
 	bolt "go.etcd.io/bbolt"
 )
 

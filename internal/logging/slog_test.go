@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/logging"
+	"github.com/peerline/peerline/internal/logging"
 )
 
 // TestSlogWritesSizesAndRateLimits: a raw message is logged as its size, a text

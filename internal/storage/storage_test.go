@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerline/peerline/storage"
+	"github.com/peerline/peerline/internal/storage"
 	bolt "go.etcd.io/bbolt"
 )
 
