@@ -3,13 +3,11 @@ package linetest
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/line"
-	"github.com/peerline/peerline/pbx/media"
 )
 
 // Call is a fake line.Call that records what the flow did to it.
@@ -61,12 +59,7 @@ func (c *Call) Collect(ctx context.Context, o line.CollectOptions) (string, erro
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	got, err := media.Collect(ctx, clk, c.keys, c.Play, o.Prompts, media.KeyOptions{Accept: o.Accept, Max: o.Max,
-		Terminator: o.Terminator, FirstKey: o.FirstKey, NextKey: o.NextKey})
-	if errors.Is(err, media.ErrNoInput) {
-		return got, line.ErrNoInput
-	}
-	return got, err
+	return line.Collect(ctx, clk, c.keys, c.Play, o)
 }
 
 func (c *Call) ID() string     { return c.CallID }

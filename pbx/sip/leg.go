@@ -2,7 +2,6 @@ package sip
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -67,12 +66,7 @@ func (l *leg) press(k byte) {
 func (l *leg) Collect(ctx context.Context, o line.CollectOptions) (string, error) {
 	ctx, cancel := l.bound(ctx)
 	defer cancel()
-	got, err := media.Collect(ctx, l.clock, l.keys, l.Play, o.Prompts, media.KeyOptions{Accept: o.Accept, Max: o.Max,
-		Terminator: o.Terminator, FirstKey: o.FirstKey, NextKey: o.NextKey})
-	if errors.Is(err, media.ErrNoInput) {
-		return got, line.ErrNoInput
-	}
-	return got, err
+	return line.Collect(ctx, l.clock, l.keys, l.Play, o)
 }
 
 // Play plays a prompt of the line's set; it returns early when ctx or the leg ends.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/line"
-	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/prompts"
 )
 
@@ -150,12 +149,7 @@ func (l *leg) Collect(ctx context.Context, o line.CollectOptions) (string, error
 	stop := context.AfterFunc(l.ctx, cancel)
 	defer stop()
 	play := func(ctx context.Context, name string) error { return l.play(ctx, name, true) }
-	got, err := media.Collect(ctx, l.s.clock, l.keys, play, o.Prompts, media.KeyOptions{Accept: o.Accept, Max: o.Max,
-		Terminator: o.Terminator, FirstKey: o.FirstKey, NextKey: o.NextKey})
-	if errors.Is(err, media.ErrNoInput) {
-		return got, line.ErrNoInput
-	}
-	return got, err
+	return line.Collect(ctx, l.s.clock, l.keys, play, o)
 }
 
 // Dial has the PBX start a new leg and waits until it answers, fails, or ctx

@@ -1,55 +1,43 @@
-package media
+package line
 
 import (
 	"context"
-	"errors"
 	"strings"
-	"time"
 
 	"github.com/peerline/peerline/internal/clock"
 )
 
-// KeyOptions say how keys are gathered into an input such as a PIN or a menu choice.
-type KeyOptions struct {
-	Accept     string        // the keys that count; others are ignored. "": every key
-	Max        int           // the input ends at this many keys; 0: no limit
-	Terminator byte          // ends the input and is not part of it (usually '#'); 0: none
-	FirstKey   time.Duration // how long to wait for the first key; 0: only a key already pressed counts
-	NextKey    time.Duration // how long to wait for each further key; 0: until ctx ends
-}
-
-func (o KeyOptions) accepts(k byte) bool {
+func (o CollectOptions) accepts(k byte) bool {
 	return o.Accept == "" || strings.IndexByte(o.Accept, k) >= 0 || (o.Terminator != 0 && k == o.Terminator)
 }
 
-// ErrNoInput means no key came before the first-key timeout.
-var ErrNoInput = errors.New("no key pressed")
-
-// Collect plays prompts in turn with play while it listens on keys: the first
-// accepted key stops the prompts (barge-in) and starts the input, which then goes
-// on as CollectKeys says. The prompt is left for the next one to play once
-// Collect returns.
+// Collect is how every driver gathers keys for the flows (see CollectOptions):
+// keys are what the leg's far end pressed, in order, and play plays one prompt
+// of the line's until it ends or its ctx does. The first accepted key stops the
+// prompts (barge-in) and starts the input; the prompt is left for the next one
+// to play once Collect returns. Timeouts run on clk. A driver only delivers keys
+// and plays audio; the input rules live here, once.
 func Collect(ctx context.Context, clk clock.Clock, keys <-chan byte, play func(context.Context, string) error,
-	prompts []string, o KeyOptions) (string, error) {
-	first, err := playUntilKey(ctx, keys, play, prompts, o)
+	o CollectOptions) (string, error) {
+	first, err := playUntilKey(ctx, keys, play, o)
 	if err != nil {
 		return "", err
 	}
-	return CollectKeys(ctx, clk, keys, first, o)
+	return collectKeys(ctx, clk, keys, first, o)
 }
 
 // playUntilKey plays prompts until they end or an accepted key comes; it
 // returns that key, or 0.
 func playUntilKey(ctx context.Context, keys <-chan byte, play func(context.Context, string) error,
-	prompts []string, o KeyOptions) (byte, error) {
-	if len(prompts) == 0 {
+	o CollectOptions) (byte, error) {
+	if len(o.Prompts) == 0 {
 		return 0, nil
 	}
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
 	go func() {
-		for _, p := range prompts {
+		for _, p := range o.Prompts {
 			if err := play(pctx, p); err != nil {
 				done <- err
 				return
@@ -75,11 +63,10 @@ func playUntilKey(ctx context.Context, keys <-chan byte, play func(context.Conte
 	}
 }
 
-// CollectKeys gathers keys from keys (pressed is a key already pressed, say during
+// collectKeys gathers keys from keys (pressed is a key already pressed, say during
 // a prompt it cut short; 0 for none) until the terminator, Max keys, or a quiet
 // NextKey: the input so far is the answer then. Keys not accepted are ignored.
-// Timeouts run on clk.
-func CollectKeys(ctx context.Context, clk clock.Clock, keys <-chan byte, pressed byte, o KeyOptions) (string, error) {
+func collectKeys(ctx context.Context, clk clock.Clock, keys <-chan byte, pressed byte, o CollectOptions) (string, error) {
 	var got []byte
 	add := func(k byte) bool { // reports whether the input is complete
 		if o.Terminator != 0 && k == o.Terminator {
@@ -108,7 +95,7 @@ func CollectKeys(ctx context.Context, clk clock.Clock, keys <-chan byte, pressed
 
 // nextKey waits for the next accepted key: FirstKey long for the first one,
 // NextKey for the others. 0 is the timeout.
-func nextKey(ctx context.Context, clk clock.Clock, keys <-chan byte, o KeyOptions, first bool) (byte, error) {
+func nextKey(ctx context.Context, clk clock.Clock, keys <-chan byte, o CollectOptions, first bool) (byte, error) {
 	wait := o.NextKey
 	if first {
 		if o.FirstKey <= 0 {

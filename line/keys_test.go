@@ -1,4 +1,4 @@
-package media_test
+package line_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/internal/clock/clocktest"
-	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/line"
 )
 
 type collected struct {
@@ -15,12 +15,12 @@ type collected struct {
 	err error
 }
 
-// collect runs CollectKeys in the background on a fake clock.
-func collect(ctx context.Context, keys chan byte, pressed byte, o media.KeyOptions) (*clocktest.Fake, chan collected) {
+// collect runs Collect without prompts in the background on a fake clock.
+func collect(ctx context.Context, keys chan byte, o line.CollectOptions) (*clocktest.Fake, chan collected) {
 	clk := clocktest.New(time.Date(2026, 5, 19, 13, 0, 0, 0, time.UTC))
 	out := make(chan collected, 1)
 	go func() {
-		s, err := media.CollectKeys(ctx, clk, keys, pressed, o)
+		s, err := line.Collect(ctx, clk, keys, nil, o)
 		out <- collected{s, err}
 	}()
 	return clk, out
@@ -32,7 +32,7 @@ func result(t *testing.T, out chan collected) collected {
 	case r := <-out:
 		return r
 	case <-time.After(5 * time.Second):
-		t.Fatal("CollectKeys did not return")
+		t.Fatal("Collect did not return")
 		return collected{}
 	}
 }
@@ -48,18 +48,18 @@ func advanceUntil(t *testing.T, clk *clocktest.Fake, out chan collected, step ti
 			clk.Advance(step)
 		}
 	}
-	t.Fatal("CollectKeys did not return")
+	t.Fatal("Collect did not return")
 	return collected{}
 }
 
-var pin = media.KeyOptions{Max: 12, Terminator: '#', FirstKey: 10 * time.Second, NextKey: 5 * time.Second}
+var pinKeys = line.CollectOptions{Max: 12, Terminator: '#', FirstKey: 10 * time.Second, NextKey: 5 * time.Second}
 
 func TestCollectUntilTheTerminator(t *testing.T) {
 	keys := make(chan byte, 16)
-	for _, k := range []byte("2468#9") {
+	for _, k := range []byte("12468#9") {
 		keys <- k
 	}
-	_, out := collect(context.Background(), keys, '1', pin)
+	_, out := collect(context.Background(), keys, pinKeys)
 	if r := result(t, out); r.s != "12468" || r.err != nil {
 		t.Errorf("%+v", r)
 	}
@@ -68,7 +68,7 @@ func TestCollectUntilTheTerminator(t *testing.T) {
 func TestCollectStopsAtMax(t *testing.T) {
 	keys := make(chan byte, 16)
 	keys <- '3'
-	_, out := collect(context.Background(), keys, 0, media.KeyOptions{Max: 1})
+	_, out := collect(context.Background(), keys, line.CollectOptions{Max: 1})
 	if r := result(t, out); r.s != "3" || r.err != nil {
 		t.Errorf("%+v", r)
 	}
@@ -76,13 +76,13 @@ func TestCollectStopsAtMax(t *testing.T) {
 
 func TestCollectTimeouts(t *testing.T) {
 	keys := make(chan byte, 16)
-	clk, out := collect(context.Background(), keys, 0, pin)
-	if r := advanceUntil(t, clk, out, time.Second); !errors.Is(r.err, media.ErrNoInput) {
+	clk, out := collect(context.Background(), keys, pinKeys)
+	if r := advanceUntil(t, clk, out, time.Second); !errors.Is(r.err, line.ErrNoInput) {
 		t.Errorf("nothing pressed: %+v", r)
 	}
 	keys <- '4'
 	keys <- '2'
-	clk, out = collect(context.Background(), keys, 0, pin)
+	clk, out = collect(context.Background(), keys, pinKeys)
 	if r := advanceUntil(t, clk, out, time.Second); r.s != "42" || r.err != nil || clk.Now().Sub(time.Date(2026, 5, 19, 13, 0, 0, 0, time.UTC)) < 5*time.Second {
 		t.Errorf("two keys then quiet: %+v at %v", r, clk.Now())
 	}
@@ -92,7 +92,7 @@ func TestCollectEndsWithTheCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	keys := make(chan byte, 16)
 	keys <- '7'
-	_, out := collect(ctx, keys, 0, media.KeyOptions{Terminator: '#'})
+	_, out := collect(ctx, keys, line.CollectOptions{Terminator: '#'})
 	time.Sleep(10 * time.Millisecond)
 	cancel()
 	if r := result(t, out); r.s != "7" || !errors.Is(r.err, context.Canceled) {
@@ -128,8 +128,8 @@ func TestCollectBargesIn(t *testing.T) {
 			keys <- k
 		}
 	}()
-	got, err := media.Collect(context.Background(), clk, keys, p.play, []string{"agent-pin", "never"},
-		media.KeyOptions{Accept: "0123456789", Terminator: '#', FirstKey: 10 * time.Second, NextKey: 5 * time.Second})
+	got, err := line.Collect(context.Background(), clk, keys, p.play,
+		line.CollectOptions{Prompts: []string{"agent-pin", "never"}, Accept: "0123456789", Terminator: '#', FirstKey: 10 * time.Second, NextKey: 5 * time.Second})
 	if got != "512" || err != nil {
 		t.Errorf("got %q, %v", got, err)
 	}
@@ -143,12 +143,12 @@ func TestCollectWithoutWaitingAfterThePrompts(t *testing.T) {
 	keys <- '3' // not accepted: the greeting plays to its end
 	clk := clocktest.New(time.Date(2026, 5, 19, 13, 0, 0, 0, time.UTC))
 	quick := func(context.Context, string) error { return nil }
-	_, err := media.Collect(context.Background(), clk, keys, quick, []string{"greeting"}, media.KeyOptions{Accept: "*", Max: 1})
-	if !errors.Is(err, media.ErrNoInput) {
+	_, err := line.Collect(context.Background(), clk, keys, quick, line.CollectOptions{Prompts: []string{"greeting"}, Accept: "*", Max: 1})
+	if !errors.Is(err, line.ErrNoInput) {
 		t.Errorf("got %v", err)
 	}
 	keys <- '*'
-	if got, err := media.Collect(context.Background(), clk, keys, quick, []string{"greeting"}, media.KeyOptions{Accept: "*", Max: 1}); got != "*" || err != nil {
+	if got, err := line.Collect(context.Background(), clk, keys, quick, line.CollectOptions{Prompts: []string{"greeting"}, Accept: "*", Max: 1}); got != "*" || err != nil {
 		t.Errorf("a key pressed as the prompt ended: %q, %v", got, err)
 	}
 }
@@ -156,8 +156,8 @@ func TestCollectWithoutWaitingAfterThePrompts(t *testing.T) {
 func TestCollectReportsAFailedPrompt(t *testing.T) {
 	broken := errors.New("no such prompt")
 	clk := clocktest.New(time.Date(2026, 5, 19, 13, 0, 0, 0, time.UTC))
-	_, err := media.Collect(context.Background(), clk, make(chan byte), func(context.Context, string) error { return broken },
-		[]string{"x"}, media.KeyOptions{FirstKey: time.Second})
+	_, err := line.Collect(context.Background(), clk, make(chan byte), func(context.Context, string) error { return broken },
+		line.CollectOptions{Prompts: []string{"x"}, FirstKey: time.Second})
 	if !errors.Is(err, broken) {
 		t.Errorf("got %v", err)
 	}
