@@ -2,8 +2,6 @@ package media
 
 import (
 	"context"
-	"errors"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,11 +20,17 @@ type Leg struct {
 // receiving leg's own stream (its SSRC, sequence and timestamps), so a leg sees one
 // continuous stream whatever played before; transcodes PCMU<->PCMA when the legs
 // differ; and can mix a whisper into one direction only.
+//
+// A direction is the sink of its source's session: the session's one reader
+// hands it each packet, and it writes to the other leg at once. No goroutine of
+// the bridge's own touches a packet; Run only waits, and sends a whisper alone
+// while its direction's source is silent.
 type Bridge struct {
 	legs    [2]Leg
-	whisper [2]whisper
+	into    [2]direction   // into[i] carries what legs[i] hears
 	relayed *atomic.Uint64 // counts the packets relayed; nil: not counted
-	wakes   atomic.Uint64  // reads cut short for a whisper (tests check it stays low)
+	kick    chan struct{}  // a whisper was queued
+	wakes   atomic.Uint64  // times Run sent a whisper alone (tests check it stays low)
 }
 
 // CountInto makes the bridge add each packet it relays to c (for metrics).
@@ -35,116 +39,138 @@ func (br *Bridge) CountInto(c *atomic.Uint64) { br.relayed = c }
 // NewBridge joins a and b. Key presses are not relayed: each leg's session
 // reports its own (Session.ListenKeys), as when it is not bridged.
 func NewBridge(a, b Leg) *Bridge {
-	return &Bridge{legs: [2]Leg{a, b}}
+	br := &Bridge{legs: [2]Leg{a, b}, kick: make(chan struct{}, 1)}
+	for i := range 2 {
+		br.into[i] = direction{br: br, src: br.legs[1-i].Session, dst: br.legs[i], first: true}
+	}
+	return br
 }
 
 // Whisper queues samples to be mixed into what leg (0 or 1) hears; the other leg
-// hears nothing of it. The relay towards leg may be waiting for a packet from a
-// silent far end: its read is cut short so that it sends the whisper alone.
+// hears nothing of it.
 func (br *Bridge) Whisper(leg int, samples []int16) {
-	br.whisper[leg].add(samples)
-	br.legs[1-leg].Session.conn.SetReadDeadline(time.Now())
-}
-
-// Run relays until ctx ends (nil) or a leg's socket fails (the error).
-func (br *Bridge) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	for from := range 2 {
-		go func() { errc <- br.relay(ctx, from, 1-from) }()
-	}
-	var err error
-	pending := 2
+	br.into[leg].whisper.add(samples)
 	select {
-	case err = <-errc:
-		pending--
-	case <-ctx.Done():
+	case br.kick <- struct{}{}:
+	default:
 	}
-	cancel()
-	// A relay blocked in a read only sees the cancellation when the read returns.
-	for _, l := range br.legs {
-		l.Session.conn.SetReadDeadline(time.Now())
-	}
-	for ; pending > 0; pending-- {
-		<-errc
-	}
-	for _, l := range br.legs {
-		l.Session.conn.SetReadDeadline(time.Time{})
-	}
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
 }
 
-// whisperWait is how long a direction waits for a packet before it sends the
-// whisper alone (the other side may send no RTP while silent).
-// It then sends that much whisper at once, so the whisper keeps its pace.
+// Run relays until ctx ends (nil) or a leg's socket fails (the error). When it
+// returns, no packet of the bridge's is being written any more: the legs are
+// free for prompts.
+func (br *Bridge) Run(ctx context.Context) error {
+	for i, l := range br.legs {
+		l.Session.SetSink(&br.into[1-i])
+		l.Session.Start()
+	}
+	defer func() {
+		for i, l := range br.legs {
+			l.Session.SetSink(nil)
+			br.into[1-i].close()
+		}
+	}()
+	a, b := br.legs[0].Session, br.legs[1].Session
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.Done():
+			return a.Err()
+		case <-b.Done():
+			return b.Err()
+		case <-br.kick:
+		case <-timer.C:
+			br.whisperAlone()
+		}
+		if br.into[0].whisper.pending() || br.into[1].whisper.pending() {
+			timer.Reset(whisperWait)
+		}
+	}
+}
+
+// whisperWait is how long a direction may go without a packet before Run sends
+// its whisper alone (the other side may send no RTP while silent). It then
+// sends that much whisper at once, so the whisper keeps its pace.
 const whisperWait = 2 * FrameDuration
 
-func (br *Bridge) relay(ctx context.Context, from, to int) error {
-	src, dst := br.legs[from], br.legs[to]
-	w := &br.whisper[to]
-	buf := make([]byte, 1500)
-	frame := make([]byte, SamplesPerFrame)
-	var pkt rtp.Packet
-	var lastTS uint32
-	first := true
-	deadline := false // a whisper deadline is set on src's socket
-	for ctx.Err() == nil {
-		if w.pending() {
-			src.Session.conn.SetReadDeadline(time.Now().Add(whisperWait))
-			deadline = true
-		}
-		err := src.Session.Read(buf, &pkt)
-		switch {
-		case errors.Is(err, os.ErrDeadlineExceeded): // (errors.As into a net.Error would allocate per packet)
-			for range whisperWait / FrameDuration { // silence from src: send the whisper alone
-				if ctx.Err() != nil || !w.pending() {
-					break
-				}
-				for i := range frame {
-					frame[i] = Silence(dst.PT)
-				}
-				w.mix(dst.PT, frame)
-				dst.Session.Write(dst.PT, false, frame, SamplesPerFrame)
-			}
+// whisperAlone sends the whisper of each direction whose source has been silent.
+func (br *Bridge) whisperAlone() {
+	for i := range br.into {
+		if d := &br.into[i]; d.whisper.pending() && d.silent(whisperWait) {
+			d.sendWhisper(int(whisperWait / FrameDuration))
 			br.wakes.Add(1)
-			if !w.pending() { // the whisper is out: wait for src again, or every read would fail at once
-				src.Session.conn.SetReadDeadline(time.Time{})
-				deadline = false
-			}
-			continue
-		case err != nil:
-			return err
-		}
-		if deadline {
-			src.Session.conn.SetReadDeadline(time.Time{})
-			deadline = false
-		}
-		if int(pkt.PayloadType) == src.DTMF {
-			src.Session.key(&pkt)
-			continue
-		}
-		if !Supports(pkt.PayloadType) {
-			continue // comfort noise and the like
-		}
-		payload := pkt.Payload
-		Transcode(pkt.PayloadType, dst.PT, payload)
-		w.mix(dst.PT, payload)
-		samples := uint32(len(payload))
-		if d := pkt.Timestamp - lastTS; !first && d > 0 && d < 8000 {
-			samples = d // keep the sender's gaps (lost packets, silence suppression)
-		}
-		first, lastTS = false, pkt.Timestamp
-		// A send error (the far port closed, ICMP unreachable) is not the end of the
-		// call: the SIP side decides that.
-		if dst.Session.Write(dst.PT, pkt.Marker, payload, samples) == nil && br.relayed != nil {
-			br.relayed.Add(1)
 		}
 	}
-	return ctx.Err()
+}
+
+// direction is one way through the bridge, into dst. Its lock makes the
+// source's reader and Run's whisper one writer on dst.
+type direction struct {
+	br      *Bridge
+	src     *Session
+	dst     Leg
+	whisper whisper
+
+	mu     sync.Mutex
+	closed bool // the bridge has ended: nothing more is written
+	first  bool
+	lastTS uint32
+	frame  [SamplesPerFrame]byte
+}
+
+// WriteRTP relays one packet of the source's into dst.
+func (d *direction) WriteRTP(pkt *rtp.Packet) {
+	if !Supports(pkt.PayloadType) {
+		return // comfort noise and the like
+	}
+	payload := pkt.Payload
+	Transcode(pkt.PayloadType, d.dst.PT, payload)
+	d.whisper.mix(d.dst.PT, payload)
+	samples := uint32(len(payload))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
+	if delta := pkt.Timestamp - d.lastTS; !d.first && delta > 0 && delta < 8000 {
+		samples = delta // keep the sender's gaps (lost packets, silence suppression)
+	}
+	d.first, d.lastTS = false, pkt.Timestamp
+	// A send error (the far port closed, ICMP unreachable) is not the end of the
+	// call: the SIP side decides that.
+	if d.dst.Session.Write(d.dst.PT, pkt.Marker, payload, samples) == nil && d.br.relayed != nil {
+		d.br.relayed.Add(1)
+	}
+}
+
+// silent reports whether the source has sent nothing for wait.
+func (d *direction) silent(wait time.Duration) bool { return d.src.Idle() >= wait }
+
+// sendWhisper sends up to n frames of whisper over silence.
+func (d *direction) sendWhisper(n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for range n {
+		if d.closed || !d.whisper.pending() {
+			return
+		}
+		for i := range d.frame {
+			d.frame[i] = Silence(d.dst.PT)
+		}
+		d.whisper.mix(d.dst.PT, d.frame[:])
+		d.dst.Session.Write(d.dst.PT, false, d.frame[:], SamplesPerFrame)
+	}
+}
+
+// close waits for a packet being written and stops further ones.
+func (d *direction) close() {
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
 }
 
 // whisper is a queue of samples to mix into one direction. n mirrors

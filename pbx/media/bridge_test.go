@@ -149,3 +149,57 @@ func BenchmarkRelay(b *testing.B) {
 	}
 	b.ReportMetric(float64(sink.Count())/float64(b.N), "delivered/op")
 }
+
+// TestASessionOutlivesItsBridges: one reader serves a session through a bridge,
+// the time between bridges (a prompt, keys) and the next bridge; a bridge
+// stopped writes nothing more, and closing a leg ends a bridge without error.
+func TestASessionOutlivesItsBridges(t *testing.T) {
+	ports := media.NewPorts(netip.MustParseAddr("127.0.0.1"), 31800, 31900)
+	caller, agent := mediatest.NewPhone(t, media.PCMU), mediatest.NewPhone(t, media.PCMU)
+	a, b := session(t, ports, caller.Addr()), session(t, ports, agent.Addr())
+	keys := make(chan byte, 8)
+	b.ListenKeys(101, keys)
+	bridge := func() (context.CancelFunc, chan error) {
+		br := media.NewBridge(media.Leg{Session: a, PT: media.PCMU, DTMF: -1}, media.Leg{Session: b, PT: media.PCMU, DTMF: 101})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- br.Run(ctx) }()
+		return cancel, done
+	}
+	stop, done := bridge()
+	caller.Send(a.LocalAddr(), 1000, 10)
+	waitFor(t, func() bool { return agent.Hears(1000, 0) })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("first bridge: %v", err)
+	}
+	heard := len(agent.Heard())
+	caller.Send(a.LocalAddr(), 1000, 10) // unbridged: dropped, not relayed
+	agent.SendKeys(b.LocalAddr(), 101, "4")
+	select {
+	case k := <-keys:
+		if k != '4' {
+			t.Errorf("key %q", k)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no key between bridges")
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := len(agent.Heard()) - heard; n != 0 {
+		t.Errorf("the agent heard %d samples with no bridge", n)
+	}
+
+	_, done = bridge()
+	agent.Reset()
+	caller.Send(a.LocalAddr(), 1500, 10)
+	waitFor(t, func() bool { return agent.Hears(1500, 0) })
+	a.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("a closed leg ended the bridge with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("closing a leg did not end the bridge")
+	}
+}

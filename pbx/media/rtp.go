@@ -1,7 +1,6 @@
 package media
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -71,6 +70,11 @@ func (p *Ports) Listen() (*net.UDPConn, error) {
 // peer's SIP address on another port, which then becomes the remote (symmetric
 // RTP, so that calls through NAT work). Everything else is dropped and counted:
 // a stranger who finds the port can neither listen nor press keys.
+//
+// One goroutine reads the socket from Start until Close. It notes that the peer
+// is alive, reports key presses, and hands the audio to the session's sink (a
+// bridge's direction) or drops it when there is none, so the socket is never
+// handed from one reader to another.
 type Session struct {
 	conn *net.UDPConn
 
@@ -79,9 +83,16 @@ type Session struct {
 	latched  bool
 	hosts    []netip.Addr // the peer's signalling addresses, where a latch may come from
 	dropped  *atomic.Uint64
-	dtmfPT   int         // telephone-event payload type; -1 without
-	keys     chan<- byte // where Drain reports key presses; nil: nowhere
+	keys     chan<- byte // where the reader reports key presses; nil: nowhere
 	detector KeyDetector
+
+	dtmfPT atomic.Int32 // telephone-event payload type; -1 without
+	sink   atomic.Pointer[sinkRef]
+
+	start  sync.Once
+	done   chan struct{} // closed when the reader has ended
+	closed atomic.Bool   // Close was called: the reader's end is no failure
+	err    error         // why the reader ended, when it failed; set before done closes
 
 	// Outgoing stream: only the one writer (the bridge or a player) touches these.
 	ssrc uint32
@@ -93,10 +104,20 @@ type Session struct {
 	received atomic.Uint64
 }
 
+// A Sink takes the audio a session reads from its peer (key presses are not
+// passed on). It runs on the session's reader and must not block; pkt and its
+// payload are only valid during the call, and the sink may change the payload.
+type Sink interface {
+	WriteRTP(pkt *rtp.Packet)
+}
+
+type sinkRef struct{ Sink }
+
 // NewSession wraps an open socket; remote is where the SDP says to send.
 func NewSession(conn *net.UDPConn, remote netip.AddrPort) *Session {
-	s := &Session{conn: conn, remote: unmap(remote), dtmfPT: -1, ssrc: rand.Uint32(), seq: uint16(rand.Uint32()),
-		ts: rand.Uint32(), out: make([]byte, 0, 1500)}
+	s := &Session{conn: conn, remote: unmap(remote), ssrc: rand.Uint32(), seq: uint16(rand.Uint32()),
+		ts: rand.Uint32(), out: make([]byte, 0, 1500), done: make(chan struct{})}
+	s.dtmfPT.Store(-1)
 	s.lastRecv.Store(time.Now().UnixNano())
 	return s
 }
@@ -159,9 +180,9 @@ func (s *Session) Remote() netip.AddrPort {
 // unmap makes an IPv4-mapped IPv6 address plain IPv4, so that the two compare equal.
 func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
 
-// Read reads the next RTP packet of the peer into pkt, whose payload aliases
+// read reads the next RTP packet of the peer into pkt, whose payload aliases
 // buf. Packets that are not RTP or not the peer's are skipped.
-func (s *Session) Read(buf []byte, pkt *rtp.Packet) error {
+func (s *Session) read(buf []byte, pkt *rtp.Packet) error {
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -200,55 +221,63 @@ func (s *Session) writeAt(pt uint8, marker bool, payload []byte, ts uint32) erro
 	return err
 }
 
-// Drain reads and drops packets until ctx ends, so that a leg nobody listens to
-// still latches, counts as alive for the RTP timeout and does not fill the socket's
-// buffer. It returns nil when ctx ends and the socket's error when it fails; the
-// socket is ready for the next reader when it returns.
-func (s *Session) Drain(ctx context.Context) error {
-	var mu sync.Mutex
-	stopped := false
-	stop := context.AfterFunc(ctx, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if !stopped {
-			s.conn.SetReadDeadline(time.Now()) // wakes the blocked Read
-		}
-	})
-	defer func() {
-		stop()
-		mu.Lock()
-		stopped = true
-		mu.Unlock()
-		s.conn.SetReadDeadline(time.Time{})
-	}()
+// Start starts the session's reader, once: from then on the peer latches,
+// counts as alive for the RTP timeout, presses keys and is heard by the sink.
+// The drivers start it when the call first has media; a bridge starts it too.
+func (s *Session) Start() { s.start.Do(func() { go s.readLoop() }) }
+
+func (s *Session) readLoop() {
+	defer close(s.done)
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	for {
-		err := s.Read(buf, &pkt)
-		if ctx.Err() != nil {
-			return nil
+		if err := s.read(buf, &pkt); err != nil {
+			if !s.closed.Load() {
+				s.err = err
+			}
+			return
 		}
-		if err != nil {
-			return err
+		if int32(pkt.PayloadType) == s.dtmfPT.Load() {
+			s.key(&pkt)
+			continue
 		}
-		s.key(&pkt)
+		if r := s.sink.Load(); r != nil {
+			r.WriteRTP(&pkt)
+		}
 	}
 }
 
+// SetSink makes the reader hand the peer's audio to k; nil drops it.
+func (s *Session) SetSink(k Sink) {
+	if k == nil {
+		s.sink.Store(nil)
+		return
+	}
+	s.sink.Store(&sinkRef{k})
+}
+
+// Done is closed when the reader has ended: the session was closed, or its
+// socket failed (Err says why).
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err is why the reader ended, when it failed; nil after Close. Valid once Done is closed.
+func (s *Session) Err() error { return s.err }
+
 // ListenKeys makes the session report key presses (RFC 4733 telephone-events
-// of payload type pt) on keys, whether it drains or is bridged; a full channel
-// drops the key. A press is reported once, whichever reader saw it.
+// of payload type pt) on keys, whether it is bridged or not; a full channel
+// drops the key. A press is reported once.
 func (s *Session) ListenKeys(pt int, keys chan<- byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.dtmfPT, s.keys = pt, keys
+	s.keys = keys
+	s.dtmfPT.Store(int32(pt))
 }
 
 // key reports pkt's key press, if it is a new one.
 func (s *Session) key(pkt *rtp.Packet) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.keys == nil || s.dtmfPT < 0 || int(pkt.PayloadType) != s.dtmfPT {
+	if s.keys == nil {
 		return
 	}
 	if k := s.detector.Packet(pkt); k != 0 {
@@ -269,7 +298,10 @@ func (s *Session) Idle() time.Duration { return time.Since(time.Unix(0, s.lastRe
 // Received counts the packets received.
 func (s *Session) Received() uint64 { return s.received.Load() }
 
-// Close closes the socket; a blocked Read returns.
-func (s *Session) Close() error { return s.conn.Close() }
+// Close closes the socket and so ends the reader.
+func (s *Session) Close() error {
+	s.closed.Store(true)
+	return s.conn.Close()
+}
 
 func (s *Session) String() string { return fmt.Sprintf("rtp %s<->%s", s.LocalAddr(), s.Remote()) }

@@ -68,16 +68,14 @@ func TestAPeerBehindNATLatchesFromItsHost(t *testing.T) {
 	phone := mediatest.NewPhone(t, media.PCMU)
 	signalled := netip.MustParseAddrPort("127.0.0.1:9") // what the SDP said
 	s := session(t, ports, signalled)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go s.Drain(ctx)
+	s.Start()
 	phone.Send(s.LocalAddr(), 1000, 3)
 	waitFor(t, func() bool { return s.Remote() == phone.Addr() })
 
 	natted := mediatest.NewPhoneAt(t, netip.MustParseAddr("127.0.0.7"), media.PCMU)
 	s2 := session(t, ports, netip.MustParseAddrPort("10.1.2.3:4000")) // a private address in the SDP
 	s2.AllowHost(netip.MustParseAddr("127.0.0.7"))                    // where its INVITE came from
-	go s2.Drain(ctx)
+	s2.Start()
 	natted.Send(s2.LocalAddr(), 1000, 3)
 	waitFor(t, func() bool { return s2.Remote() == natted.Addr() })
 }

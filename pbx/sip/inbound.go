@@ -51,7 +51,7 @@ func (c *inboundCall) Answer(ctx context.Context) error {
 		return fmt.Errorf("answer: %w", err)
 	}
 	c.answered.Store(true)
-	c.resumeDrain()
+	c.startMedia()
 	c.watchRTP(func() { c.Hangup(context.Background()) })
 	return nil
 }
@@ -69,7 +69,7 @@ func (c *inboundCall) earlyMedia() error {
 		return fmt.Errorf("early media: %w", err)
 	}
 	c.early = true
-	c.resumeDrain()
+	c.startMedia()
 	return nil
 }
 

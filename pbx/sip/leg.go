@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,10 +29,6 @@ type leg struct {
 
 	ctx context.Context // ends when the leg has ended, whoever ended it
 	end context.CancelFunc
-
-	mu        sync.Mutex
-	drainStop context.CancelFunc // nil while nobody drains (bridged, or not started)
-	drainDone chan struct{}
 }
 
 // newLeg is a leg on session that lives at most as long as parent.
@@ -142,38 +137,13 @@ func (l *leg) watch(hangup func()) {
 	}
 }
 
-// resumeDrain starts draining the leg's RTP unless someone drains already.
-func (l *leg) resumeDrain() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.drainStop != nil || l.ctx.Err() != nil {
-		return
-	}
-	ctx, stop := context.WithCancel(l.ctx)
-	done := make(chan struct{})
-	l.drainStop, l.drainDone = stop, done
-	go func() {
-		defer close(done)
-		l.session.Drain(ctx)
-	}()
-}
-
-// pauseDrain stops draining and waits until the socket is free for another reader.
-func (l *leg) pauseDrain() {
-	l.mu.Lock()
-	stop, done := l.drainStop, l.drainDone
-	l.drainStop, l.drainDone = nil, nil
-	l.mu.Unlock()
-	if stop != nil {
-		stop()
-		<-done
-	}
-}
+// startMedia starts reading the leg's RTP (once): from then on the peer latches,
+// keys are heard and the RTP timeout sees the peer alive.
+func (l *leg) startMedia() { l.session.Start() }
 
 // release ends the leg and frees its port.
 func (l *leg) release() {
 	l.end()
-	l.pauseDrain()
 	l.session.Close()
 }
 
@@ -236,8 +206,6 @@ func bridgeLegs(ctx context.Context, a, b *leg) (*bridge, error) {
 	if a.ctx.Err() != nil || b.ctx.Err() != nil {
 		return nil, fmt.Errorf("bridge: a leg has ended")
 	}
-	a.pauseDrain()
-	b.pauseDrain()
 	ctx, stop := context.WithCancel(ctx)
 	stopA := context.AfterFunc(a.ctx, stop)
 	stopB := context.AfterFunc(b.ctx, stop)
@@ -253,8 +221,6 @@ func bridgeLegs(ctx context.Context, a, b *leg) (*bridge, error) {
 			a.log.Warn().Err(err).Msg("bridge failed")
 		}
 		stop()
-		a.resumeDrain()
-		b.resumeDrain()
 	}()
 	return br, nil
 }

@@ -135,7 +135,7 @@ func (c *outboundCall) answered(ctx context.Context) error {
 	c.session.SetRemote(ans.Addr)
 	c.session.AllowHost(sourceAddr(c.dialog.InviteResponse))
 	context.AfterFunc(c.dialog.Context(), c.end) // the agent's BYE ends the leg
-	c.resumeDrain()
+	c.startMedia()
 	c.watchRTP(func() { c.Hangup(context.Background()) })
 	return nil
 }
