@@ -101,8 +101,7 @@ func (ls *Lines) TakeCover(ctx context.Context, id, agent string, date config.Da
 		if err != nil {
 			return err
 		}
-		return ls.emit(tx, ls.clock.Now(), event.CoverTaken, id, map[string]any{
-			"date": date.String(), "agent": agent, "name": a.Name, "day_covered": !day.Uncovered})
+		return ls.emit(tx, ls.clock.Now(), id, event.Cover{Date: date.String(), Agent: agent, Name: a.Name, DayCovered: !day.Uncovered})
 	})
 }
 
@@ -162,13 +161,12 @@ func (ls *Lines) emitUncovered(tx *bolt.Tx, now time.Time, l *Line, day RosterDa
 	if err != nil {
 		return err
 	}
-	names := make([]map[string]string, len(free))
+	names := make([]event.Colleague, len(free))
 	for i, a := range free {
-		names[i] = map[string]string{"id": a.ID, "name": a.Name}
+		names[i] = event.Colleague{ID: a.ID, Name: a.Name}
 	}
-	return ls.emit(tx, now, event.DayUncovered, l.Config.ID, map[string]any{
-		"date": day.Date.String(), "expected": day.Expected, "sick": day.Sick, "free": names,
-		"deadline": l.Config.Cover.Deadline.String()})
+	return ls.emit(tx, now, l.Config.ID, event.Uncovered{Date: day.Date.String(), Expected: day.Expected, Sick: day.Sick,
+		Free: names, Deadline: l.Config.Cover.Deadline.String()})
 }
 
 // closeOrReopen applies the deadline rule to date: from the deadline until closing

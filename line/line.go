@@ -33,7 +33,7 @@ type Line struct {
 
 // Emitter puts events into the outbox inside a transaction (event.Emitter does).
 type Emitter interface {
-	Emit(tx *bolt.Tx, now time.Time, typ, line string, data map[string]any) error
+	Emit(tx *bolt.Tx, now time.Time, line string, d event.Data) error
 }
 
 // ringsAll reports whether the line rings every free agent at once (calls.strategy
@@ -139,11 +139,8 @@ func (ls *Lines) change(l *Line, now time.Time, f func(tx *bolt.Tx) error) error
 		if typ == "" {
 			return nil
 		}
-		data := map[string]any{"reason": after.Reason, "text": after.Text}
-		if after.NextOpen != nil {
-			data["next_open"] = after.NextOpen
-		}
-		return ls.emit(tx, now, typ, l.Config.ID, data)
+		return ls.emit(tx, now, l.Config.ID, event.LineChange{Closed: typ == event.LineClosed,
+			Reason: string(after.Reason), Text: after.Text, NextOpen: after.NextOpen})
 	})
 	if err == nil && closed {
 		err = ls.windDown(l)
@@ -166,11 +163,11 @@ func transition(before, after Status) string {
 	return event.LineOpened
 }
 
-func (ls *Lines) emit(tx *bolt.Tx, now time.Time, typ, line string, data map[string]any) error {
+func (ls *Lines) emit(tx *bolt.Tx, now time.Time, line string, d event.Data) error {
 	if ls.events == nil {
 		return nil
 	}
-	return ls.events.Emit(tx, now, typ, line, data)
+	return ls.events.Emit(tx, now, line, d)
 }
 
 // SetOverride opens or closes the line by the office's decision. A zero until means

@@ -358,7 +358,7 @@ func (ls *Lines) missed(l *Line, agentID string) {
 		if max <= 0 || p.Missed < max {
 			return ls.leaveClosedTx(tx, now, p)
 		}
-		if err := ls.emit(tx, now, event.AgentAutoLoggedOut, l.Config.ID, map[string]any{"agent": agentID, "missed": p.Missed}); err != nil {
+		if err := ls.emit(tx, now, l.Config.ID, event.AutoLogout{Agent: agentID, Missed: p.Missed}); err != nil {
 			return err
 		}
 		return ls.logoutTx(audit.WithActor(context.Background(), audit.System), tx, now, p,

@@ -196,8 +196,7 @@ func (ls *Lines) closingPhrase(ctx context.Context, c, leg Call) {
 func (ls *Lines) flag(l *Line, rec *Record) error {
 	now := ls.clock.Now()
 	return ls.db.Update(func(tx *bolt.Tx) error {
-		return ls.emit(tx, now, event.CallFlagged, l.Config.ID, map[string]any{
-			"call": rec.ID, "agent": rec.Agent, "start": rec.Start, "talk_seconds": rec.Talk})
+		return ls.emit(tx, now, l.Config.ID, event.Flag{Call: rec.ID, Agent: rec.Agent, Start: rec.Start, TalkSeconds: rec.Talk})
 	})
 }
 

@@ -106,7 +106,14 @@ func (s *Store) CheckPIN(ctx context.Context, agentID, pin string) error {
 		if err := audit.Record(ctx, tx, now, "agent.locked", "agent/"+agentID, detail); err != nil {
 			return err
 		}
-		return s.emit(tx, now, event.AgentLocked, "", s.agentEventData(tx, agentID, detail))
+		ev := event.Lockout{Agent: agentID, Lockout: st.Lockouts, Held: le.Held}
+		if a, ok, _ := agent(tx, agentID); ok {
+			ev.Name = a.Name // never the phone
+		}
+		if !le.Held {
+			ev.Until = &le.Until
+		}
+		return s.emit(tx, now, "", ev)
 	})
 	if err != nil {
 		return err

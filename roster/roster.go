@@ -16,6 +16,7 @@ import (
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/internal/event"
 	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/internal/logging"
 	"github.com/peerline/peerline/internal/storage"
@@ -45,7 +46,7 @@ func (a Agent) Serves(line string) bool { return a.Active && slices.Contains(a.L
 
 // Emitter puts events into the outbox inside a transaction (event.Emitter does).
 type Emitter interface {
-	Emit(tx *bolt.Tx, now time.Time, typ, line string, data map[string]any) error
+	Emit(tx *bolt.Tx, now time.Time, line string, d event.Data) error
 }
 
 // Store keeps the roster.
@@ -76,23 +77,11 @@ func StrictestPIN(lines []config.Line) config.PIN {
 	return p
 }
 
-func (s *Store) emit(tx *bolt.Tx, now time.Time, typ, line string, data map[string]any) error {
+func (s *Store) emit(tx *bolt.Tx, now time.Time, line string, d event.Data) error {
 	if s.events == nil {
 		return nil
 	}
-	return s.events.Emit(tx, now, typ, line, data)
-}
-
-// agentEventData names an agent in an event: id and name, never the phone.
-func (s *Store) agentEventData(tx *bolt.Tx, id string, extra map[string]any) map[string]any {
-	d := map[string]any{"agent": id}
-	if a, ok, _ := agent(tx, id); ok {
-		d["name"] = a.Name
-	}
-	for k, v := range extra {
-		d[k] = v
-	}
-	return d
+	return s.events.Emit(tx, now, line, d)
 }
 
 // clean checks and normalises an agent; its errors name the field.

@@ -13,6 +13,7 @@ import (
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/clock/clocktest"
+	"github.com/peerline/peerline/internal/event"
 	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/roster"
@@ -22,9 +23,9 @@ import (
 // events records what the roster emits.
 type events struct{ got []string }
 
-func (e *events) Emit(_ *bolt.Tx, _ time.Time, typ, _ string, data map[string]any) error {
-	b, _ := json.Marshal(data)
-	e.got = append(e.got, typ+" "+string(b))
+func (e *events) Emit(_ *bolt.Tx, _ time.Time, _ string, d event.Data) error {
+	b, _ := json.Marshal(d)
+	e.got = append(e.got, d.Type()+" "+string(b))
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"path"
 	"time"
 
@@ -16,24 +17,13 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Types of events.
-const (
-	LineOpened         = "line.opened"
-	LineClosed         = "line.closed"
-	DayUncovered       = "day.uncovered"
-	CoverTaken         = "cover.taken"
-	AgentLocked        = "agent.locked"
-	CallFlagged        = "call.flagged"
-	AgentAutoLoggedOut = "agent.auto_logged_out"
-)
-
 // Event is one notification as receivers get it.
 type Event struct {
 	ID   string         `json:"id"` // receivers dedupe by it
 	Type string         `json:"type"`
 	Time time.Time      `json:"time"`
 	Line string         `json:"line,omitempty"`
-	Data map[string]any `json:"data,omitempty"`
+	Data json.RawMessage `json:"data,omitempty"` // a Data of the type's; see Payload
 }
 
 const bucket = "event.outbox"
@@ -60,9 +50,14 @@ func NewEmitter(db *bolt.DB, hooks []config.Webhook) (*Emitter, error) {
 	return &Emitter{hooks: hooks}, nil
 }
 
-// Emit puts e into the outbox inside tx, once per receiver that wants its type.
-// The sender is woken when tx commits.
-func (em *Emitter) Emit(tx *bolt.Tx, now time.Time, typ, line string, data map[string]any) error {
+// Emit puts an event of d into the outbox inside tx, once per receiver that
+// wants its type. The sender is woken when tx commits.
+func (em *Emitter) Emit(tx *bolt.Tx, now time.Time, line string, d Data) error {
+	typ := d.Type()
+	data, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
 	e := Event{ID: newID(), Type: typ, Time: now.UTC(), Line: line, Data: data}
 	b := tx.Bucket([]byte(bucket))
 	for _, h := range em.hooks {

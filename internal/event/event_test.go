@@ -69,9 +69,9 @@ func TestOutboxSurvivesRestartAndDeliversOnce(t *testing.T) {
 	office.SetDown(true)
 	onlyLine := eventtest.New(t, "line.*")
 	p := start(t, db, clk, office.Hook, onlyLine.Hook)
-	for _, typ := range []string{event.LineClosed, event.DayUncovered, event.AgentLocked} {
+	for _, d := range []event.Data{event.LineChange{Closed: true}, event.Uncovered{Date: "2026-11-23"}, event.Lockout{Agent: "jim"}} {
 		err := db.Update(func(tx *bolt.Tx) error {
-			return p.em.Emit(tx, clk.Now(), typ, "peer", map[string]any{"date": "2026-11-23"})
+			return p.em.Emit(tx, clk.Now(), "peer", d)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -117,7 +117,7 @@ func TestRetriesBackOffOnTheClock(t *testing.T) {
 	r.SetDown(true)
 	p := start(t, db, clk, r.Hook)
 	defer p.stop()
-	db.Update(func(tx *bolt.Tx) error { return p.em.Emit(tx, clk.Now(), event.LineClosed, "peer", nil) })
+	db.Update(func(tx *bolt.Tx) error { return p.em.Emit(tx, clk.Now(), "peer", event.LineChange{Closed: true}) })
 	waitFor(t, "a failed attempt", func() bool { return r.Refused() == 1 })
 	failed := clk.Now()
 	r.SetDown(false)
@@ -128,7 +128,7 @@ func TestRetriesBackOffOnTheClock(t *testing.T) {
 
 	// An event nobody can take is given up after 24 hours, with backoff up to hourly.
 	r.SetDown(true)
-	db.Update(func(tx *bolt.Tx) error { return p.em.Emit(tx, clk.Now(), event.LineOpened, "peer", nil) })
+	db.Update(func(tx *bolt.Tx) error { return p.em.Emit(tx, clk.Now(), "peer", event.LineChange{}) })
 	emitted := clk.Now()
 	stepUntil(t, clk, 5*time.Minute, "giving up", func() bool { return p.sender.Pending() == 0 })
 	if gaveUp := clk.Now().Sub(emitted); gaveUp < 24*time.Hour {

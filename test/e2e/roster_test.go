@@ -70,7 +70,7 @@ webhooks: [{url: %q, secret: %q}]
 	s.stop()
 	office.SetDown(false)
 	s = startServer(t, dir, "--config", cfg)
-	var taken event.Event
+	var taken eventtest.Event
 	for i := 0; i < 300 && taken.ID == ""; i++ { // the retry is due 10 s after the failure
 		for _, e := range office.Events() {
 			if e.Type == event.CoverTaken {

@@ -21,7 +21,7 @@ type Receiver struct {
 
 	mu      sync.Mutex
 	down    bool
-	events  []event.Event
+	events  []Event
 	bodies  []string
 	seen    map[string]int
 	bad     int
@@ -46,7 +46,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	var e event.Event
+	var e Event
 	if req.Header.Get("X-Peerline-Signature") != event.Sign(r.Hook.Secret, body) || json.Unmarshal(body, &e) != nil ||
 		req.Header.Get("X-Peerline-Delivery") != e.ID || req.Header.Get("X-Peerline-Event") != e.Type {
 		r.bad++
@@ -58,14 +58,23 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.bodies = append(r.bodies, string(body))
 }
 
+// Event is an event as a receiver that knows none of peerline's types decodes it.
+type Event struct {
+	ID   string         `json:"id"`
+	Type string         `json:"type"`
+	Time time.Time      `json:"time"`
+	Line string         `json:"line"`
+	Data map[string]any `json:"data"`
+}
+
 // SetDown makes the receiver answer 503 (true) or take events (false).
 func (r *Receiver) SetDown(down bool) { r.mu.Lock(); r.down = down; r.mu.Unlock() }
 
 // Events returns what arrived with a valid signature, in order.
-func (r *Receiver) Events() []event.Event {
+func (r *Receiver) Events() []Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]event.Event(nil), r.events...)
+	return append([]Event(nil), r.events...)
 }
 
 // Bodies returns the raw bodies that arrived, for privacy checks.
@@ -93,7 +102,7 @@ func (r *Receiver) Bad() int { r.mu.Lock(); defer r.mu.Unlock(); return r.bad }
 func (r *Receiver) Refused() int { r.mu.Lock(); defer r.mu.Unlock(); return r.refused }
 
 // WaitFor waits (a bounded while) for an event of type typ and returns it.
-func (r *Receiver) WaitFor(t testing.TB, typ string) event.Event {
+func (r *Receiver) WaitFor(t testing.TB, typ string) Event {
 	t.Helper()
 	for range 500 {
 		for _, e := range r.Events() {
@@ -104,7 +113,7 @@ func (r *Receiver) WaitFor(t testing.TB, typ string) event.Event {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("no %s event arrived; got %v", typ, r.Types())
-	return event.Event{}
+	return Event{}
 }
 
 // Types lists the types that arrived, in order.
