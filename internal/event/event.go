@@ -19,10 +19,10 @@ import (
 
 // Event is one notification as receivers get it.
 type Event struct {
-	ID   string         `json:"id"` // receivers dedupe by it
-	Type string         `json:"type"`
-	Time time.Time      `json:"time"`
-	Line string         `json:"line,omitempty"`
+	ID   string          `json:"id"` // receivers dedupe by it
+	Type string          `json:"type"`
+	Time time.Time       `json:"time"`
+	Line string          `json:"line,omitempty"`
 	Data json.RawMessage `json:"data,omitempty"` // a Data of the type's; see Payload
 }
 
