@@ -10,6 +10,7 @@ import (
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/input"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/roster"
 )
 
@@ -194,7 +195,7 @@ func (ls *Lines) toggleLogin(ctx context.Context, l *Line, a roster.Agent) ([]st
 	}
 	_, err := ls.Login(ctx, a.ID, id)
 	var closed *ClosedError
-	if errors.As(err, &closed) && closed.Status.Reason == ReasonNoCover {
+	if errors.As(err, &closed) && closed.Status.Reason == hours.ReasonNoCover {
 		if _, cerr := ls.TakeCover(ctx, id, a.ID, l.Calendar.Date(ls.clock.Now())); cerr == nil {
 			_, err = ls.Login(ctx, a.ID, id)
 		}
@@ -274,20 +275,20 @@ func (ls *Lines) sayStatus(l *Line) ([]string, error) {
 		return nil, err
 	}
 	var say []string
-	if st.State == Open {
+	if st.State == hours.Open {
 		say = append(say, "status-open")
 	} else {
 		say = append(append(say, "status-closed"), ls.sayOpens(l, st)...)
 	}
 	say = append(say, "status-agents", sayNumber(len(ls.Presence(l.Config.ID))))
-	if st.State == Open {
+	if st.State == hours.Open {
 		say = append(say, "status-queue", sayNumber(len(ls.Queue(l.Config.ID))))
 	}
 	return say, nil
 }
 
 // sayOpens is "it opens" and when, if the status knows.
-func (ls *Lines) sayOpens(l *Line, st Status) []string {
+func (ls *Lines) sayOpens(l *Line, st hours.Status) []string {
 	if st.NextOpen == nil {
 		return nil
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/event"
-	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/line/linetest"
 	"github.com/peerline/peerline/roster"
 )
@@ -152,8 +152,8 @@ func TestAgentHearsWhenTheLineOpens(t *testing.T) {
 		t.Errorf("Friday evening: %v", played)
 	}
 	w.clock.Set(at("2026-05-25 08:00:00"))
-	st, err := w.lines.SetOverride(office, "peer", line.Open, "kvällsöppet", at("2026-05-25 09:00:00"))
-	if err != nil || st.State != line.Open {
+	st, err := w.lines.SetOverride(office, "peer", hours.Open, "kvällsöppet", at("2026-05-25 09:00:00"))
+	if err != nil || st.State != hours.Open {
 		t.Fatalf("override: %+v %v", st, err)
 	}
 	played, _ = w.dial(klaraPhone, "*#275931#1")
@@ -346,12 +346,12 @@ func TestLoginCoversADayClosedForNoCover(t *testing.T) {
 	if _, err := w.lines.ReportSick(office, "peer", "klara", date("2026-05-20")); err != nil {
 		t.Fatal(err)
 	}
-	w.expect("2026-05-20 12:50:00", line.Closed, line.ReasonNoCover)
+	w.expect("2026-05-20 12:50:00", hours.Closed, hours.ReasonNoCover)
 	played, _ := w.dial(jimPhone, "*#275932#1")
 	if !heard(played, "agent-logged-in") {
 		t.Fatalf("jim: %v", played)
 	}
-	w.expect("2026-05-20 12:51:00", line.Open, line.ReasonHours)
+	w.expect("2026-05-20 12:51:00", hours.Open, hours.ReasonHours)
 	days, _ := w.lines.Roster("peer", date("2026-05-20"), date("2026-05-20"))
 	if !slices.Equal(days[0].Cover, []string{"jim"}) {
 		t.Errorf("roster: %+v", days[0])

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/internal/storage"
+	"github.com/peerline/peerline/line/hours"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -118,17 +120,17 @@ const (
 
 // Record is one call attempt for the statistics. It never holds a caller number.
 type Record struct {
-	ID      string    `json:"id"`
-	Line    string    `json:"line"`
-	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`
-	Outcome Outcome   `json:"outcome"`
-	Reason  Reason    `json:"reason,omitempty"` // why the line was closed
-	Seconds float64   `json:"seconds"`          // from start to end
-	Agent   string    `json:"agent,omitempty"`  // who answered
-	Wait    float64   `json:"wait_seconds"`     // from start until an agent answered or the caller gave up
-	Talk    float64   `json:"talk_seconds"`     // bridged time
-	Ended   string    `json:"ended,omitempty"`  // how a bridged call ended: caller, agent, limit, end_key, safety, stopped
+	ID      string       `json:"id"`
+	Line    string       `json:"line"`
+	Start   time.Time    `json:"start"`
+	End     time.Time    `json:"end"`
+	Outcome Outcome      `json:"outcome"`
+	Reason  hours.Reason `json:"reason,omitempty"` // why the line was closed
+	Seconds float64      `json:"seconds"`          // from start to end
+	Agent   string       `json:"agent,omitempty"`  // who answered
+	Wait    float64      `json:"wait_seconds"`     // from start until an agent answered or the caller gave up
+	Talk    float64      `json:"talk_seconds"`     // bridged time
+	Ended   string       `json:"ended,omitempty"`  // how a bridged call ended: caller, agent, limit, end_key, safety, stopped
 	// LimitHit says calls.limit cut the call; Flagged that the agent ended it with
 	// the safety key (an incident, the office was told at once).
 	LimitHit bool    `json:"limit_hit,omitempty"`
@@ -142,13 +144,13 @@ type Record struct {
 const bucketCalls = "line.calls" // start (big-endian ns) + id -> Record
 
 // closedPrompt is the announcement for each reason the line can be closed.
-var closedPrompt = map[Reason]string{
-	ReasonHours:      "closed-hours",
-	ReasonWeekend:    "closed-hours",
-	ReasonHoliday:    "closed-holiday",
-	ReasonClosedDate: "closed-today",
-	ReasonNoCover:    "closed-today",
-	ReasonOffice:     "closed-today",
+var closedPrompt = map[hours.Reason]string{
+	hours.ReasonHours:      "closed-hours",
+	hours.ReasonWeekend:    "closed-hours",
+	hours.ReasonHoliday:    "closed-holiday",
+	hours.ReasonClosedDate: "closed-today",
+	hours.ReasonNoCover:    "closed-today",
+	hours.ReasonOffice:     "closed-today",
 }
 
 // Handle runs a call on line id to its end. A caller's call is recorded: a
@@ -170,7 +172,7 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 		return err
 	}
 	switch {
-	case st.State == Closed:
+	case st.State == hours.Closed:
 		rec.Outcome, rec.Reason = OutcomeClosed, st.Reason
 		err = ls.tell(ctx, l, c, &rec, closedPrompt[st.Reason], true)
 	case !ls.loggedIn(id):
@@ -240,6 +242,18 @@ func NewCallID() string {
 
 func recordKey(r Record) []byte {
 	return append(binary.BigEndian.AppendUint64(nil, uint64(r.Start.UnixNano())), r.ID...)
+}
+
+// checkDates refuses a query of the dates from..to (inclusive) that runs
+// backwards or spans more than max days.
+func checkDates(from, to config.Date, max int) error {
+	if to.String() < from.String() {
+		return input.Errorf("to", "%s is before from (%s)", to, from)
+	}
+	if to.String() > from.AddDays(max-1).String() {
+		return input.Errorf("to", "at most %d days at a time", max)
+	}
+	return nil
 }
 
 // maxRecordDays bounds one query of call records.

@@ -13,6 +13,7 @@ import (
 	"github.com/peerline/peerline/internal/clock/clocktest"
 	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/line/linetest"
 )
 
@@ -34,16 +35,16 @@ func TestCallerFlowsByStatus(t *testing.T) {
 	tests := []struct {
 		at, prompt string
 		outcome    line.Outcome
-		reason     line.Reason
+		reason     hours.Reason
 		setup      func()
 	}{
-		{"2026-11-28 13:00:00", "closed-hours", line.OutcomeClosed, line.ReasonWeekend, nil},
-		{"2026-11-30 10:00:00", "closed-hours", line.OutcomeClosed, line.ReasonHours, nil},
+		{"2026-11-28 13:00:00", "closed-hours", line.OutcomeClosed, hours.ReasonWeekend, nil},
+		{"2026-11-30 10:00:00", "closed-hours", line.OutcomeClosed, hours.ReasonHours, nil},
 		{"2026-12-01 13:00:00", "no-agents", line.OutcomeNoAgents, "", nil},
-		{"2026-12-02 13:00:00", "closed-today", line.OutcomeClosed, line.ReasonOffice, func() {
-			ls.SetOverride(office, "peer", line.Closed, "Personalmöte", time.Time{})
+		{"2026-12-02 13:00:00", "closed-today", line.OutcomeClosed, hours.ReasonOffice, func() {
+			ls.SetOverride(office, "peer", hours.Closed, "Personalmöte", time.Time{})
 		}},
-		{"2026-12-24 13:00:00", "closed-holiday", line.OutcomeClosed, line.ReasonHoliday, nil},
+		{"2026-12-24 13:00:00", "closed-holiday", line.OutcomeClosed, hours.ReasonHoliday, nil},
 	}
 	for i, tt := range tests {
 		clk.Set(at(tt.at))

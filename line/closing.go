@@ -2,6 +2,7 @@ package line
 
 import (
 	"context"
+	"github.com/peerline/peerline/line/hours"
 	"slices"
 	"time"
 
@@ -29,7 +30,7 @@ func (ls *Lines) leaveClosedTx(tx *bolt.Tx, now time.Time, p *Presence) error {
 		if err != nil {
 			return err
 		}
-		if st.State == Closed {
+		if st.State == hours.Closed {
 			closed = append(closed, id)
 		} else {
 			open = append(open, id)
@@ -57,7 +58,7 @@ func (ls *Lines) windDown(l *Line) error {
 	defer ls.queue.wake()
 	return ls.db.Update(func(tx *bolt.Tx) error {
 		st, err := statusTx(tx, l, now)
-		if err != nil || st.State == Open {
+		if err != nil || st.State == hours.Open {
 			return err
 		}
 		ls.presence.mu.Lock()
@@ -108,7 +109,7 @@ func (e statusEdges) Next(now time.Time) time.Time {
 		return next
 	}
 	edge := st.ClosesAt
-	if st.State == Closed {
+	if st.State == hours.Closed {
 		edge = st.NextOpen
 	}
 	if edge != nil && edge.After(now) && edge.Before(next) {

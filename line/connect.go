@@ -3,6 +3,7 @@ package line
 import (
 	"context"
 	"errors"
+	"github.com/peerline/peerline/line/hours"
 	"time"
 
 	"github.com/peerline/peerline/internal/clock"
@@ -107,7 +108,7 @@ func (ls *Lines) await(ctx context.Context, l *Line, c Call, w *waiter) (roster.
 			return roster.Agent{}, nil, ctx.Err()
 		case err != nil:
 			return roster.Agent{}, nil, err
-		case st.State == Closed:
+		case st.State == hours.Closed:
 			return roster.Agent{}, nil, &ClosedError{Status: st}
 		case !ls.loggedIn(l.Config.ID) && rang:
 			return roster.Agent{}, nil, errNobodyAnswered

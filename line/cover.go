@@ -10,6 +10,7 @@ import (
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/event"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/roster"
 	"github.com/robfig/cron/v3"
 	bolt "go.etcd.io/bbolt"
@@ -26,11 +27,11 @@ const maxRosterDays = 92
 // RosterDay is who works a line on a date, and whether the day has cover.
 type RosterDay struct {
 	roster.Day
-	Service   bool   `json:"service"`             // the calendar opens the line that day
-	Reason    Reason `json:"reason,omitempty"`    // why not, when it does not
-	Holiday   string `json:"holiday,omitempty"`   // the holiday's name
-	Uncovered bool   `json:"uncovered"`           // a service day with fewer than cover.min_agents expected
-	Closed    bool   `json:"closed_for_no_cover"` // closed by the deadline rule
+	Service   bool         `json:"service"`             // the calendar opens the line that day
+	Reason    hours.Reason `json:"reason,omitempty"`    // why not, when it does not
+	Holiday   string       `json:"holiday,omitempty"`   // the holiday's name
+	Uncovered bool         `json:"uncovered"`           // a service day with fewer than cover.min_agents expected
+	Closed    bool         `json:"closed_for_no_cover"` // closed by the deadline rule
 }
 
 // Roster lists the days from..to (inclusive) of a line.

@@ -15,6 +15,7 @@ import (
 	"github.com/peerline/peerline/internal/event/eventtest"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/roster"
 	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
@@ -108,7 +109,7 @@ func (w *world) importRoster(t testing.TB) {
 	}
 }
 
-func (w *world) status() line.Status {
+func (w *world) status() hours.Status {
 	w.t.Helper()
 	s, err := w.lines.Status("peer")
 	if err != nil {
@@ -117,7 +118,7 @@ func (w *world) status() line.Status {
 	return s
 }
 
-func (w *world) expect(when string, state line.State, reason line.Reason) {
+func (w *world) expect(when string, state hours.State, reason hours.Reason) {
 	w.t.Helper()
 	w.clock.Set(at(when))
 	if s := w.status(); s.State != state || s.Reason != reason {
@@ -139,8 +140,8 @@ func TestOneOfTwoSickStaysOpen(t *testing.T) {
 	if err != nil || rd.Uncovered || !slices.Equal(rd.Expected, []string{"michell"}) {
 		t.Fatalf("sick: %+v %v", rd, err)
 	}
-	w.expect("2026-05-19 11:00:00", line.Closed, line.ReasonHours)
-	w.expect("2026-05-19 13:00:00", line.Open, line.ReasonHours)
+	w.expect("2026-05-19 11:00:00", hours.Closed, hours.ReasonHours)
+	w.expect("2026-05-19 13:00:00", hours.Open, hours.ReasonHours)
 	if got := w.office.Types(); slices.Contains(got, event.DayUncovered) || slices.Contains(got, event.LineClosed) {
 		t.Errorf("events for a covered day: %v", got)
 	}
@@ -157,18 +158,18 @@ func TestOnlyAgentSickClosesAtElevenSharp(t *testing.T) {
 	if unc.Data["date"] != "2026-05-20" || len(free) != 3 {
 		t.Errorf("day.uncovered = %+v", unc)
 	}
-	w.expect("2026-05-20 10:59:59", line.Closed, line.ReasonHours)
+	w.expect("2026-05-20 10:59:59", hours.Closed, hours.ReasonHours)
 	if slices.Contains(w.office.Types(), event.LineClosed) {
 		t.Fatal("closed before 11:00")
 	}
 	w.clock.Set(at("2026-05-20 11:00:00"))
 	closed := w.office.WaitFor(t, event.LineClosed)
-	if closed.Data["reason"] != string(line.ReasonNoCover) || !closed.Time.Equal(at("2026-05-20 11:00:00")) || closed.Line != "peer" {
+	if closed.Data["reason"] != string(hours.ReasonNoCover) || !closed.Time.Equal(at("2026-05-20 11:00:00")) || closed.Line != "peer" {
 		t.Errorf("line.closed = %+v", closed)
 	}
-	w.expect("2026-05-20 11:00:00", line.Closed, line.ReasonNoCover)
-	w.expect("2026-05-20 13:00:00", line.Closed, line.ReasonNoCover)
-	w.expect("2026-05-21 13:00:00", line.Open, line.ReasonHours) // the next day is its own
+	w.expect("2026-05-20 11:00:00", hours.Closed, hours.ReasonNoCover)
+	w.expect("2026-05-20 13:00:00", hours.Closed, hours.ReasonNoCover)
+	w.expect("2026-05-21 13:00:00", hours.Open, hours.ReasonHours) // the next day is its own
 	for _, body := range w.office.Bodies() {
 		// Not "070": an event id is random hex and may hold it.
 		if strings.Contains(body, "+46") || strings.Contains(body, "701740") {
@@ -192,8 +193,8 @@ func TestCoverBeforeTheDeadlineKeepsTheLineOpen(t *testing.T) {
 	if taken.Data["name"] != "Jim" || taken.Data["day_covered"] != true {
 		t.Errorf("cover.taken = %+v", taken)
 	}
-	w.expect("2026-05-20 11:00:00", line.Closed, line.ReasonHours)
-	w.expect("2026-05-20 13:00:00", line.Open, line.ReasonHours)
+	w.expect("2026-05-20 11:00:00", hours.Closed, hours.ReasonHours)
+	w.expect("2026-05-20 13:00:00", hours.Open, hours.ReasonHours)
 	if slices.Contains(w.office.Types(), event.LineClosed) {
 		t.Error("line.closed for a covered day")
 	}
@@ -202,31 +203,31 @@ func TestCoverBeforeTheDeadlineKeepsTheLineOpen(t *testing.T) {
 func TestCoverAfterTheClosureReopens(t *testing.T) {
 	w := newWorld(t, "2026-05-20 08:00:00", config.Default().Lines)
 	w.lines.ReportSick(office, "peer", "klara", date("2026-05-20"))
-	w.expect("2026-05-20 11:00:00", line.Closed, line.ReasonNoCover)
+	w.expect("2026-05-20 11:00:00", hours.Closed, hours.ReasonNoCover)
 	w.clock.Set(at("2026-05-20 11:30:00"))
 	if rd, err := w.lines.TakeCover(office, "peer", "agneta", date("2026-05-20")); err != nil || rd.Closed {
 		t.Fatalf("cover after the closure: %+v %v, want the day open again", rd, err)
 	}
 	opened := w.office.WaitFor(t, event.LineOpened)
-	if opened.Data["reason"] != string(line.ReasonHours) || !strings.Contains(opened.Data["text"].(string), "öppnar i dag 12:45") {
+	if opened.Data["reason"] != string(hours.ReasonHours) || !strings.Contains(opened.Data["text"].(string), "öppnar i dag 12:45") {
 		t.Errorf("line.opened = %+v", opened)
 	}
-	w.expect("2026-05-20 13:00:00", line.Open, line.ReasonHours)
+	w.expect("2026-05-20 13:00:00", hours.Open, hours.ReasonHours)
 }
 
 func TestSickAfterTheDeadlineClosesAtOnce(t *testing.T) {
 	w := newWorld(t, "2026-05-20 08:00:00", config.Default().Lines)
-	w.expect("2026-05-20 13:10:00", line.Open, line.ReasonHours)
+	w.expect("2026-05-20 13:10:00", hours.Open, hours.ReasonHours)
 	rd, err := w.lines.ReportSick(office, "peer", "klara", date("2026-05-20"))
 	if err != nil || !rd.Uncovered || !rd.Closed {
 		t.Fatalf("late sick report: %+v %v, want the day uncovered and closed", rd, err)
 	}
-	if s := w.status(); s.Reason != line.ReasonNoCover {
+	if s := w.status(); s.Reason != hours.ReasonNoCover {
 		t.Errorf("after a late sick report: %+v", s)
 	}
 	w.office.WaitFor(t, event.LineClosed)
 	// The office can still open the line.
-	if s, err := w.lines.SetOverride(office, "peer", line.Open, "Anna tar linjen", time.Time{}); err != nil || s.State != line.Open {
+	if s, err := w.lines.SetOverride(office, "peer", hours.Open, "Anna tar linjen", time.Time{}); err != nil || s.State != hours.Open {
 		t.Errorf("office override over no cover: %+v %v", s, err)
 	}
 }
@@ -238,7 +239,7 @@ func TestStartedAtNoonOnAnUncoveredDayClosesAtStart(t *testing.T) {
 	w.stop = nil
 	w.clock.Set(at("2026-05-20 12:00:00"))
 	w.open(config.Default().Lines)
-	if s := w.status(); s.Reason != line.ReasonNoCover {
+	if s := w.status(); s.Reason != hours.ReasonNoCover {
 		t.Errorf("after start at 12:00: %+v", s)
 	}
 	w.office.WaitFor(t, event.LineClosed)
@@ -249,7 +250,7 @@ func TestNoClosureOnDaysTheLineIsClosedAnyway(t *testing.T) {
 	for _, when := range []string{"2026-05-23 11:00:00", "2026-05-24 11:00:00", "2026-06-06 11:00:00"} {
 		w.clock.Set(at(when))
 	}
-	w.expect("2026-06-08 13:00:00", line.Open, line.ReasonHours) // Monday, Agneta
+	w.expect("2026-06-08 13:00:00", hours.Open, hours.ReasonHours) // Monday, Agneta
 	if got := w.office.Types(); len(got) != 0 {
 		t.Errorf("events on closed days: %v", got)
 	}
@@ -258,8 +259,8 @@ func TestNoClosureOnDaysTheLineIsClosedAnyway(t *testing.T) {
 func TestALineWithoutScheduleNeverClosesForCover(t *testing.T) {
 	w := &world{t: t, dir: t.TempDir(), clock: clocktest.New(at("2026-05-20 08:00:00")), office: eventtest.New(t)}
 	w.open(config.Default().Lines) // no roster imported
-	w.expect("2026-05-20 11:00:00", line.Closed, line.ReasonHours)
-	w.expect("2026-05-20 13:00:00", line.Open, line.ReasonHours)
+	w.expect("2026-05-20 11:00:00", hours.Closed, hours.ReasonHours)
+	w.expect("2026-05-20 13:00:00", hours.Open, hours.ReasonHours)
 }
 
 func TestDeadlineOnDSTDays(t *testing.T) {
@@ -274,13 +275,13 @@ func TestDeadlineOnDSTDays(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.lines.ReportSick(office, "peer", "klara", date(day))
-			w.expect(day+" 10:59:59", line.Closed, line.ReasonHours)
+			w.expect(day+" 10:59:59", hours.Closed, hours.ReasonHours)
 			w.clock.Set(at(day + " 11:00:00"))
 			closed := w.office.WaitFor(t, event.LineClosed)
 			if !closed.Time.Equal(at(day + " 11:00:00")) {
 				t.Errorf("closed at %v, want 11:00 local", closed.Time.In(stockholm))
 			}
-			w.expect(day+" 13:00:00", line.Closed, line.ReasonNoCover)
+			w.expect(day+" 13:00:00", hours.Closed, hours.ReasonNoCover)
 		})
 	}
 }
@@ -288,18 +289,18 @@ func TestDeadlineOnDSTDays(t *testing.T) {
 func TestRosterQueryAndRemovingASickReport(t *testing.T) {
 	w := newWorld(t, "2026-05-20 08:00:00", config.Default().Lines)
 	w.lines.ReportSick(office, "peer", "klara", date("2026-05-20"))
-	w.expect("2026-05-20 11:00:00", line.Closed, line.ReasonNoCover)
+	w.expect("2026-05-20 11:00:00", hours.Closed, hours.ReasonNoCover)
 	days, err := w.lines.Roster("peer", date("2026-05-18"), date("2026-05-24"))
 	if err != nil || len(days) != 7 {
 		t.Fatalf("roster: %d %v", len(days), err)
 	}
-	if !days[2].Uncovered || !days[2].Closed || days[1].Uncovered || days[5].Service || days[5].Reason != line.ReasonWeekend {
+	if !days[2].Uncovered || !days[2].Closed || days[1].Uncovered || days[5].Service || days[5].Reason != hours.ReasonWeekend {
 		t.Errorf("roster days: %+v", days)
 	}
 	if _, err := w.lines.RemoveException(office, "peer", "klara", date("2026-05-20"), roster.Sick); err != nil {
 		t.Fatal(err)
 	}
-	w.expect("2026-05-20 13:00:00", line.Open, line.ReasonHours)
+	w.expect("2026-05-20 13:00:00", hours.Open, hours.ReasonHours)
 	if _, err := w.lines.Roster("peer", date("2026-05-20"), date("2026-05-19")); err == nil {
 		t.Error("to before from accepted")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/peerline/peerline/internal/event"
 	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/internal/storage"
+	"github.com/peerline/peerline/line/hours"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -28,7 +29,7 @@ const maxOverride = 366 * 24 * time.Hour
 // Line is one configured line.
 type Line struct {
 	Config   config.Line
-	Calendar *Calendar
+	Calendar *hours.Calendar
 }
 
 // Emitter puts events into the outbox inside a transaction (event.Emitter does).
@@ -65,7 +66,7 @@ func New(db *bolt.DB, c clock.Clock, cfg []config.Line, events Emitter, agents A
 		if err != nil {
 			return nil, fmt.Errorf("line %s: %w", lc.ID, err)
 		}
-		l := &Line{Config: lc, Calendar: NewCalendar(lc.Hours, loc)}
+		l := &Line{Config: lc, Calendar: hours.NewCalendar(lc.Hours, loc)}
 		ls.list = append(ls.list, l)
 		ls.byID[lc.ID] = l
 	}
@@ -94,12 +95,12 @@ func (ls *Lines) IDs() []string {
 }
 
 // Status is the line's status now.
-func (ls *Lines) Status(id string) (Status, error) {
+func (ls *Lines) Status(id string) (hours.Status, error) {
 	l, err := ls.Get(id)
 	if err != nil {
-		return Status{}, err
+		return hours.Status{}, err
 	}
-	var st Status
+	var st hours.Status
 	err = ls.db.View(func(tx *bolt.Tx) (err error) {
 		st, err = statusTx(tx, l, ls.clock.Now())
 		return err
@@ -107,13 +108,13 @@ func (ls *Lines) Status(id string) (Status, error) {
 	return st, err
 }
 
-func statusTx(tx *bolt.Tx, l *Line, now time.Time) (Status, error) {
+func statusTx(tx *bolt.Tx, l *Line, now time.Time) (hours.Status, error) {
 	ov, err := getOverride(tx, l.Config.ID)
 	if err != nil {
-		return Status{}, err
+		return hours.Status{}, err
 	}
 	noCover := tx.Bucket([]byte(bucketClosures)).Get(closureKey(l.Config.ID, l.Calendar.Date(now))) != nil
-	return Evaluate(l.Config.ID, now, l.Calendar, ov, noCover), nil
+	return hours.Evaluate(l.Config.ID, now, l.Calendar, ov, noCover), nil
 }
 
 // change runs f in a write transaction and tells the office, in the same
@@ -134,7 +135,7 @@ func (ls *Lines) change(l *Line, now time.Time, f func(tx *bolt.Tx) error) error
 		if err != nil {
 			return err
 		}
-		closed = after.State == Closed
+		closed = after.State == hours.Closed
 		typ := transition(before, after)
 		if typ == "" {
 			return nil
@@ -151,13 +152,13 @@ func (ls *Lines) change(l *Line, now time.Time, f func(tx *bolt.Tx) error) error
 // transition names the event for a status change: line.closed when the line is
 // closed by a decision (the office's or the no-cover rule) or was open before,
 // line.opened when it opens or such a closure is lifted, "" for no news.
-func transition(before, after Status) string {
-	decided := func(s Status) bool { return s.Reason == ReasonOffice || s.Reason == ReasonNoCover }
+func transition(before, after hours.Status) string {
+	decided := func(s hours.Status) bool { return s.Reason == hours.ReasonOffice || s.Reason == hours.ReasonNoCover }
 	switch {
 	case before.State == after.State && before.Reason == after.Reason,
-		before.State == Open && after.State == Open:
+		before.State == hours.Open && after.State == hours.Open:
 		return ""
-	case after.State == Closed && (before.State == Open || decided(after)):
+	case after.State == hours.Closed && (before.State == hours.Open || decided(after)):
 		return event.LineClosed
 	}
 	return event.LineOpened
@@ -172,51 +173,51 @@ func (ls *Lines) emit(tx *bolt.Tx, now time.Time, line string, d event.Data) err
 
 // SetOverride opens or closes the line by the office's decision. A zero until means
 // the end of the current local day.
-func (ls *Lines) SetOverride(ctx context.Context, id string, state State, reason string, until time.Time) (Status, error) {
+func (ls *Lines) SetOverride(ctx context.Context, id string, state hours.State, reason string, until time.Time) (hours.Status, error) {
 	l, err := ls.Get(id)
 	if err != nil {
-		return Status{}, err
+		return hours.Status{}, err
 	}
 	now := ls.clock.Now()
 	if until.IsZero() {
 		until = l.Calendar.Date(now).AddDays(1).In(l.Calendar.Location())
 	}
 	switch {
-	case state == Closed && reason == "":
-		return Status{}, input.Errorf("reason", "say why the line is closed; callers' records and the office see it")
+	case state == hours.Closed && reason == "":
+		return hours.Status{}, input.Errorf("reason", "say why the line is closed; callers' records and the office see it")
 	case len([]rune(reason)) > 200:
-		return Status{}, input.Errorf("reason", "at most 200 characters")
+		return hours.Status{}, input.Errorf("reason", "at most 200 characters")
 	case !until.After(now):
-		return Status{}, input.Errorf("until", "%s is not in the future", until.Format(time.RFC3339))
+		return hours.Status{}, input.Errorf("until", "%s is not in the future", until.Format(time.RFC3339))
 	case until.Sub(now) > maxOverride:
-		return Status{}, input.Errorf("until", "at most a year ahead")
+		return hours.Status{}, input.Errorf("until", "at most a year ahead")
 	}
 	if reason == "" {
 		reason = "öppnad av kansliet"
 	}
 	actor := audit.ActorFrom(ctx)
-	ov := &Override{State: state, Reason: reason, Until: until.UTC(), By: actor.Name, At: now.UTC()}
+	ov := &hours.Override{State: state, Reason: reason, Until: until.UTC(), By: actor.Name, At: now.UTC()}
 	err = ls.change(l, now, func(tx *bolt.Tx) error {
 		if err := storage.Put(tx.Bucket([]byte(bucketOverrides)), []byte(id), ov); err != nil {
 			return err
 		}
 		action := "line.open"
-		if state == Closed {
+		if state == hours.Closed {
 			action = "line.close"
 		}
 		return audit.Record(ctx, tx, now, action, "line/"+id, map[string]any{"reason": reason, "until": ov.Until})
 	})
 	if err != nil {
-		return Status{}, err
+		return hours.Status{}, err
 	}
 	return ls.Status(id)
 }
 
 // ClearOverride hands the line back to its calendar.
-func (ls *Lines) ClearOverride(ctx context.Context, id string) (Status, error) {
+func (ls *Lines) ClearOverride(ctx context.Context, id string) (hours.Status, error) {
 	l, err := ls.Get(id)
 	if err != nil {
-		return Status{}, err
+		return hours.Status{}, err
 	}
 	now := ls.clock.Now()
 	err = ls.change(l, now, func(tx *bolt.Tx) error {
@@ -227,19 +228,19 @@ func (ls *Lines) ClearOverride(ctx context.Context, id string) (Status, error) {
 		if err := tx.Bucket([]byte(bucketOverrides)).Delete([]byte(id)); err != nil {
 			return err
 		}
-		if !ov.activeAt(now) {
+		if !ov.ActiveAt(now) {
 			return nil // an expired override is tidied away without an entry
 		}
 		return audit.Record(ctx, tx, now, "line.override.delete", "line/"+id, map[string]any{"was": ov.State})
 	})
 	if err != nil {
-		return Status{}, err
+		return hours.Status{}, err
 	}
 	return ls.Status(id)
 }
 
-func getOverride(tx *bolt.Tx, id string) (*Override, error) {
-	var ov Override
+func getOverride(tx *bolt.Tx, id string) (*hours.Override, error) {
+	var ov hours.Override
 	ok, err := storage.Get(tx.Bucket([]byte(bucketOverrides)), []byte(id), &ov)
 	if !ok || err != nil {
 		return nil, err

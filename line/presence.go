@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/peerline/peerline/line/hours"
 	"slices"
 	"sort"
 	"sync"
@@ -47,7 +48,7 @@ var (
 )
 
 // ClosedError refuses a log-in while the line is closed; Status says when it opens.
-type ClosedError struct{ Status Status }
+type ClosedError struct{ Status hours.Status }
 
 func (e *ClosedError) Error() string {
 	return fmt.Sprintf("line %s is closed (%s)", e.Status.Line, e.Status.Text)
@@ -190,7 +191,7 @@ func (ls *Lines) loginLines(tx *bolt.Tx, a roster.Agent, line string, now time.T
 		if err != nil {
 			return nil, err
 		}
-		if st.State == Open {
+		if st.State == hours.Open {
 			open = append(open, id)
 		} else if closed == nil {
 			closed = &ClosedError{Status: st}

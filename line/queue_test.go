@@ -8,6 +8,7 @@ import (
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/line/linetest"
 )
 
@@ -192,7 +193,7 @@ func TestAnAgentInWrapUpIsNotOffered(t *testing.T) {
 // closingWithACallerWaiting has klara busy with a first call and a second caller
 // on hold when close closes the line; the waiting caller must hear prompt, and
 // klara be logged out once her call is over.
-func closingWithACallerWaiting(t *testing.T, w *world, close func(), prompt string, reason line.Reason) {
+func closingWithACallerWaiting(t *testing.T, w *world, close func(), prompt string, reason hours.Reason) {
 	t.Helper()
 	if _, err := w.lines.Login(office, "klara", ""); err != nil {
 		t.Fatal(err)
@@ -225,16 +226,16 @@ func closingWithACallerWaiting(t *testing.T, w *world, close func(), prompt stri
 
 func TestClosingTimeTellsWaitingCallersAndLogsAgentsOutAfterTheirCall(t *testing.T) {
 	w := newWorld(t, "2026-05-19 15:50:00", quickLines()) // closes 16:00
-	closingWithACallerWaiting(t, w, func() { w.clock.Set(at("2026-05-19 16:00:00")) }, "closed-hours", line.ReasonHours)
+	closingWithACallerWaiting(t, w, func() { w.clock.Set(at("2026-05-19 16:00:00")) }, "closed-hours", hours.ReasonHours)
 }
 
 func TestOfficeClosingTellsWaitingCallers(t *testing.T) {
 	w := newWorld(t, "2026-05-19 14:00:00", quickLines())
 	closingWithACallerWaiting(t, w, func() {
-		if _, err := w.lines.SetOverride(office, "peer", line.Closed, "personalmöte", time.Time{}); err != nil {
+		if _, err := w.lines.SetOverride(office, "peer", hours.Closed, "personalmöte", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
-	}, "closed-today", line.ReasonOffice)
+	}, "closed-today", hours.ReasonOffice)
 }
 
 func TestNoCoverClosureTellsWaitingCallers(t *testing.T) {
@@ -243,7 +244,7 @@ func TestNoCoverClosureTellsWaitingCallers(t *testing.T) {
 		if _, err := w.lines.ReportSick(office, "peer", "klara", date("2026-05-20")); err != nil {
 			t.Fatal(err)
 		}
-	}, "closed-today", line.ReasonNoCover)
+	}, "closed-today", hours.ReasonNoCover)
 }
 
 func TestFreeAgentsAreLoggedOutAtClosing(t *testing.T) {
@@ -259,11 +260,11 @@ func TestFreeAgentsAreLoggedOutAtClosing(t *testing.T) {
 		t.Errorf("at closing time: %+v still logged in", ps)
 	}
 	// The office opens the line for the evening, then closes it again.
-	if _, err := w.lines.SetOverride(office, "peer", line.Open, "kvällsjour", at("2026-05-19 20:00:00")); err != nil {
+	if _, err := w.lines.SetOverride(office, "peer", hours.Open, "kvällsjour", at("2026-05-19 20:00:00")); err != nil {
 		t.Fatal(err)
 	}
 	w.lines.Login(office, "klara", "")
-	if _, err := w.lines.SetOverride(office, "peer", line.Closed, "slut för i kväll", time.Time{}); err != nil {
+	if _, err := w.lines.SetOverride(office, "peer", hours.Closed, "slut för i kväll", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := w.lines.AgentPresence("klara"); ok {

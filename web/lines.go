@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 )
 
 // lineView is a line as the API shows it.
@@ -17,7 +18,7 @@ type lineView struct {
 	Numbers  []string        `json:"numbers"`
 	Timezone string          `json:"timezone"`
 	Hours    hoursView       `json:"hours"`
-	Status   line.Status     `json:"status"`
+	Status   hours.Status    `json:"status"`
 	Agents   []line.Presence `json:"agents"` // who is logged in, and what each is doing
 	Queue    []line.Queued   `json:"queue"`  // callers on hold, first in line first; never a number
 }
@@ -72,7 +73,7 @@ type overrideRequest struct {
 	Until  string `json:"until"` // RFC 3339; empty: the end of the local day
 }
 
-func (s *Server) overrideLine(state line.State) echo.HandlerFunc {
+func (s *Server) overrideLine(state hours.State) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if _, err := s.Lines.Get(c.Param("line")); err != nil {
 			return err

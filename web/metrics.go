@@ -3,7 +3,7 @@ package web
 import (
 	"net/http"
 
-	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -57,7 +57,7 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		open := 0.0
-		if st.State == line.Open {
+		if st.State == hours.Open {
 			open = 1
 		}
 		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, open, id)

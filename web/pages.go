@@ -14,6 +14,7 @@ import (
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/roster"
 	"github.com/peerline/peerline/web/auth"
 )
@@ -122,8 +123,8 @@ func (s *Server) routePages() {
 	g(http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/linjen") })
 	g(http.MethodGet, "/linjen", s.linePage)
 	g(http.MethodGet, "/linjen/live", s.liveFragment)
-	g(http.MethodPost, "/linjen/:line/stang", s.overrideForm(line.Closed))
-	g(http.MethodPost, "/linjen/:line/oppna", s.overrideForm(line.Open))
+	g(http.MethodPost, "/linjen/:line/stang", s.overrideForm(hours.Closed))
+	g(http.MethodPost, "/linjen/:line/oppna", s.overrideForm(hours.Open))
 	g(http.MethodPost, "/linjen/:line/schema", s.clearOverrideForm)
 	g(http.MethodGet, "/schema", s.rosterPage)
 	g(http.MethodPost, "/schema/:line/sjuk", s.exceptionForm(roster.Sick))
@@ -148,7 +149,7 @@ func (s *Server) routePages() {
 
 // liveLine is one line as Linjen shows it: no caller numbers, ever.
 type liveLine struct {
-	Status line.Status
+	Status hours.Status
 	Agents []agentOnLine
 	Queue  []line.Queued
 	InCall int
@@ -203,7 +204,7 @@ func (s *Server) liveFragment(c echo.Context) error {
 
 // overrideForm opens or closes the line from Linjen's toggle, with a reason and
 // an optional end (the line's local time).
-func (s *Server) overrideForm(state line.State) echo.HandlerFunc {
+func (s *Server) overrideForm(state hours.State) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		l, err := s.Lines.Get(c.Param("line"))
 		if err != nil {
@@ -217,7 +218,7 @@ func (s *Server) overrideForm(state line.State) echo.HandlerFunc {
 		}
 		_, err = s.Lines.SetOverride(c.Request().Context(), l.Config.ID, state, c.FormValue("reason"), until)
 		msg := "Linjen är stängd."
-		if state == line.Open {
+		if state == hours.Open {
 			msg = "Linjen är öppen."
 		}
 		return done(c, "/linjen", err, msg)

@@ -15,6 +15,7 @@ import (
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/roster"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -24,9 +25,9 @@ import (
 type Lines interface {
 	IDs() []string
 	Get(id string) (*line.Line, error)
-	Status(id string) (line.Status, error)
-	SetOverride(ctx context.Context, id string, state line.State, reason string, until time.Time) (line.Status, error)
-	ClearOverride(ctx context.Context, id string) (line.Status, error)
+	Status(id string) (hours.Status, error)
+	SetOverride(ctx context.Context, id string, state hours.State, reason string, until time.Time) (hours.Status, error)
+	ClearOverride(ctx context.Context, id string) (hours.Status, error)
 	ReportSick(ctx context.Context, id, agent string, date config.Date) (line.RosterDay, error)
 	TakeCover(ctx context.Context, id, agent string, date config.Date) (line.RosterDay, error)
 	RemoveException(ctx context.Context, id, agent string, date config.Date, kind roster.Kind) (line.RosterDay, error)
@@ -100,8 +101,8 @@ func New(d Deps) *Server {
 	api := func(method, path string, h echo.HandlerFunc) { e.Add(method, "/api/v1"+path, h, s.requireToken) }
 	api(http.MethodGet, "/lines", s.listLines)
 	api(http.MethodGet, "/lines/:line", s.getLine)
-	api(http.MethodPost, "/lines/:line/close", s.overrideLine(line.Closed))
-	api(http.MethodPost, "/lines/:line/open", s.overrideLine(line.Open))
+	api(http.MethodPost, "/lines/:line/close", s.overrideLine(hours.Closed))
+	api(http.MethodPost, "/lines/:line/open", s.overrideLine(hours.Open))
 	api(http.MethodDelete, "/lines/:line/override", s.clearOverride)
 	api(http.MethodGet, "/lines/:line/schedule", s.getSchedule)
 	api(http.MethodPut, "/lines/:line/schedule", s.putSchedule)

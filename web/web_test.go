@@ -15,6 +15,7 @@ import (
 	"github.com/peerline/peerline/internal/clock/clocktest"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/roster"
 	"github.com/peerline/peerline/web"
 	"github.com/peerline/peerline/web/auth"
@@ -125,34 +126,34 @@ type errorBody struct {
 
 func TestCloseOpenAndBackToTheCalendar(t *testing.T) {
 	e := newEnv(t)
-	var st line.Status
+	var st hours.Status
 	if code := e.do("POST", "/api/v1/lines/peer/close", `{"reason":"Personalmöte"}`, &st); code != 200 {
 		t.Fatalf("close: %d", code)
 	}
-	if st.State != line.Closed || st.Reason != line.ReasonOffice || !strings.Contains(st.Text, "Personalmöte") {
+	if st.State != hours.Closed || st.Reason != hours.ReasonOffice || !strings.Contains(st.Text, "Personalmöte") {
 		t.Fatalf("after close: %+v", st)
 	}
 	var v struct {
 		ID     string
-		Status line.Status
+		Status hours.Status
 	}
 	e.do("GET", "/api/v1/lines/peer", "", &v)
-	if v.ID != "peer" || v.Status.Reason != line.ReasonOffice || v.Status.Override.By != "kansliet" {
+	if v.ID != "peer" || v.Status.Reason != hours.ReasonOffice || v.Status.Override.By != "kansliet" {
 		t.Fatalf("GET line: %+v", v)
 	}
 
 	until := "2026-11-23T18:00:00+01:00"
-	st = line.Status{}
+	st = hours.Status{}
 	if code := e.do("POST", "/api/v1/lines/peer/open", `{"reason":"Extra kväll","until":"`+until+`"}`, &st); code != 200 ||
-		st.State != line.Open || st.ClosesAt.Format(time.RFC3339) != until {
+		st.State != hours.Open || st.ClosesAt.Format(time.RFC3339) != until {
 		t.Fatalf("open: %d %+v", code, st)
 	}
 	e.clock.Set(time.Date(2026, 11, 23, 16, 30, 0, 0, time.UTC)) // 17:30 local
-	if e.do("GET", "/api/v1/lines/peer", "", &v); v.Status.State != line.Open {
+	if e.do("GET", "/api/v1/lines/peer", "", &v); v.Status.State != hours.Open {
 		t.Fatalf("17:30 with the evening opening: %+v", v.Status)
 	}
-	st = line.Status{}
-	if code := e.do("DELETE", "/api/v1/lines/peer/override", "", &st); code != 200 || st.State != line.Closed || st.Reason != line.ReasonHours {
+	st = hours.Status{}
+	if code := e.do("DELETE", "/api/v1/lines/peer/override", "", &st); code != 200 || st.State != hours.Closed || st.Reason != hours.ReasonHours {
 		t.Fatalf("delete override: %d %+v", code, st)
 	}
 
@@ -220,8 +221,8 @@ func TestBadInputNamesTheField(t *testing.T) {
 			}
 		})
 	}
-	var st line.Status
-	if e.do("GET", "/api/v1/lines/peer", "", &struct{ Status *line.Status }{&st}); st.State != line.Open || st.Override != nil {
+	var st hours.Status
+	if e.do("GET", "/api/v1/lines/peer", "", &struct{ Status *hours.Status }{&st}); st.State != hours.Open || st.Override != nil {
 		t.Errorf("bad requests changed the line: %+v", st)
 	}
 	var log struct{ Entries []audit.Entry }

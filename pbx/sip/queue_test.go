@@ -7,6 +7,7 @@ import (
 
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/sip/siptest"
 )
@@ -145,7 +146,7 @@ func TestClosingTimeWithACallerWaitingAndTheAgentBusy(t *testing.T) {
 	if !phone2.Media.HeardTone(1000, 800) {
 		t.Error("the waiting caller did not hear the closed announcement (1 kHz)")
 	}
-	if rec := r.record(t); rec.Outcome != line.OutcomeClosed || rec.Reason != line.ReasonHours {
+	if rec := r.record(t); rec.Outcome != line.OutcomeClosed || rec.Reason != hours.ReasonHours {
 		t.Errorf("record: %+v", rec)
 	}
 	if p, ok := r.lines.AgentPresence("klara"); !ok || p.Activity != line.Busy {

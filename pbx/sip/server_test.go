@@ -14,6 +14,7 @@ import (
 	"github.com/peerline/peerline/internal/clock/clocktest"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/media/mediatest"
 	"github.com/peerline/peerline/pbx/prompts"
@@ -124,7 +125,7 @@ func TestClosedLineAnswersPlaysAndHangsUp(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		recs, _ = r.lines.Records("peer", day, day)
 	}
-	if len(recs) != 1 || recs[0].Outcome != line.OutcomeClosed || recs[0].Reason != line.ReasonWeekend {
+	if len(recs) != 1 || recs[0].Outcome != line.OutcomeClosed || recs[0].Reason != hours.ReasonWeekend {
 		t.Errorf("records: %+v", recs)
 	}
 }

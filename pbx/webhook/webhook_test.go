@@ -15,6 +15,7 @@ import (
 	"github.com/peerline/peerline/internal/clock/clocktest"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/peerline/peerline/pbx/webhook"
 	"github.com/peerline/peerline/pbx/webhook/pbxsim"
@@ -188,7 +189,7 @@ func TestClosedLinePlaysAndHangsUp(t *testing.T) {
 		t.Fatalf("the prompt: %v %+v", err, res)
 	}
 	res.Body.Close()
-	if rec := r.records(t, 1)[0]; rec.Outcome != line.OutcomeClosed || rec.Reason != line.ReasonWeekend {
+	if rec := r.records(t, 1)[0]; rec.Outcome != line.OutcomeClosed || rec.Reason != hours.ReasonWeekend {
 		t.Errorf("record: %+v", rec)
 	}
 }

@@ -1,4 +1,4 @@
-package line_test
+package hours_test
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 )
 
 var stockholm = mustZone("Europe/Stockholm")
@@ -19,8 +19,8 @@ func mustZone(name string) *time.Location {
 	return loc
 }
 
-func defaultCalendar() *line.Calendar {
-	return line.NewCalendar(config.Default().Lines[0].Hours, stockholm)
+func defaultCalendar() *hours.Calendar {
+	return hours.NewCalendar(config.Default().Lines[0].Hours, stockholm)
 }
 
 func at(s string) time.Time {
@@ -35,22 +35,22 @@ func TestBoundaries(t *testing.T) {
 	c := defaultCalendar()
 	tests := []struct {
 		at     string
-		state  line.State
-		reason line.Reason
+		state  hours.State
+		reason hours.Reason
 	}{
-		{"2026-11-23 00:00:00", line.Closed, line.ReasonHours},
-		{"2026-11-23 12:44:00", line.Closed, line.ReasonHours},
-		{"2026-11-23 12:44:59", line.Closed, line.ReasonHours},
-		{"2026-11-23 12:45:00", line.Open, line.ReasonHours},
-		{"2026-11-23 15:59:00", line.Open, line.ReasonHours},
-		{"2026-11-23 15:59:59", line.Open, line.ReasonHours},
-		{"2026-11-23 16:00:00", line.Closed, line.ReasonHours},
-		{"2026-11-27 15:00:00", line.Open, line.ReasonHours},
-		{"2026-11-28 13:00:00", line.Closed, line.ReasonWeekend},
-		{"2026-11-29 13:00:00", line.Closed, line.ReasonWeekend},
+		{"2026-11-23 00:00:00", hours.Closed, hours.ReasonHours},
+		{"2026-11-23 12:44:00", hours.Closed, hours.ReasonHours},
+		{"2026-11-23 12:44:59", hours.Closed, hours.ReasonHours},
+		{"2026-11-23 12:45:00", hours.Open, hours.ReasonHours},
+		{"2026-11-23 15:59:00", hours.Open, hours.ReasonHours},
+		{"2026-11-23 15:59:59", hours.Open, hours.ReasonHours},
+		{"2026-11-23 16:00:00", hours.Closed, hours.ReasonHours},
+		{"2026-11-27 15:00:00", hours.Open, hours.ReasonHours},
+		{"2026-11-28 13:00:00", hours.Closed, hours.ReasonWeekend},
+		{"2026-11-29 13:00:00", hours.Closed, hours.ReasonWeekend},
 	}
 	for _, tt := range tests {
-		s := line.Evaluate("peer", at(tt.at), c, nil, false)
+		s := hours.Evaluate("peer", at(tt.at), c, nil, false)
 		if s.State != tt.state || s.Reason != tt.reason {
 			t.Errorf("%s: %s/%s, want %s/%s (%s)", tt.at, s.State, s.Reason, tt.state, tt.reason, s.Text)
 		}
@@ -58,12 +58,12 @@ func TestBoundaries(t *testing.T) {
 }
 
 // countOpen walks a week in real 15-minute steps and counts the open ones.
-func countOpen(c *line.Calendar, from time.Time, days int) (open int, reasons map[line.Reason]int) {
-	reasons = map[line.Reason]int{}
+func countOpen(c *hours.Calendar, from time.Time, days int) (open int, reasons map[hours.Reason]int) {
+	reasons = map[hours.Reason]int{}
 	end := from.AddDate(0, 0, days)
 	for t := from; t.Before(end); t = t.Add(15 * time.Minute) {
-		s := line.Evaluate("peer", t, c, nil, false)
-		if s.State == line.Open {
+		s := hours.Evaluate("peer", t, c, nil, false)
+		if s.State == hours.Open {
 			open++
 		}
 		reasons[s.Reason]++
@@ -102,7 +102,7 @@ func TestOpeningIsLocalWallClockOnDSTDays(t *testing.T) {
 	every := config.Default().Lines[0].Hours
 	every.Days = []config.Weekday{0, 1, 2, 3, 4, 5, 6}
 	every.Holidays = "none"
-	c := line.NewCalendar(every, stockholm)
+	c := hours.NewCalendar(every, stockholm)
 	for _, tt := range []struct{ day, openUTC, closeUTC string }{
 		{"2026-03-28", "11:45", "15:00"}, // CET
 		{"2026-03-29", "10:45", "14:00"}, // CEST from 02:00
@@ -122,7 +122,7 @@ func TestOpeningIsLocalWallClockOnDSTDays(t *testing.T) {
 	// A night window across the switch hour lasts 2 real hours in spring and 4 in autumn.
 	night := every
 	night.Open, night.Close = config.TimeOfDay{Hour: 1}, config.TimeOfDay{Hour: 4}
-	nc := line.NewCalendar(night, stockholm)
+	nc := hours.NewCalendar(night, stockholm)
 	for day, quarters := range map[string]int{"2026-03-29": 8, "2026-10-25": 16, "2027-03-28": 8, "2027-10-31": 16} {
 		open, _ := countOpen(nc, at(day+" 00:00:00"), 1)
 		if open != quarters {
@@ -146,8 +146,8 @@ func TestEverySwedishHoliday(t *testing.T) {
 		"2027-12-24": "Julafton", "2027-12-25": "Juldagen", "2027-12-26": "Annandag jul", "2027-12-31": "Nyårsafton",
 	}
 	for day, name := range holidays {
-		s := line.Evaluate("peer", at(day+" 13:00:00"), c, nil, false)
-		if s.State != line.Closed || s.Reason != line.ReasonHoliday || s.Holiday != name {
+		s := hours.Evaluate("peer", at(day+" 13:00:00"), c, nil, false)
+		if s.State != hours.Closed || s.Reason != hours.ReasonHoliday || s.Holiday != name {
 			t.Errorf("%s: %s/%s %q, want closed/holiday %q", day, s.State, s.Reason, s.Holiday, name)
 		}
 	}
@@ -156,13 +156,13 @@ func TestEverySwedishHoliday(t *testing.T) {
 		if _, isHoliday := holidays[d.Format(time.DateOnly)]; isHoliday || d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
 			continue
 		}
-		if s := line.Evaluate("peer", d, c, nil, false); s.State != line.Open {
+		if s := hours.Evaluate("peer", d, c, nil, false); s.State != hours.Open {
 			t.Errorf("%s (%s) is %s/%s, want open", d.Format(time.DateOnly), d.Weekday(), s.State, s.Reason)
 		}
 	}
 	none := config.Default().Lines[0].Hours
 	none.Holidays = "none"
-	if s := line.Evaluate("peer", at("2026-12-24 13:00:00"), line.NewCalendar(none, stockholm), nil, false); s.State != line.Open {
+	if s := hours.Evaluate("peer", at("2026-12-24 13:00:00"), hours.NewCalendar(none, stockholm), nil, false); s.State != hours.Open {
 		t.Errorf("holidays: none still closes on Christmas eve: %+v", s)
 	}
 }
@@ -171,13 +171,13 @@ func TestClosedDatesAndOtherDays(t *testing.T) {
 	h := config.Default().Lines[0].Hours
 	h.ClosedDates = []config.Date{{Year: 2026, Month: 11, Day: 25}}
 	h.Days = []config.Weekday{1, 2, 3, 4} // no Fridays
-	c := line.NewCalendar(h, stockholm)
-	s := line.Evaluate("peer", at("2026-11-25 13:00:00"), c, nil, false)
-	if s.Reason != line.ReasonClosedDate || s.NextOpenText != "öppnar i morgon 12:45" {
+	c := hours.NewCalendar(h, stockholm)
+	s := hours.Evaluate("peer", at("2026-11-25 13:00:00"), c, nil, false)
+	if s.Reason != hours.ReasonClosedDate || s.NextOpenText != "öppnar i morgon 12:45" {
 		t.Errorf("closed date: %+v", s)
 	}
-	s = line.Evaluate("peer", at("2026-11-27 13:00:00"), c, nil, false)
-	if s.Reason != line.ReasonHours || s.Text != "Stängt: linjen har inte öppet på fredagar, öppnar måndag 12:45" {
+	s = hours.Evaluate("peer", at("2026-11-27 13:00:00"), c, nil, false)
+	if s.Reason != hours.ReasonHours || s.Text != "Stängt: linjen har inte öppet på fredagar, öppnar måndag 12:45" {
 		t.Errorf("Friday: %+v", s)
 	}
 }
@@ -194,15 +194,15 @@ func TestNextOpenText(t *testing.T) {
 		{"2026-06-18 16:00:00", "öppnar måndag 12:45"}, // over midsummer
 	}
 	for _, tt := range tests {
-		s := line.Evaluate("peer", at(tt.at), c, nil, false)
+		s := hours.Evaluate("peer", at(tt.at), c, nil, false)
 		if s.NextOpenText != tt.want {
 			t.Errorf("%s: %q, want %q", tt.at, s.NextOpenText, tt.want)
 		}
 	}
-	if got := line.NextOpenText(at("2026-11-23 13:00:00"), at("2026-12-14 12:45:00")); got != "öppnar 14 december 12:45" {
+	if got := hours.NextOpenText(at("2026-11-23 13:00:00"), at("2026-12-14 12:45:00")); got != "öppnar 14 december 12:45" {
 		t.Errorf("far: %q", got)
 	}
-	if got := line.NextOpenText(at("2026-12-10 13:00:00"), at("2027-01-07 12:45:00")); got != "öppnar 7 januari 2027 12:45" {
+	if got := hours.NextOpenText(at("2026-12-10 13:00:00"), at("2027-01-07 12:45:00")); got != "öppnar 7 januari 2027 12:45" {
 		t.Errorf("next year: %q", got)
 	}
 }
@@ -210,40 +210,40 @@ func TestNextOpenText(t *testing.T) {
 func TestOverridePrecedence(t *testing.T) {
 	c := defaultCalendar()
 	now := at("2026-11-23 13:00:00")
-	closedOv := &line.Override{State: line.Closed, Reason: "Personalmöte", Until: at("2026-11-23 14:30:00")}
-	s := line.Evaluate("peer", now, c, closedOv, false)
-	if s.State != line.Closed || s.Reason != line.ReasonOffice || s.Text != "Stängt av kansliet: Personalmöte, öppnar i dag 14:30" {
+	closedOv := &hours.Override{State: hours.Closed, Reason: "Personalmöte", Until: at("2026-11-23 14:30:00")}
+	s := hours.Evaluate("peer", now, c, closedOv, false)
+	if s.State != hours.Closed || s.Reason != hours.ReasonOffice || s.Text != "Stängt av kansliet: Personalmöte, öppnar i dag 14:30" {
 		t.Errorf("closed override: %+v", s)
 	}
-	if s := line.Evaluate("peer", at("2026-11-23 14:30:00"), c, closedOv, false); s.State != line.Open || s.Override != nil {
+	if s := hours.Evaluate("peer", at("2026-11-23 14:30:00"), c, closedOv, false); s.State != hours.Open || s.Override != nil {
 		t.Errorf("after until: %+v", s)
 	}
 	// A closure until after hours points at the next day's opening.
-	late := &line.Override{State: line.Closed, Reason: "Sjukdom", Until: at("2026-11-24 00:00:00")}
-	if s := line.Evaluate("peer", now, c, late, false); *s.NextOpen != at("2026-11-24 12:45:00") {
+	late := &hours.Override{State: hours.Closed, Reason: "Sjukdom", Until: at("2026-11-24 00:00:00")}
+	if s := hours.Evaluate("peer", now, c, late, false); *s.NextOpen != at("2026-11-24 12:45:00") {
 		t.Errorf("next open after a day's closure: %v", s.NextOpen)
 	}
 
 	// No cover closes an open day; the office's opening beats it.
-	if s := line.Evaluate("peer", now, c, nil, true); s.State != line.Closed || s.Reason != line.ReasonNoCover || *s.NextOpen != at("2026-11-24 12:45:00") {
+	if s := hours.Evaluate("peer", now, c, nil, true); s.State != hours.Closed || s.Reason != hours.ReasonNoCover || *s.NextOpen != at("2026-11-24 12:45:00") {
 		t.Errorf("no cover: %+v", s)
 	}
-	openOv := &line.Override{State: line.Open, Reason: "Extra kväll", Until: at("2026-11-23 20:00:00")}
-	s = line.Evaluate("peer", now, c, openOv, true)
-	if s.State != line.Open || s.Reason != line.ReasonOffice || *s.ClosesAt != at("2026-11-23 20:00:00") {
+	openOv := &hours.Override{State: hours.Open, Reason: "Extra kväll", Until: at("2026-11-23 20:00:00")}
+	s = hours.Evaluate("peer", now, c, openOv, true)
+	if s.State != hours.Open || s.Reason != hours.ReasonOffice || *s.ClosesAt != at("2026-11-23 20:00:00") {
 		t.Errorf("open override over no cover: %+v", s)
 	}
 	// Opened early: the opening runs on into the calendar's hours.
-	early := &line.Override{State: line.Open, Reason: "Tidig start", Until: at("2026-11-23 13:00:00")}
-	if s := line.Evaluate("peer", at("2026-11-23 12:00:00"), c, early, false); *s.ClosesAt != at("2026-11-23 16:00:00") {
+	early := &hours.Override{State: hours.Open, Reason: "Tidig start", Until: at("2026-11-23 13:00:00")}
+	if s := hours.Evaluate("peer", at("2026-11-23 12:00:00"), c, early, false); *s.ClosesAt != at("2026-11-23 16:00:00") {
 		t.Errorf("early opening closes at %v, want 16:00", s.ClosesAt)
 	}
 }
 
 func ExampleEvaluate() {
-	c := line.NewCalendar(config.Default().Lines[0].Hours, stockholm)
+	c := hours.NewCalendar(config.Default().Lines[0].Hours, stockholm)
 	for _, t := range []string{"2026-11-27 13:00:00", "2026-11-27 16:10:00", "2026-12-24 13:00:00"} {
-		s := line.Evaluate("peer", at(t), c, nil, false)
+		s := hours.Evaluate("peer", at(t), c, nil, false)
 		fmt.Printf("%s %s/%s: %s\n", t, s.State, s.Reason, s.Text)
 	}
 	// Output:

@@ -1,4 +1,4 @@
-package line
+package hours
 
 import (
 	"fmt"
@@ -36,8 +36,8 @@ type Override struct {
 	At     time.Time `json:"at"`
 }
 
-// activeAt reports whether the override is in force at t.
-func (o *Override) activeAt(t time.Time) bool { return o != nil && t.Before(o.Until) }
+// ActiveAt reports whether the override is in force at t.
+func (o *Override) ActiveAt(t time.Time) bool { return o != nil && t.Before(o.Until) }
 
 // Status is a line's state at an instant, with the why in words for people.
 type Status struct {
@@ -58,7 +58,7 @@ type Status struct {
 func Evaluate(id string, now time.Time, c *Calendar, ov *Override, noCover bool) Status {
 	now = now.In(c.Location())
 	s := Status{Line: id}
-	if ov.activeAt(now) {
+	if ov.ActiveAt(now) {
 		local := *ov
 		local.Until, local.At = ov.Until.In(c.Location()), ov.At.In(c.Location())
 		s.Override = &local

@@ -1,25 +1,16 @@
-package line
+// Package hours is when a line is open: its regular calendar (service days, the
+// daily window in the line's time zone, Swedish holidays, closed dates), the
+// office's override, and the status they give at an instant, with the why in
+// Swedish words. It is pure: no storage, no clock of its own, no telephony.
+package hours
 
 import (
 	"time"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/internal/input"
 	"github.com/rickar/cal/v2"
 	"github.com/rickar/cal/v2/se"
 )
-
-// checkDates refuses a query of the dates from..to (inclusive) that runs
-// backwards or spans more than max days.
-func checkDates(from, to config.Date, max int) error {
-	if to.String() < from.String() {
-		return input.Errorf("to", "%s is before from (%s)", to, from)
-	}
-	if to.String() > from.AddDays(max-1).String() {
-		return input.Errorf("to", "at most %d days at a time", max)
-	}
-	return nil
-}
 
 // Calendar is a line's regular opening: service days, the daily window in the line's
 // time zone, holidays and extra closed dates. It knows nothing of overrides.
