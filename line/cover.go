@@ -58,14 +58,14 @@ func (ls *Lines) Roster(id string, from, to config.Date) ([]RosterDay, error) {
 }
 
 func rosterDay(tx *bolt.Tx, l *Line, d config.Date) (RosterDay, error) {
-	day, err := roster.DayOf(tx, l.Config.ID, d)
+	day, err := roster.In(tx).Day(l.Config.ID, d)
 	if err != nil {
 		return RosterDay{}, err
 	}
 	service, reason, holiday := l.Calendar.ServiceDay(d)
 	// A line without a schedule has no notion of cover: agents just log in, and the
 	// line must not close itself every day at the deadline.
-	scheduled, err := roster.HasSchedule(tx, l.Config.ID)
+	scheduled, err := roster.In(tx).HasSchedule(l.Config.ID)
 	if err != nil {
 		return RosterDay{}, err
 	}
@@ -83,7 +83,7 @@ func rosterDay(tx *bolt.Tx, l *Line, d config.Date) (RosterDay, error) {
 // after the deadline on the day itself the line closes at once.
 func (ls *Lines) ReportSick(ctx context.Context, id, agent string, date config.Date) (RosterDay, error) {
 	return ls.rosterChange(ctx, id, date, "roster.sick", agent, func(tx *bolt.Tx, l *Line) error {
-		return roster.PutException(tx, ls.exception(ctx, id, agent, date, roster.Sick))
+		return roster.In(tx).PutException(ls.exception(ctx, id, agent, date, roster.Sick))
 	})
 }
 
@@ -91,14 +91,14 @@ func (ls *Lines) ReportSick(ctx context.Context, id, agent string, date config.D
 // closed for want of cover opens again.
 func (ls *Lines) TakeCover(ctx context.Context, id, agent string, date config.Date) (RosterDay, error) {
 	return ls.rosterChange(ctx, id, date, "roster.cover", agent, func(tx *bolt.Tx, l *Line) error {
-		if err := roster.PutException(tx, ls.exception(ctx, id, agent, date, roster.Cover)); err != nil {
+		if err := roster.In(tx).PutException(ls.exception(ctx, id, agent, date, roster.Cover)); err != nil {
 			return err
 		}
 		day, err := rosterDay(tx, l, date)
 		if err != nil {
 			return err
 		}
-		a, err := roster.AgentTx(tx, agent)
+		a, err := roster.In(tx).Agent(agent)
 		if err != nil {
 			return err
 		}
@@ -109,7 +109,7 @@ func (ls *Lines) TakeCover(ctx context.Context, id, agent string, date config.Da
 // RemoveException deletes a sick report or a cover, with the same consequences.
 func (ls *Lines) RemoveException(ctx context.Context, id, agent string, date config.Date, kind roster.Kind) (RosterDay, error) {
 	return ls.rosterChange(ctx, id, date, "roster."+string(kind)+".delete", agent, func(tx *bolt.Tx, _ *Line) error {
-		return roster.DeleteException(tx, id, date, agent, kind)
+		return roster.In(tx).DeleteException(id, date, agent, kind)
 	})
 }
 
@@ -158,7 +158,7 @@ func (ls *Lines) rosterChange(ctx context.Context, id string, date config.Date, 
 
 // emitUncovered tells the office and names the colleagues who are free that day.
 func (ls *Lines) emitUncovered(tx *bolt.Tx, now time.Time, l *Line, day RosterDay) error {
-	free, err := roster.FreeOn(tx, l.Config.ID, day.Day)
+	free, err := roster.In(tx).FreeOn(l.Config.ID, day.Day)
 	if err != nil {
 		return err
 	}

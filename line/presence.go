@@ -78,7 +78,7 @@ func (ls *Lines) loadPresence() error {
 				p.Activity, p.Since = Available, now
 			}
 			ls.presence.agents[p.Agent] = &p
-			if a, err := roster.AgentTx(tx, p.Agent); err != nil || !a.Active {
+			if a, err := roster.In(tx).Agent(p.Agent); err != nil || !a.Active {
 				gone = append(gone, &p)
 			}
 			return nil
@@ -128,7 +128,7 @@ func (ls *Lines) Login(ctx context.Context, agentID, line string) (Presence, err
 	now := ls.clock.Now().UTC()
 	var lines []string
 	err := ls.db.Update(func(tx *bolt.Tx) error {
-		a, err := roster.AgentTx(tx, agentID)
+		a, err := roster.In(tx).Agent(agentID)
 		if err != nil {
 			return err
 		}
@@ -244,7 +244,7 @@ func (ls *Lines) claim(line string, skip []string) (roster.Agent, bool) {
 	for _, id := range ls.idle(line, skip) {
 		var a roster.Agent
 		err := ls.db.View(func(tx *bolt.Tx) (err error) {
-			a, err = roster.AgentTx(tx, id)
+			a, err = roster.In(tx).Agent(id)
 			return err
 		})
 		if err != nil || !a.Serves(line) {

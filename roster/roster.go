@@ -139,7 +139,7 @@ func (s *Store) UpdateAgent(ctx context.Context, a Agent) (Agent, error) {
 	}
 	return a, s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketAgents))
-		old, err := AgentTx(tx, a.ID)
+		old, err := agentByID(tx, a.ID)
 		if err != nil {
 			return err
 		}
@@ -173,7 +173,7 @@ func (s *Store) DeleteAgent(ctx context.Context, id string) error {
 
 // Agent returns one agent.
 func (s *Store) Agent(id string) (a Agent, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error { a, err = AgentTx(tx, id); return err })
+	err = s.db.View(func(tx *bolt.Tx) error { a, err = agentByID(tx, id); return err })
 	return a, err
 }
 

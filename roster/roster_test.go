@@ -210,7 +210,7 @@ func TestExampleRosterDays(t *testing.T) {
 	day := func(date string) roster.Day {
 		d, _ := config.ParseDate(date)
 		var out roster.Day
-		if err := f.store.View(func(tx *bolt.Tx) (err error) { out, err = roster.DayOf(tx, "peer", d); return err }); err != nil {
+		if err := f.store.View(func(tx *bolt.Tx) (err error) { out, err = roster.In(tx).Day("peer", d); return err }); err != nil {
 			t.Fatal(err)
 		}
 		return out
@@ -233,7 +233,7 @@ func TestExampleRosterDays(t *testing.T) {
 	}
 	wed, _ := config.ParseDate("2026-05-20")
 	err := f.db.Update(func(tx *bolt.Tx) error {
-		return roster.PutException(tx, roster.Exception{Line: "peer", Agent: "klara", Date: wed, Kind: roster.Sick})
+		return roster.In(tx).PutException(roster.Exception{Line: "peer", Agent: "klara", Date: wed, Kind: roster.Sick})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +242,7 @@ func TestExampleRosterDays(t *testing.T) {
 		t.Errorf("Klara sick: %+v", d)
 	}
 	var free []roster.Agent
-	f.store.View(func(tx *bolt.Tx) (err error) { free, err = roster.FreeOn(tx, "peer", day("2026-05-20")); return err })
+	f.store.View(func(tx *bolt.Tx) (err error) { free, err = roster.In(tx).FreeOn("peer", day("2026-05-20")); return err })
 	if len(free) != 3 || slices.ContainsFunc(free, func(a roster.Agent) bool { return a.ID == "klara" }) {
 		t.Errorf("free colleagues: %+v", free)
 	}
@@ -257,7 +257,7 @@ func TestExampleRosterDays(t *testing.T) {
 		{roster.Exception{Line: "kvall", Agent: "jim", Date: wed, Kind: roster.Cover}, "agent"}, // other line
 	}
 	for _, tt := range tests {
-		err := f.db.Update(func(tx *bolt.Tx) error { return roster.PutException(tx, tt.e) })
+		err := f.db.Update(func(tx *bolt.Tx) error { return roster.In(tx).PutException(tt.e) })
 		if e, ok := input.As(err); !ok || e.Field != tt.field {
 			t.Errorf("%+v: %v, want an error on %s", tt.e, err, tt.field)
 		}

@@ -101,8 +101,8 @@ func (s *Store) SetSchedule(ctx context.Context, line string, shifts []Shift) er
 	})
 }
 
-// HasSchedule reports whether line has any shifts at all.
-func HasSchedule(tx *bolt.Tx, line string) (bool, error) {
+// hasSchedule: see Tx.HasSchedule.
+func hasSchedule(tx *bolt.Tx, line string) (bool, error) {
 	shifts, err := schedule(tx, line)
 	return len(shifts) > 0, err
 }
@@ -135,8 +135,8 @@ func exceptionKey(line string, d config.Date, agent string) []byte {
 	return []byte(line + "/" + d.String() + "/" + agent)
 }
 
-// DayOf computes who works line on d, inside tx.
-func DayOf(tx *bolt.Tx, line string, d config.Date) (Day, error) {
+// dayOf: see Tx.Day.
+func dayOf(tx *bolt.Tx, line string, d config.Date) (Day, error) {
 	day := Day{Date: d, Scheduled: []string{}, Sick: []string{}, Cover: []string{}, Extra: []string{}, Expected: []string{}}
 	shifts, err := schedule(tx, line)
 	if err != nil {
@@ -183,10 +183,8 @@ func exceptionsOn(tx *bolt.Tx, line string, d config.Date) ([]Exception, error) 
 	return out, nil
 }
 
-// PutException records e inside tx after checking that it makes sense: the agent
-// serves the line, a sick agent was expected that day, a covering agent was not.
-// An agent has at most one exception a day, so sick replaces a cover.
-func PutException(tx *bolt.Tx, e Exception) error {
+// putException: see Tx.PutException.
+func putException(tx *bolt.Tx, e Exception) error {
 	a, ok, err := agent(tx, e.Agent)
 	switch {
 	case err != nil:
@@ -196,7 +194,7 @@ func PutException(tx *bolt.Tx, e Exception) error {
 	case !a.Serves(e.Line):
 		return input.Errorf("agent", "%s does not serve line %s or is paused", a.Name, e.Line)
 	}
-	day, err := DayOf(tx, e.Line, e.Date)
+	day, err := dayOf(tx, e.Line, e.Date)
 	if err != nil {
 		return err
 	}
@@ -212,8 +210,8 @@ func PutException(tx *bolt.Tx, e Exception) error {
 	return storage.Put(tx.Bucket([]byte(bucketExceptions)), exceptionKey(e.Line, e.Date, e.Agent), e)
 }
 
-// DeleteException removes an agent's exception of kind on a date inside tx.
-func DeleteException(tx *bolt.Tx, line string, d config.Date, agentID string, kind Kind) error {
+// deleteException: see Tx.DeleteException.
+func deleteException(tx *bolt.Tx, line string, d config.Date, agentID string, kind Kind) error {
 	b := tx.Bucket([]byte(bucketExceptions))
 	var e Exception
 	ok, err := storage.Get(b, exceptionKey(line, d, agentID), &e)
@@ -226,9 +224,8 @@ func DeleteException(tx *bolt.Tx, line string, d config.Date, agentID string, ki
 	return b.Delete(exceptionKey(line, d, agentID))
 }
 
-// FreeOn lists the active agents of line who are neither expected nor sick on d:
-// the colleagues to ask when the day is uncovered.
-func FreeOn(tx *bolt.Tx, line string, day Day) ([]Agent, error) {
+// freeOn: see Tx.FreeOn.
+func freeOn(tx *bolt.Tx, line string, day Day) ([]Agent, error) {
 	all, err := agents(tx)
 	if err != nil {
 		return nil, err
@@ -241,8 +238,8 @@ func FreeOn(tx *bolt.Tx, line string, day Day) ([]Agent, error) {
 // View runs f in a read transaction on the roster's database.
 func (s *Store) View(f func(tx *bolt.Tx) error) error { return s.db.View(f) }
 
-// AgentTx returns the agent inside tx; ErrNotFound if there is none.
-func AgentTx(tx *bolt.Tx, id string) (Agent, error) {
+// agentByID: see Tx.Agent.
+func agentByID(tx *bolt.Tx, id string) (Agent, error) {
 	a, ok, err := agent(tx, id)
 	if err == nil && !ok {
 		err = fmt.Errorf("agent %q: %w", id, ErrNotFound)
