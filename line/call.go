@@ -218,7 +218,10 @@ func (ls *Lines) tell(ctx context.Context, l *Line, c Call, rec *Record, prompt 
 	return err
 }
 
-// withCaller is ctx that also ends when the caller hangs up.
+// withCaller is ctx that also ends when the caller hangs up. Its Err is
+// non-nil as soon as the leg's Done is closed, not only once a goroutine has
+// passed the news on: a prompt cut short by the hang-up is then never taken
+// for a failed prompt.
 func withCaller(ctx context.Context, c Call) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
@@ -228,7 +231,24 @@ func withCaller(ctx context.Context, c Call) (context.Context, context.CancelFun
 		case <-ctx.Done():
 		}
 	}()
-	return ctx, cancel
+	return callerContext{ctx, c}, cancel
+}
+
+type callerContext struct {
+	context.Context
+	call Call
+}
+
+func (x callerContext) Err() error {
+	if err := x.Context.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-x.call.Done():
+		return context.Canceled
+	default:
+		return nil
+	}
 }
 
 // NewCallID is peerline's own id for a call, for its record and log lines. The

@@ -3,6 +3,9 @@ package linetest
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +22,9 @@ type Call struct {
 	Answerer func(ctx context.Context, t line.Target, o line.DialOptions) (*Call, error)
 	// Clock runs Collect's key timeouts; nil is the real clock.
 	Clock clock.Clock
+	// Prompts are the line's prompts; nil: every name is one. Play and Whisper
+	// of another are line.ErrNoPrompt, as on the real drivers.
+	Prompts []string
 
 	keys chan byte // pressed, not yet collected
 
@@ -59,6 +65,8 @@ func (c *Call) Collect(ctx context.Context, o line.CollectOptions) (string, erro
 	if clk == nil {
 		clk = clock.Real{}
 	}
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
 	return line.Collect(ctx, clk, c.keys, c.Play, o)
 }
 
@@ -72,8 +80,33 @@ func (c *Call) Answer(context.Context) error {
 	return nil
 }
 
-// Play records the prompt and takes PlayTime, or less if ctx ends.
+// bound is ctx that also ends with the call, as a real leg's actions do.
+func (c *Call) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-c.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+func (c *Call) has(prompt string) error {
+	if c.Prompts != nil && !slices.Contains(c.Prompts, prompt) {
+		return fmt.Errorf("prompt %q: %w", prompt, line.ErrNoPrompt)
+	}
+	return nil
+}
+
+// Play records the prompt and takes PlayTime, or less if ctx or the call ends.
 func (c *Call) Play(ctx context.Context, prompt string) error {
+	if err := c.has(prompt); err != nil {
+		return err
+	}
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
 	c.mu.Lock()
 	c.played = append(c.played, prompt)
 	c.mu.Unlock()
@@ -85,12 +118,15 @@ func (c *Call) Play(ctx context.Context, prompt string) error {
 	}
 }
 
-// Ring records that the caller heard ringback and waits for ctx.
+// Ring records that the caller heard ringback and waits for ctx or the call's end.
 func (c *Call) Ring(ctx context.Context) error {
 	c.mu.Lock()
 	c.rang = true
 	c.mu.Unlock()
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-c.done:
+	}
 	return nil
 }
 
@@ -99,7 +135,10 @@ func (c *Call) Hold(ctx context.Context) error {
 	c.mu.Lock()
 	c.held++
 	c.mu.Unlock()
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-c.done:
+	}
 	return nil
 }
 
@@ -116,8 +155,11 @@ func (c *Call) Dial(ctx context.Context, t line.Target, o line.DialOptions) (lin
 	c.dialled = append(c.dialled, t)
 	c.options = append(c.options, o)
 	c.mu.Unlock()
-	if c.Answerer == nil {
-		return nil, line.ErrUnreachable
+	switch {
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("dial: %w", context.Cause(ctx))
+	case c.Answerer == nil, t.Phone == "" && t.SIPURI == "":
+		return nil, fmt.Errorf("dial %s: %w", t.Agent, line.ErrUnreachable)
 	}
 	leg, err := c.Answerer(ctx, t, o)
 	if err != nil {
@@ -128,6 +170,13 @@ func (c *Call) Dial(ctx context.Context, t line.Target, o line.DialOptions) (lin
 
 // Bridge joins c and other until either hangs up or Stop.
 func (c *Call) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) {
+	for _, x := range []line.Call{c, other} {
+		select {
+		case <-x.Done():
+			return nil, errors.New("bridge: a leg has ended")
+		default:
+		}
+	}
 	for _, x := range []line.Call{c, other} {
 		if f, ok := x.(*Call); ok {
 			f.mu.Lock()
@@ -158,6 +207,11 @@ func (b *bridge) Done() <-chan struct{} { return b.done }
 // Whisper records the prompts on leg (see Whispered).
 func (b *bridge) Whisper(leg line.Call, prompts ...string) error {
 	if f, ok := leg.(*Call); ok {
+		for _, p := range prompts {
+			if err := f.has(p); err != nil {
+				return err
+			}
+		}
 		f.mu.Lock()
 		f.whispers = append(f.whispers, prompts...)
 		f.mu.Unlock()
@@ -177,6 +231,11 @@ func (b *bridge) Stop() {
 }
 
 func (c *Call) Hangup(context.Context) error {
+	select {
+	case <-c.done:
+		return nil // ended already: the far end hung up, or we did
+	default:
+	}
 	c.mu.Lock()
 	c.hungUp = true
 	c.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/clock/clocktest"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
@@ -83,11 +84,19 @@ func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr, stop := serve(t, cfg, lines, clk)
+	return &rig{stop: stop, addr: addr, lines: lines, roster: agents, clock: clk, dir: dir}
+}
+
+// serve runs a SIP server for cfg whose calls go to h, and returns its UDP
+// address and a stop that waits for it.
+func serve(t *testing.T, cfg *config.Config, h psip.Handler, clk clock.Clock) (string, func()) {
+	t.Helper()
 	sounds, err := prompts.LoadLines(cfg.Lines)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := psip.New(cfg, sounds, lines, clk, zerolog.Nop())
+	srv, err := psip.New(cfg, sounds, h, clk, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +107,7 @@ func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig
 	stop := sync.OnceFunc(func() { cancel(); <-done })
 	t.Cleanup(stop)
 	addrs := <-ready
-	return &rig{stop: stop, addr: strings.TrimPrefix(addrs[0], "udp:"), lines: lines, roster: agents, clock: clk, dir: dir}
+	return strings.TrimPrefix(addrs[0], "udp:"), stop
 }
 
 var saturday = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)

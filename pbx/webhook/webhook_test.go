@@ -12,6 +12,7 @@ import (
 
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/clock/clocktest"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
@@ -76,18 +77,26 @@ func startRig(t testing.TB, now time.Time) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sim := serve(t, cfg, lines, clk)
+	return &rig{sim: sim, clock: clk, lines: lines, roster: agents, url: sim.URL}
+}
+
+// serve runs the webhook server for cfg on a real HTTP server, its calls going
+// to h, and returns a PBX simulator for it.
+func serve(t testing.TB, cfg *config.Config, h webhook.Handler, clk clock.Clock) *pbxsim.Sim {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	sounds, err := prompts.LoadLines(cfg.Lines)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := webhook.New(ctx, cfg, sounds, lines, clk, zerolog.Nop())
+	srv := webhook.New(ctx, cfg, sounds, h, clk, zerolog.Nop())
 	hs := httptest.NewServer(srv)
 	srv.SetBase(hs.URL)
 	t.Cleanup(func() { cancel(); srv.Wait(); hs.Close() })
 	sim := pbxsim.New(hs.URL, "hmac", secret)
 	sim.Now = clk.Now
-	return &rig{sim: sim, clock: clk, lines: lines, roster: agents, url: hs.URL}
+	return sim
 }
 
 func (r *rig) onDuty(t *testing.T) {
@@ -270,25 +279,6 @@ func TestTheLimitWarnsAndCuts(t *testing.T) {
 	if rec := r.records(t, 1)[0]; !rec.LimitHit || rec.Ended != line.EndedLimit {
 		t.Errorf("record: %+v", rec)
 	}
-}
-
-// An agent calls from her phone, gives her PIN by keys and logs in with 1.
-func TestAgentLogsInByPIN(t *testing.T) {
-	r := startRig(t, tuesday)
-	r.onDuty(t)
-	// Like any caller's: the agent key during the announcement, '#' for the
-	// number calling, the PIN.
-	r.sim.PressDuring = map[string]string{"no-agents": "*", "agent-number": "#"}
-	leg := r.call(t, agentNumber)
-	waitFor(t, leg, 0, "the PIN prompt", pbxsim.Is(webhook.ActPlay, "agent-pin"))
-	leg.Press(context.Background(), agentPIN+"#")
-	waitFor(t, leg, 0, "the menu", pbxsim.Is(webhook.ActPlay, "agent-menu"))
-	leg.Press(context.Background(), "1")
-	waitFor(t, leg, 0, "logged in", pbxsim.Is(webhook.ActPlay, "agent-logged-in"))
-	if p, ok := r.lines.AgentPresence("klara"); !ok || len(p.Lines) != 1 {
-		t.Errorf("Klara is not logged in: %+v", p)
-	}
-	leg.Hangup(context.Background())
 }
 
 // The PBX's call_id is only a key of the protocol: the record and the log get

@@ -1,0 +1,108 @@
+package sip_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/calltest"
+	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/media/mediatest"
+	"github.com/peerline/peerline/pbx/sip/siptest"
+)
+
+// handOver gives each call to the test instead of a flow, and holds the SIP
+// handler until the call ends, as a flow would.
+type handOver chan line.Call
+
+func (h handOver) Handle(ctx context.Context, _ string, c line.Call) error {
+	select {
+	case h <- c:
+	case <-ctx.Done():
+		return nil
+	}
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// TestSIPCallsKeepTheContract runs the line.Call contract against real SIP
+// dialogs and RTP: siptest phones call in, siptest agents' phones are dialled.
+func TestSIPCallsKeepTheContract(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "greeting.wav"), mediatest.ToneWAV(300, 200*time.Millisecond), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.SIP.Listen = []string{"udp:127.0.0.1:0"}
+	cfg.SIP.RTPPorts = "35000-35998"
+	cfg.Lines[0].Prompts = dir
+	calls := make(handOver)
+	addr, _ := serve(t, cfg, calls, clock.Real{}) // key timeouts in real time: the suite waits at most a second for one
+	calltest.Run(t, calltest.Driver{
+		Call: func(t *testing.T, from string) (line.Call, calltest.Far) {
+			phone := siptest.NewPhone(t, from, media.PCMU)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			t.Cleanup(cancel)
+			placed := make(chan *siptest.Call, 1)
+			go func() {
+				c, _ := phone.Call(ctx, "peer", addr)
+				placed <- c
+			}()
+			select {
+			case c := <-calls:
+				t.Cleanup(func() { c.Hangup(context.Background()) })
+				return c, &sipFar{t: t, phone: phone, placed: placed}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the call did not reach the handler")
+				return nil, nil
+			}
+		},
+		Answering: func(t *testing.T) line.Target {
+			a := siptest.NewAgent(t, media.PCMA, siptest.AgentOptions{RingFor: 50 * time.Millisecond})
+			return line.Target{Agent: "klara", SIPURI: a.URI}
+		},
+		Busy: func(t *testing.T) line.Target {
+			a := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{Refuse: 486})
+			return line.Target{Agent: "jim", SIPURI: a.URI}
+		},
+		Prompt: "greeting",
+	})
+}
+
+// sipFar is the caller's phone; its dialog exists once the call is answered.
+type sipFar struct {
+	t      *testing.T
+	phone  *siptest.Phone
+	placed chan *siptest.Call
+	call   *siptest.Call
+}
+
+func (f *sipFar) established() *siptest.Call {
+	if f.call == nil {
+		select {
+		case f.call = <-f.placed:
+		case <-time.After(10 * time.Second):
+		}
+		if f.call == nil || f.call.Status != 200 {
+			f.t.Fatalf("the phone's call was not answered: %+v", f.call)
+		}
+	}
+	return f.call
+}
+
+// Press sends RFC 4733 events on the call's media.
+func (f *sipFar) Press(keys string) {
+	f.phone.Media.SendKeys(f.established().Remote(), media.DefaultDTMF, keys)
+}
+
+func (f *sipFar) HangUp() { f.established().Hangup(context.Background()) }
+
+func (f *sipFar) Ended() bool { return f.phone.WaitBye(5 * time.Second) }
