@@ -225,7 +225,9 @@ func closingWithACallerWaiting(t *testing.T, w *world, close func(), prompt stri
 }
 
 func TestClosingTimeTellsWaitingCallersAndLogsAgentsOutAfterTheirCall(t *testing.T) {
-	w := newWorld(t, "2026-05-19 15:50:00", quickLines()) // closes 16:00
+	// 30 s before closing: the jump to 16:00 crosses no other deadline (the
+	// queue's announcements and max_wait, the call limit) on its way.
+	w := newWorld(t, "2026-05-19 15:59:30", quickLines())
 	closingWithACallerWaiting(t, w, func() { w.clock.Set(at("2026-05-19 16:00:00")) }, "closed-hours", hours.ReasonHours)
 }
 

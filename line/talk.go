@@ -30,6 +30,9 @@ const keySequenceGap = 2 * time.Second
 // on the line, the wrap-up form runs. connect hangs up the agent's leg.
 func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) error {
 	rec.Outcome = OutcomeAnswered
+	// The talk starts as the bridge is made: read the clock before, so that
+	// whoever sees the legs bridged (a test moving the clock on) is after it.
+	start := ls.clock.Now()
 	br, err := c.Bridge(ctx, leg)
 	if err != nil {
 		c.Hangup(context.WithoutCancel(ctx))
@@ -39,7 +42,6 @@ func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) er
 		rec.Outcome = OutcomeFailed
 		return err
 	}
-	start := ls.clock.Now()
 	if err := ls.bridged(rec, start); err != nil {
 		br.Stop()
 		c.Hangup(context.WithoutCancel(ctx))
