@@ -35,21 +35,45 @@ func advanceTo(w *world, d time.Duration) {
 	time.Sleep(20 * time.Millisecond)
 }
 
+// armed waits (bounded) until the flow has set a timer for 13:00 + d.
+func armed(t *testing.T, w *world, d time.Duration) {
+	t.Helper()
+	for range 5000 {
+		if w.clock.Armed(at("2026-05-19 13:00:00").Add(d)) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("no timer for 13:00 + %s", d)
+}
+
+// waitWhispered waits (bounded) until leg has had want whispered, and no more.
+func waitWhispered(t *testing.T, leg *linetest.Call, want ...string) {
+	t.Helper()
+	var got []string
+	for range 5000 {
+		if got = leg.Whispered(); len(got) >= len(want) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s had %v whispered, want %v", leg.ID(), got, want)
+	}
+}
+
 func TestLimitWarnsTheAgentAloneAndCuts(t *testing.T) {
 	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines) // 20m, warnings 3m and 1m
 	c, leg, errc := talking(t, w)
+	armed(t, w, 17*time.Minute)
 	advanceTo(w, 16*time.Minute+59*time.Second)
 	if got := leg.Whispered(); len(got) != 0 {
 		t.Fatalf("a warning before 17:00: %v", got)
 	}
-	advanceTo(w, 17*time.Minute)
-	if got := leg.Whispered(); !slices.Equal(got, []string{"number-3", "minutes-left"}) {
-		t.Fatalf("at 17:00 the agent heard %v", got)
-	}
+	advanceTo(w, 17*time.Minute) // one deadline a jump
+	waitWhispered(t, leg, "number-3", "minutes-left")
 	advanceTo(w, 19*time.Minute)
-	if got := leg.Whispered(); !slices.Equal(got, []string{"number-3", "minutes-left", "one-minute-left"}) {
-		t.Fatalf("at 19:00 the agent heard %v", got)
-	}
+	waitWhispered(t, leg, "number-3", "minutes-left", "one-minute-left")
 	if got := c.Whispered(); len(got) != 0 {
 		t.Errorf("the caller heard a warning: %v", got)
 	}
@@ -78,6 +102,7 @@ func TestLimitWarnsTheAgentAloneAndCuts(t *testing.T) {
 	if _, played, hungUp := leg.Result(); !hungUp || !slices.Contains(played, "wrapup-done") {
 		t.Errorf("agent's leg after the form: hung up %v, %v", hungUp, played)
 	}
+	armed(t, w, 20*time.Minute+30*time.Second) // the cooldown
 	advanceTo(w, 20*time.Minute+29*time.Second)
 	if p, _ := w.lines.AgentPresence("klara"); p.Activity != line.WrapUp {
 		t.Errorf("klara before the cooldown ends: %+v", p)
@@ -93,10 +118,13 @@ func TestLimitWithoutHardStopOnlyWarns(t *testing.T) {
 	cfg[0].Calls.HardStop = false
 	w := newWorld(t, "2026-05-19 13:00:00", cfg)
 	c, leg, errc := talking(t, w)
-	advanceTo(w, 45*time.Minute)
-	if got := leg.Whispered(); len(got) != 3 {
-		t.Errorf("warnings: %v", got)
-	}
+	armed(t, w, 17*time.Minute)
+	advanceTo(w, 17*time.Minute) // one deadline a jump
+	waitWhispered(t, leg, "number-3", "minutes-left")
+	advanceTo(w, 19*time.Minute)
+	waitWhispered(t, leg, "number-3", "minutes-left", "one-minute-left")
+	advanceTo(w, 45*time.Minute) // past the limit: nothing is due there without hard_stop
+	waitWhispered(t, leg, "number-3", "minutes-left", "one-minute-left")
 	if _, played, hungUp := c.Result(); hungUp || slices.Contains(played, "call-limit") {
 		t.Fatalf("hard_stop: false cut the call: %v", played)
 	}

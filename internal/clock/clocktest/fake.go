@@ -36,6 +36,20 @@ func (c *Fake) AfterFunc(d time.Duration, f func()) clock.Timer {
 	return t
 }
 
+// Armed reports whether a function is due at exactly t: a test waits for it
+// before it moves the clock past t, so that the jump cannot come before the
+// code under test has set its timer.
+func (c *Fake) Armed(t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, x := range c.timers {
+		if x.at.Equal(t) {
+			return true
+		}
+	}
+	return false
+}
+
 // Advance moves the clock forward by d, running every function that falls due.
 func (c *Fake) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
