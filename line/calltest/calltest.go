@@ -38,6 +38,37 @@ type Far interface {
 	Ended() bool
 }
 
+// HandOver is a call handler for a driver under test (sip.Handler and
+// webhook.Handler alike): it gives each call to the test instead of a flow,
+// and holds it until it ends, as a flow would.
+type HandOver chan line.Call
+
+func (h HandOver) Handle(ctx context.Context, _ string, c line.Call) error {
+	select {
+	case h <- c:
+	case <-ctx.Done():
+		return nil
+	}
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// Next is the next call handed over (bounded); it is hung up when t ends.
+func (h HandOver) Next(t *testing.T) line.Call {
+	t.Helper()
+	select {
+	case c := <-h:
+		t.Cleanup(func() { c.Hangup(context.Background()) })
+		return c
+	case <-time.After(wait):
+		t.Fatal("no call reached the handler")
+		return nil
+	}
+}
+
 // wait bounds every wait of the suite; nothing in it takes near as long.
 const wait = 10 * time.Second
 

@@ -16,23 +16,6 @@ import (
 	"github.com/peerline/peerline/pbx/sip/siptest"
 )
 
-// handOver gives each call to the test instead of a flow, and holds the SIP
-// handler until the call ends, as a flow would.
-type handOver chan line.Call
-
-func (h handOver) Handle(ctx context.Context, _ string, c line.Call) error {
-	select {
-	case h <- c:
-	case <-ctx.Done():
-		return nil
-	}
-	select {
-	case <-c.Done():
-	case <-ctx.Done():
-	}
-	return nil
-}
-
 // TestSIPCallsKeepTheContract runs the line.Call contract against real SIP
 // dialogs and RTP: siptest phones call in, siptest agents' phones are dialled.
 func TestSIPCallsKeepTheContract(t *testing.T) {
@@ -44,7 +27,7 @@ func TestSIPCallsKeepTheContract(t *testing.T) {
 	cfg.SIP.Listen = []string{"udp:127.0.0.1:0"}
 	cfg.SIP.RTPPorts = "35000-35998"
 	cfg.Lines[0].Prompts = dir
-	calls := make(handOver)
+	calls := make(calltest.HandOver)
 	addr, _ := serve(t, cfg, calls, clock.Real{}) // key timeouts in real time: the suite waits at most a second for one
 	calltest.Run(t, calltest.Driver{
 		Call: func(t *testing.T, from string) (line.Call, calltest.Far) {
@@ -56,14 +39,7 @@ func TestSIPCallsKeepTheContract(t *testing.T) {
 				c, _ := phone.Call(ctx, "peer", addr)
 				placed <- c
 			}()
-			select {
-			case c := <-calls:
-				t.Cleanup(func() { c.Hangup(context.Background()) })
-				return c, &sipFar{t: t, phone: phone, placed: placed}
-			case <-time.After(10 * time.Second):
-				t.Fatal("the call did not reach the handler")
-				return nil, nil
-			}
+			return calls.Next(t), &sipFar{t: t, phone: phone, placed: placed}
 		},
 		Answering: func(t *testing.T) line.Target {
 			a := siptest.NewAgent(t, media.PCMA, siptest.AgentOptions{RingFor: 50 * time.Millisecond})

@@ -12,23 +12,6 @@ import (
 	"github.com/peerline/peerline/pbx/webhook/pbxsim"
 )
 
-// handOver gives each call to the test instead of a flow, and holds it until
-// it ends, as a flow would.
-type handOver chan line.Call
-
-func (h handOver) Handle(ctx context.Context, _ string, c line.Call) error {
-	select {
-	case h <- c:
-	case <-ctx.Done():
-		return nil
-	}
-	select {
-	case <-c.Done():
-	case <-ctx.Done():
-	}
-	return nil
-}
-
 const busyNumber = "+46701112299"
 
 // TestWebhookCallsKeepTheContract runs the line.Call contract over the
@@ -41,7 +24,7 @@ func TestWebhookCallsKeepTheContract(t *testing.T) {
 	if es := config.Validate(cfg); len(es) > 0 {
 		t.Fatal(es)
 	}
-	calls := make(handOver)
+	calls := make(calltest.HandOver)
 	sim := serve(t, cfg, calls, clock.Real{}) // key timeouts in real time: the suite waits at most a second for one
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -55,14 +38,7 @@ func TestWebhookCallsKeepTheContract(t *testing.T) {
 				leg, _ := sim.Call(ctx, callID(), from, lineNumber) // nil when the test ends first: started says so
 				placed <- leg
 			}()
-			select {
-			case c := <-calls:
-				t.Cleanup(func() { c.Hangup(context.Background()) })
-				return c, &pbxFar{t: t, placed: placed}
-			case <-time.After(10 * time.Second):
-				t.Fatal("the call did not reach the handler")
-				return nil, nil
-			}
+			return calls.Next(t), &pbxFar{t: t, placed: placed}
 		},
 		Answering: func(*testing.T) line.Target { return line.Target{Agent: "klara", Phone: agentNumber} },
 		Busy:      func(*testing.T) line.Target { return line.Target{Agent: "jim", Phone: busyNumber} },
