@@ -37,7 +37,8 @@ func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) er
 	if err != nil {
 		c.Hangup(context.WithoutCancel(ctx))
 		if ctx.Err() != nil {
-			return nil // stopped (or the caller hung up) just as the agent answered
+			rec.Ended = endedBy(ctx, c, leg) // stopped (or the caller hung up) just as the agent answered
+			return nil
 		}
 		rec.Outcome = OutcomeFailed
 		return err
@@ -104,15 +105,7 @@ func (ls *Lines) converse(ctx context.Context, l *Line, c, leg Call, br Bridge, 
 			}
 			return EndedAgent
 		case <-ctx.Done(): // a callback's ctx ends with the agent's own call
-			switch {
-			case errors.Is(context.Cause(ctx), ErrStopped):
-				return EndedStopped
-			case isDone(c):
-				return EndedCaller
-			case isDone(leg):
-				return EndedAgent
-			}
-			return EndedStopped
+			return endedBy(ctx, c, leg)
 		case i := <-ticks:
 			if i < 0 {
 				return EndedLimit
@@ -122,6 +115,20 @@ func (ls *Lines) converse(ctx context.Context, l *Line, c, leg Call, br Bridge, 
 			return ended
 		}
 	}
+}
+
+// endedBy says how a call whose ctx ended came to its end: peerline stopping,
+// the caller or the agent hanging up.
+func endedBy(ctx context.Context, c, leg Call) string {
+	switch {
+	case errors.Is(context.Cause(ctx), ErrStopped):
+		return EndedStopped
+	case isDone(c):
+		return EndedCaller
+	case isDone(leg):
+		return EndedAgent
+	}
+	return EndedStopped
 }
 
 func isDone(c Call) bool {

@@ -1,6 +1,7 @@
 package line_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -233,5 +234,29 @@ func TestWrapUpTimesOut(t *testing.T) {
 	}
 	if _, _, hungUp := leg.Result(); !hungUp {
 		t.Error("the agent's leg is still up after wrapup.timeout")
+	}
+}
+
+// TestStoppingAsTheAgentAnswers: peerline stopping between the agent's answer
+// and the bridge (SIGTERM ends the legs) leaves a record that says so.
+func TestStoppingAsTheAgentAnswers(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", config.Default().Lines)
+	w.lines.Login(office, "klara", "")
+	ctx, stop := context.WithCancelCause(context.Background())
+	c := linetest.NewCall("c1", callerNumber)
+	var agent *linetest.Call
+	c.Answerer = func(context.Context, line.Target, line.DialOptions) (*linetest.Call, error) {
+		agent = linetest.NewCall("agent-klara", "")
+		return agent, nil
+	}
+	c.OnAnswer = func() { // the caller is answered as the agent is: then SIGTERM
+		stop(line.ErrStopped)
+		agent.CallerHangsUp() // the drivers end every leg as peerline stops
+	}
+	if err := w.lines.Handle(ctx, "peer", c); err != nil {
+		t.Fatal(err)
+	}
+	if rec := lastRecord(t, w); rec.Outcome != line.OutcomeAnswered || rec.Ended != line.EndedStopped || rec.Talk != 0 {
+		t.Errorf("record: %+v", rec)
 	}
 }

@@ -22,6 +22,9 @@ type Call struct {
 	Answerer func(ctx context.Context, t line.Target, o line.DialOptions) (*Call, error)
 	// Clock runs Collect's key timeouts; nil is the real clock.
 	Clock clock.Clock
+	// OnAnswer, when set, runs as the flow answers the call (a test's moment
+	// to stop peerline between the answer and the bridge, say).
+	OnAnswer func()
 	// Prompts are the line's prompts; nil: every name is one. Play and Whisper
 	// of another are line.ErrNoPrompt, as on the real drivers.
 	Prompts []string
@@ -77,6 +80,9 @@ func (c *Call) Answer(context.Context) error {
 	c.mu.Lock()
 	c.answered = true
 	c.mu.Unlock()
+	if c.OnAnswer != nil {
+		c.OnAnswer()
+	}
 	return nil
 }
 
