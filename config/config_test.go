@@ -95,6 +95,9 @@ func TestValidationErrors(t *testing.T) {
 		{"not a bool", "sip: {trunk: {register: maybe}}", "sip.trunk.register"},
 		{"bad listen", "sip: {listen: ['sctp:1.2.3.4:5060']}", "sip.listen[0]"},
 		{"bad cidr", "sip: {trunk: {allow: [10.0.0.300/32]}}", "sip.trunk.allow[0]"},
+		{"port out of range", "http: {listen: '127.0.0.1:99999'}", "http.listen"},
+		{"sip port out of range", "sip: {listen: ['udp:127.0.0.1:70000']}", "sip.listen[0]"},
+		{"tls not yet", "sip: {listen: ['tls:0.0.0.0:5061']}", "sip.listen[0]"},
 		{"bad ports", "sip: {rtp_ports: 20000-10000}", "sip.rtp_ports"},
 		{"webhook without secret", "webhooks: [{url: 'https://x.example/h'}]", "webhooks[0].secret"},
 		{"pbx with a short secret", "pbx: {webhooks: [{name: elks, auth: hmac, secret: kort}]}", "pbx.webhooks[0].secret"},
@@ -123,6 +126,23 @@ func TestValidationErrors(t *testing.T) {
 			}
 			t.Errorf("no error at %s in:\n%v", tt.path, err)
 		})
+	}
+}
+
+// TestDecodeAndValidationErrorsTogether: a value that does not decode does
+// not hide the problems that validation finds elsewhere.
+func TestDecodeAndValidationErrorsTogether(t *testing.T) {
+	_, err := config.Parse([]byte("http: {listen: nowhere}\nlines: [{id: a, numbers: [a], hours: {open: '25:00'}}]\n"))
+	var es config.Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("err = %v", err)
+	}
+	got := map[string]int{}
+	for _, e := range es {
+		got[e.Path]++
+	}
+	if got["http.listen"] != 1 || got["lines[0].hours.open"] != 1 || len(es) != 2 {
+		t.Errorf("got %v", err)
 	}
 }
 

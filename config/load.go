@@ -23,8 +23,9 @@ func Default() *Config {
 	return cfg
 }
 
-// LoadFile reads and validates a config file. An empty name means the embedded defaults.
-func LoadFile(name string) (*Config, error) {
+// LoadFile reads and validates a config file. An empty name means the embedded
+// defaults. checks are ParseWith's.
+func LoadFile(name string, checks ...func(*Config) Errors) (*Config, error) {
 	if name == "" {
 		return Default(), nil
 	}
@@ -32,13 +33,18 @@ func LoadFile(name string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(b)
+	return ParseWith(b, checks...)
 }
 
 // Parse reads a config document on top of the defaults and validates it. Fields the
 // document leaves out keep their default; every line starts from the default line.
 // The error, if any, is Errors listing every problem found.
-func Parse(b []byte) (*Config, error) {
+func Parse(b []byte) (*Config, error) { return ParseWith(b) }
+
+// ParseWith is Parse with further checks of what the config points at (files,
+// prompt folders), which this package cannot judge. Their errors are reported
+// with the rest, with source lines found by path.
+func ParseWith(b []byte, checks ...func(*Config) Errors) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, Errors{{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}
@@ -51,9 +57,22 @@ func Parse(b []byte) (*Config, error) {
 	if len(root.Content) > 0 {
 		d.decode(root.Content[0], reflect.ValueOf(cfg).Elem(), "")
 	}
+	// A value that did not decode keeps its (valid) default, so validating the
+	// rest reports every other problem too; a path already reported is not
+	// reported twice.
 	errs := d.errs
-	if len(errs) == 0 {
-		errs = Validate(cfg)
+	failed := map[string]bool{}
+	for _, e := range errs {
+		failed[e.Path] = true
+	}
+	more := Validate(cfg)
+	for _, check := range checks {
+		more = append(more, check(cfg)...)
+	}
+	for _, e := range more {
+		if !failed[e.Path] {
+			errs = append(errs, e)
+		}
 	}
 	for i := range errs {
 		if errs[i].Line == 0 {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -16,6 +17,7 @@ import (
 var (
 	lineIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 	dtmfPattern   = regexp.MustCompile(`^[0-9*#]{1,4}$`)
+	hostPattern   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`)
 )
 
 // Validate checks the meaning of a decoded config and returns every problem found.
@@ -30,8 +32,8 @@ func Validate(c *Config) Errors {
 	if c.Log.Format != "console" && c.Log.Format != "json" {
 		es.add("log.format", "%q is not a format (use console or json)", c.Log.Format)
 	}
-	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
-		es.add("http.listen", "%q is not host:port", c.HTTP.Listen)
+	if err := checkListen(c.HTTP.Listen); err != nil {
+		es.add("http.listen", "%q is not host:port: %s", c.HTTP.Listen, err)
 	}
 	validateSIP(&es, &c.SIP)
 	for i, w := range c.Webhooks {
@@ -68,10 +70,15 @@ func Validate(c *Config) Errors {
 
 func validateSIP(es *Errors, s *SIP) {
 	for i, l := range s.Listen {
+		p := fmt.Sprintf("sip.listen[%d]", i)
 		transport, addr, ok := strings.Cut(l, ":")
-		_, _, err := net.SplitHostPort(addr)
-		if !ok || (transport != "udp" && transport != "tcp" && transport != "tls") || err != nil {
-			es.add(fmt.Sprintf("sip.listen[%d]", i), "%q is not transport:host:port (transport udp, tcp or tls)", l)
+		switch err := checkListen(addr); {
+		case !ok || err != nil:
+			es.add(p, "%q is not transport:host:port (transport udp or tcp)", l)
+		case transport == "tls":
+			es.add(p, "%q: SIP over TLS is not supported yet (use udp or tcp)", l)
+		case transport != "udp" && transport != "tcp":
+			es.add(p, "%q: unknown transport %q (use udp or tcp)", l, transport)
 		}
 	}
 	if s.ExternalAddress != "" && net.ParseIP(s.ExternalAddress) == nil {
@@ -99,6 +106,22 @@ func validateSIP(es *Errors, s *SIP) {
 	if s.Trunk.Register && s.Trunk.Proxy == "" {
 		es.add("sip.trunk.register", "needs sip.trunk.proxy to register with")
 	}
+}
+
+// checkListen checks a listen address: an IP address or a host name (or
+// nothing, for every address) and a port 0-65535.
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("no host:port")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not 0-65535", port)
+	}
+	if host != "" && net.ParseIP(host) == nil && !hostPattern.MatchString(host) {
+		return fmt.Errorf("%q is not an IP address or host name", host)
+	}
+	return nil
 }
 
 // ParsePortRange parses "10000-20000".

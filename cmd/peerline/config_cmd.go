@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/pbx/prompts"
 )
 
 func configCmd(args []string, stdout io.Writer) error {
@@ -38,9 +39,10 @@ func configCmd(args []string, stdout io.Writer) error {
 	return fmt.Errorf("%w: unknown config command %q\n%s", errUsage, args[0], usage)
 }
 
-// configCheck prints every error in the file as FILE:LINE: path: message.
+// configCheck prints every error in the file as FILE:LINE: path: message,
+// the prompt folders' included.
 func configCheck(name string, stdout io.Writer) error {
-	_, err := config.LoadFile(name)
+	_, err := config.LoadFile(name, prompts.Check)
 	var es config.Errors
 	if !errors.As(err, &es) {
 		if err == nil {

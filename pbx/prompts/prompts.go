@@ -92,6 +92,45 @@ func (s Set) add(file string, b []byte) error {
 	return nil
 }
 
+// Check lists what is wrong with the prompt folders of cfg's lines, for
+// config check: a folder that cannot be read, a file that is not an 8 kHz mono
+// WAV (serve refuses those), and a file whose name is no prompt's (serve would
+// load it and never play it, so a typo in a name goes unnoticed).
+func Check(cfg *config.Config) config.Errors {
+	var es config.Errors
+	d, err := defaults()
+	if err != nil {
+		return config.Errors{{Msg: err.Error()}}
+	}
+	for i, l := range cfg.Lines {
+		if l.Prompts == "" {
+			continue
+		}
+		p := fmt.Sprintf("lines[%d].prompts", i)
+		if _, err := os.ReadDir(l.Prompts); err != nil {
+			es = append(es, config.FieldError{Path: p, Msg: err.Error()})
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(l.Prompts, "*.wav"))
+		for _, f := range files {
+			name := strings.TrimSuffix(filepath.Base(f), ".wav")
+			if _, ok := d[name]; !ok {
+				es = append(es, config.FieldError{Path: p, Msg: fmt.Sprintf("%s: no prompt is called %q (see the README's list)", f, name)})
+				continue
+			}
+			if err := (Set{}).add(filepath.Base(f), mustRead(f)); err != nil {
+				es = append(es, config.FieldError{Path: p, Msg: fmt.Sprintf("%s: %s", f, strings.TrimPrefix(err.Error(), "prompts: "))})
+			}
+		}
+	}
+	return es
+}
+
+func mustRead(f string) []byte {
+	b, _ := os.ReadFile(f) // unreadable: ParseWAV says the file is no WAV
+	return b
+}
+
 // Names lists the prompts in the set.
 func (s Set) Names() []string {
 	out := make([]string, 0, len(s))

@@ -1,13 +1,18 @@
 package prompts_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/media/mediatest"
 	"github.com/peerline/peerline/pbx/prompts"
 )
 
@@ -89,5 +94,34 @@ func TestEmbeddedPromptsCoverTheFlows(t *testing.T) {
 		case p.Duration() < 0.2:
 			t.Errorf("%s lasts only %.2fs", name, p.Duration())
 		}
+	}
+}
+
+// TestCheckNamesEveryBadFile: config check hears of a typo in a prompt's name,
+// a recording in the wrong format and a folder that is not there, all at once.
+func TestCheckNamesEveryBadFile(t *testing.T) {
+	dir := t.TempDir()
+	good := mediatest.ToneWAV(440, 100*time.Millisecond)
+	wide := append([]byte(nil), good...)
+	binary.LittleEndian.PutUint32(wide[24:], 16000) // the fmt chunk's sample rate
+	for name, b := range map[string][]byte{"greeting.wav": good, "greting.wav": good, "no-agents.wav": wide} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := config.Default()
+	second := cfg.Lines[0]
+	second.ID, second.Numbers, second.Prompts = "other", []string{"other"}, filepath.Join(dir, "missing")
+	cfg.Lines[0].Prompts = dir
+	cfg.Lines = append(cfg.Lines, second)
+	es := prompts.Check(cfg)
+	all := es.Error()
+	for _, want := range []string{`no prompt is called "greting"`, "no-agents.wav", "16000 Hz", "lines[1].prompts"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("missing %q in:\n%s", want, all)
+		}
+	}
+	if len(es) != 3 || strings.Contains(all, "greeting.wav") {
+		t.Errorf("want three errors, none for greeting.wav:\n%s", all)
 	}
 }

@@ -108,6 +108,19 @@ func TestConfigCheckAndPrint(t *testing.T) {
 	if out, code := peerline(t, dir, "", "config", "check", filepath.Join(testdata, "two-lines.yaml")); code != 0 || !strings.Contains(out, "ok") {
 		t.Errorf("good config: %d %s", code, out)
 	}
+	// Everything serve would refuse or ignore, at once: a port out of range, a
+	// transport serve lacks, a prompt file whose name is no prompt's.
+	prompts := filepath.Join(dir, "prompts")
+	os.Mkdir(prompts, 0o700)
+	os.WriteFile(filepath.Join(prompts, "greting.wav"), []byte("RIFF"), 0o600)
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("http: {listen: '127.0.0.1:99999'}\nsip: {listen: ['tls:0.0.0.0:5061']}\nlines:\n  - id: peer\n    numbers: ['+46812345678']\n    prompts: "+prompts+"\n"), 0o600)
+	out, code = peerline(t, dir, "", "config", "check", bad)
+	for _, want := range []string{"bad.yaml:1: http.listen", "bad.yaml:2: sip.listen[0]", `bad.yaml:6: lines[0].prompts: ` + prompts + `/greting.wav: no prompt is called "greting"`} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("missing %q (exit %d) in:\n%s", want, code, out)
+		}
+	}
 	out, code = peerline(t, dir, "", "config", "print", "--config", filepath.Join(testdata, "two-lines.yaml"))
 	if code != 0 || strings.Contains(out, "s3cret") || !strings.Contains(out, "password: '********'") || !strings.Contains(out, "Kvällslinjen") {
 		t.Errorf("print: %d\n%s", code, out)
