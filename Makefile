@@ -35,6 +35,7 @@ fuzz:
 	$(GO) test ./internal/logging -run=^$$ -fuzz=FuzzMaskText -fuzztime=$(FUZZTIME)
 	$(GO) test ./web -run=^$$ -fuzz=FuzzOverrideBody -fuzztime=$(FUZZTIME)
 	$(GO) test ./roster -run=^$$ -fuzz=FuzzNormalizePhone -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/phone -run=^$$ -fuzz=FuzzNormalize -fuzztime=$(FUZZTIME)
 	$(GO) test ./roster -run=^$$ -fuzz=FuzzParseImport -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseSDP -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseWAV -fuzztime=$(FUZZTIME)

@@ -4,6 +4,8 @@ package config
 
 import (
 	_ "embed"
+
+	"github.com/peerline/peerline/internal/phone"
 )
 
 //go:embed default.yaml
@@ -21,15 +23,39 @@ type Config struct {
 }
 
 // Routes is the line each number reaches.
-func (c *Config) Routes() map[string]string {
-	out := map[string]string{}
+func (c *Config) Routes() Routes {
+	r := Routes{plan: c.SIP.Trunk.Plan(), lines: map[string]string{}}
 	for _, l := range c.Lines {
 		for _, n := range l.Numbers {
-			out[n] = l.ID
+			r.lines[r.key(n)] = l.ID
 		}
 	}
-	return out
+	return r
 }
+
+// Routes finds the line a called number reaches, in whatever form the trunk
+// sends it: E.164, national, international without "+" or with "00". A name
+// that is no number ("peer") must match exactly.
+type Routes struct {
+	plan  phone.Plan
+	lines map[string]string // E.164 or the exact name -> line id
+}
+
+func (r Routes) key(n string) string {
+	if e, err := r.plan.Normalize(n); err == nil {
+		return e
+	}
+	return n
+}
+
+// Line is the id of the line called reaches.
+func (r Routes) Line(called string) (string, bool) {
+	id, ok := r.lines[r.key(called)]
+	return id, ok
+}
+
+// Plan is how the trunk writes numbers: its country and the form it dials in.
+func (t Trunk) Plan() phone.Plan { return phone.PlanFor(t.Country, t.NumberFormat) }
 
 // PBX is webhook mode: hosted PBXs that drive the lines over HTTP under
 // /pbx/v1 (pbx/webhook/PROTOCOL.md) instead of a SIP trunk.
@@ -75,6 +101,11 @@ type Trunk struct {
 	Username string   `yaml:"username"`
 	Password string   `yaml:"password"`
 	Register bool     `yaml:"register"`
+	// Country is where the trunk is ("SE"): a national number it sends
+	// (08…) is read in that country. NumberFormat is how peerline dials
+	// through it: e164 (+46…) or national (0…).
+	Country      string `yaml:"country"`
+	NumberFormat string `yaml:"number_format"`
 }
 
 // Webhook is one receiver of outgoing events.

@@ -85,6 +85,9 @@ func TestValidationErrors(t *testing.T) {
 		{"bad zone", "lines: [{id: a, numbers: [a], timezone: Mars/Olympus}]", "lines[0].timezone"},
 		{"duplicate id", "lines: [{id: a, numbers: [a]}, {id: a, numbers: [b]}]", "lines[1].id"},
 		{"shared number", "lines: [{id: a, numbers: [x]}, {id: b, numbers: [x]}]", "lines[1].numbers[0]"},
+		{"shared number in two forms", "lines: [{id: a, numbers: ['+46812345678']}, {id: b, numbers: ['0812345678']}]", "lines[1].numbers[0]"},
+		{"unknown country", "sip: {trunk: {country: XX}}", "sip.trunk.country"},
+		{"unknown number format", "sip: {trunk: {number_format: local}}", "sip.trunk.number_format"},
 		{"bad day", "lines: [{id: a, numbers: [a], hours: {days: [mon, funday]}}]", "lines[0].hours.days[1]"},
 		{"bad date", "lines: [{id: a, numbers: [a], hours: {closed_dates: [2026-13-01]}}]", "lines[0].hours.closed_dates[0]"},
 		{"warning past limit", "lines: [{id: a, numbers: [a], calls: {limit: 2m, warnings: [3m]}}]", "lines[0].calls.warnings[0]"},
@@ -201,4 +204,23 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("error without ErrInvalid: %v", err)
 		}
 	})
+}
+
+func TestRoutesReadEveryFormOfANumber(t *testing.T) {
+	cfg, err := config.Parse([]byte("lines: [{id: a, numbers: ['+46812345678', peer]}, {id: b, numbers: ['08-76543210']}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Routes()
+	for called, want := range map[string]string{"+46812345678": "a", "0812345678": "a", "46812345678": "a",
+		"0046812345678": "a", "peer": "a", "+46876543210": "b", "0876543210": "b"} {
+		if got, ok := r.Line(called); !ok || got != want {
+			t.Errorf("%s reaches %q (%v), want %s", called, got, ok, want)
+		}
+	}
+	for _, called := range []string{"0812345679", "Peer", "", "+4781234567"} {
+		if got, ok := r.Line(called); ok {
+			t.Errorf("%q reaches %s", called, got)
+		}
+	}
 }

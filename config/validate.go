@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
+
+	"github.com/peerline/peerline/internal/phone"
 )
 
 var (
@@ -59,10 +62,14 @@ func Validate(c *Config) Errors {
 		}
 		ids[l.ID] = true
 		for j, n := range l.Numbers {
-			if other, ok := numbers[n]; ok {
+			key := n
+			if e, err := c.SIP.Trunk.Plan().Normalize(n); err == nil {
+				key = e // 08… and +468… are one number
+			}
+			if other, ok := numbers[key]; ok {
 				es.add(fmt.Sprintf("%s.numbers[%d]", p, j), "%q already reaches line %q", n, other)
 			}
-			numbers[n] = l.ID
+			numbers[key] = l.ID
 		}
 	}
 	return es
@@ -102,6 +109,12 @@ func validateSIP(es *Errors, s *SIP) {
 	}
 	if s.Trunk.Proxy != "" && !strings.HasPrefix(s.Trunk.Proxy, "sip:") && !strings.HasPrefix(s.Trunk.Proxy, "sips:") {
 		es.add("sip.trunk.proxy", "%q is not a SIP URI like sip:trunk.example:5060", s.Trunk.Proxy)
+	}
+	if _, ok := phone.Codes[s.Trunk.Country]; !ok {
+		es.add("sip.trunk.country", "%q is not a country peerline knows the calling code of (%s)", s.Trunk.Country, strings.Join(slices.Sorted(maps.Keys(phone.Codes)), ", "))
+	}
+	if s.Trunk.NumberFormat != phone.E164 && s.Trunk.NumberFormat != phone.National {
+		es.add("sip.trunk.number_format", "%q is not e164 or national", s.Trunk.NumberFormat)
 	}
 	if s.Trunk.Register && s.Trunk.Proxy == "" {
 		es.add("sip.trunk.register", "needs sip.trunk.proxy to register with")

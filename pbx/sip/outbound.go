@@ -81,7 +81,11 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 	c := &outboundCall{leg: s.newLeg(s.callsCtx, session, p, log)}
 	local := newLocal(netip.AddrPortFrom(s.mediaIP(dest), session.LocalAddr().Port()))
 	contact := s.contactFor(dest)
-	from := &sip.FromHeader{DisplayName: o.CallerName, Address: sip.Uri{Scheme: "sip", User: o.CallerID, Host: contact.Address.Host}}
+	callerID := o.CallerID
+	if viaTrunk {
+		callerID = s.dialForm(callerID)
+	}
+	from := &sip.FromHeader{DisplayName: o.CallerName, Address: sip.Uri{Scheme: "sip", User: callerID, Host: contact.Address.Host}}
 	from.Params = sip.NewParams()
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	transport := "udp"
@@ -153,8 +157,18 @@ func (s *Server) targetURI(t line.Target) (sip.Uri, bool, error) {
 		return u, false, fmt.Errorf("%w: agent %s has no SIP URI and sip.trunk.proxy is not set", line.ErrUnreachable, t.Agent)
 	}
 	u = *s.proxy
-	u.User = t.Phone
+	u.User = s.dialForm(t.Phone)
 	return u, true, nil
+}
+
+// dialForm is a number as the trunk wants it (sip.trunk.number_format); a
+// number it cannot read (a caller's "anonymous") goes as it is.
+func (s *Server) dialForm(n string) string {
+	e, err := s.plan.Normalize(n)
+	if err != nil {
+		return n
+	}
+	return s.plan.Dial(e)
 }
 
 // dialError says why an agent leg was not answered, in the terms of line.

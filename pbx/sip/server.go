@@ -19,6 +19,7 @@ import (
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/connlimit"
 	"github.com/peerline/peerline/internal/logging"
+	"github.com/peerline/peerline/internal/phone"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/prompts"
@@ -55,10 +56,11 @@ type Server struct {
 	clock       clock.Clock
 	rtpTimeout  time.Duration
 	trunk       config.Trunk
-	proxy       *sip.Uri // where legs to phone numbers go; nil without a trunk proxy
+	proxy       *sip.Uri   // where legs to phone numbers go; nil without a trunk proxy
+	plan        phone.Plan // how the trunk writes and dials numbers
 
 	contact  sip.ContactHeader      // set once before serving, read-only after
-	routes   map[string]string      // request-URI user -> line id
+	routes   config.Routes          // request-URI user -> line id
 	prompts  map[string]prompts.Set // line id -> prompts
 	extIP    netip.Addr             // written into SDP and Contact when set
 	callsCtx context.Context        // ends when the server stops: calls in progress hang up
@@ -78,7 +80,7 @@ type Server struct {
 // it listens when Serve is called. Key timeouts run on clk.
 func New(cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Clock, log zerolog.Logger) (*Server, error) {
 	s := &Server{handler: h, clock: clk, log: log.With().Str("component", "sip").Logger(),
-		routes: cfg.Routes(), prompts: p,
+		routes: cfg.Routes(), plan: cfg.SIP.Trunk.Plan(), prompts: p,
 		rtpTimeout: time.Duration(cfg.SIP.RTPTimeout), trunk: cfg.SIP.Trunk}
 	s.callsCtx, s.stopCall = context.WithCancelCause(context.Background())
 	if cfg.SIP.Trunk.Proxy != "" {
@@ -348,9 +350,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	respond := func(code int, reason string) {
 		tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
 	}
-	lineID, ok := s.routes[req.Recipient.User]
+	lineID, ok := s.routes.Line(req.Recipient.User)
 	if !ok {
-		log.Info().Str("to", logging.MaskText(req.Recipient.User)).Msg("no line has this number: 404")
+		// No line's number: it may be anyone's, so it stays masked, but its
+		// form tells the operator what the trunk sends (a line's own numbers
+		// are public and logged in full with each call).
+		log.Info().Str("to", logging.MaskText(req.Recipient.User)).Str("form", phone.Form(req.Recipient.User)).
+			Msg("no line has this number: 404")
 		respond(sip.StatusNotFound, "Not Found")
 		return
 	}
@@ -380,7 +386,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer call.close()
 	s.legs.Store(dialog.ID, call.leg)
 	defer s.legs.Delete(dialog.ID)
-	log.Info().Str("line", lineID).Str("from", logging.MaskNumber(call.caller)).Msg("call in")
+	log.Info().Str("line", lineID).Str("to", req.Recipient.User).Str("from", logging.MaskNumber(call.caller)).Msg("call in")
 	if err := s.handler.Handle(s.callsCtx, lineID, call); err != nil {
 		log.Error().Err(err).Msg("call flow failed")
 	}

@@ -44,7 +44,7 @@ type Server struct {
 	base    string // the prompts' URL prefix
 	poll    time.Duration
 	silence time.Duration
-	routes  map[string]string      // number -> line id
+	routes  config.Routes          // number -> line id
 	prompts map[string]prompts.Set // line id -> its prompts
 	calls   sync.WaitGroup
 	n       atomic.Uint64
@@ -176,7 +176,7 @@ func (s *Server) newCall(ctx context.Context, pbx string, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	lineID, ok := s.routes[nc.To]
+	lineID, ok := s.routes.Line(nc.To)
 	if !ok {
 		return nil, fail(http.StatusNotFound, "unknown_number", "%q is not a number of any line", nc.To)
 	}

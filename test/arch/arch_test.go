@@ -21,7 +21,8 @@ var rules = []struct {
 }{
 	{"cmd/", []string{""}},
 	{"test/", []string{""}},
-	{"config", nil},
+	{"config", []string{"internal/phone"}},
+	{"internal/phone", nil},
 	{"internal/", []string{"config", "internal/"}},
 	{"roster", []string{"config", "internal/"}},
 	{"line/hours", []string{"config"}},
