@@ -203,6 +203,9 @@ func (ls *Lines) toggleLogin(ctx context.Context, l *Line, a roster.Agent) ([]st
 	if errors.As(err, &closed) {
 		return append([]string{"status-closed"}, ls.sayOpens(l, closed.Status)...), nil
 	}
+	if errors.Is(err, ErrCannotBeCalled) {
+		return []string{"agent-cannot-be-called"}, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -337,18 +337,23 @@ func (ls *Lines) within(ctx context.Context, d time.Duration, cause error) (cont
 // unanswered puts an agent whose phone did not take the call back to available,
 // counting a miss unless the caller gave up or another agent answered first.
 func (ls *Lines) unanswered(ctx context.Context, l *Line, agentID string, err error) {
-	miss := errors.Is(err, ErrNoAnswer) || errors.Is(err, ErrBusy) || errors.Is(err, ErrDeclined)
+	// A phone that cannot even be called is a miss too: else its agent stays
+	// "available" while callers wait on nobody.
+	miss := errors.Is(err, ErrNoAnswer) || errors.Is(err, ErrBusy) || errors.Is(err, ErrDeclined) || errors.Is(err, ErrUnreachable)
 	if ctx.Err() == nil && miss {
-		ls.missed(l, agentID) // 480, 486, 603 or the ring timeout
+		ls.missed(l, agentID, err) // 480, 486, 603, the ring timeout, no route
 		return
 	}
 	ls.setActivity(agentID, Available)
 }
 
+// targetOf is where an agent's phone is.
+func targetOf(a roster.Agent) Target { return Target{Agent: a.ID, Phone: a.Phone, SIPURI: a.SIPURI} }
+
 // dialOne calls one agent with the line's caller ID; ctx (see ringTimeout) bounds
 // the ringing, and its ending with ErrNoAnswer is reported as that.
 func (ls *Lines) dialOne(ctx context.Context, l *Line, c Call, a roster.Agent) (Call, error) {
-	leg, err := c.Dial(ctx, Target{Agent: a.ID, Phone: a.Phone, SIPURI: a.SIPURI},
+	leg, err := c.Dial(ctx, targetOf(a),
 		dialOptions(l, time.Duration(l.Config.Calls.RingTimeout)))
 	if err != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, ErrNoAnswer) || errors.Is(cause, errAnsweredElsewhere) {

@@ -45,8 +45,9 @@ func (l *Line) ringsAll() bool { return l.Config.Calls.Strategy == "ring-all" }
 type Lines struct {
 	db     *bolt.DB
 	clock  clock.Clock
-	events Emitter // nil: no events
-	agents Agents  // nil: agents cannot use the line by phone
+	events Emitter            // nil: no events
+	agents Agents             // nil: agents cannot use the line by phone
+	reach  func(Target) error // nil: every agent's phone can be called
 	list   []*Line
 	byID   map[string]*Line
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/event"
+	"github.com/peerline/peerline/internal/logging"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/roster"
 	bolt "go.etcd.io/bbolt"
@@ -36,6 +37,9 @@ type Presence struct {
 	Since    time.Time `json:"since"`     // when the activity began; for available, the idle-since
 	LoggedIn time.Time `json:"logged_in"` // when the agent logged in
 	Missed   int       `json:"missed"`    // calls offered and not answered, in a row
+	// Unreachable is why the last call to the agent's phone could not even be
+	// made (no route to it); "" once a call reaches it.
+	Unreachable string `json:"unreachable,omitempty"`
 }
 
 const bucketPresence = "line.presence" // agent id -> Presence
@@ -134,6 +138,9 @@ func (ls *Lines) Login(ctx context.Context, agentID, line string) (Presence, err
 		}
 		if !a.Active {
 			return fmt.Errorf("agent %q: %w", agentID, ErrAgentInactive)
+		}
+		if err := ls.reachable(a); err != nil {
+			return err
 		}
 		if lines, err = ls.loginLines(tx, a, line, now); err != nil {
 			return err
@@ -340,10 +347,29 @@ func putPresence(tx *bolt.Tx, p *Presence) error {
 	return storage.Put(tx.Bucket([]byte(bucketPresence)), []byte(p.Agent), p)
 }
 
+// ErrCannotBeCalled refuses the log-in of an agent whose phone peerline has no
+// way to call: callers would wait for nobody.
+var ErrCannotBeCalled = errors.New("agent cannot be called")
+
+// SetReach sets how the lines learn whether an agent's phone can be called at
+// all (in SIP mode: a SIP URI, or a number and a trunk proxy); nil, the
+// default, means every agent can. Call it before serving.
+func (ls *Lines) SetReach(f func(Target) error) { ls.reach = f }
+
+func (ls *Lines) reachable(a roster.Agent) error {
+	if ls.reach == nil {
+		return nil
+	}
+	if err := ls.reach(targetOf(a)); err != nil {
+		return fmt.Errorf("%w: %s", ErrCannotBeCalled, err)
+	}
+	return nil
+}
+
 // missed counts a call the agent was offered and did not answer. After the line's
 // max_missed in a row the agent is logged out and the office told, so callers stop
 // waiting on a phone nobody picks up.
-func (ls *Lines) missed(l *Line, agentID string) {
+func (ls *Lines) missed(l *Line, agentID string, why error) {
 	now := ls.clock.Now().UTC()
 	max := l.Config.Calls.MaxMissed
 	defer ls.queue.wake()
@@ -356,6 +382,10 @@ func (ls *Lines) missed(l *Line, agentID string) {
 		}
 		p.Missed++
 		p.Activity, p.Since = Available, now
+		p.Unreachable = ""
+		if errors.Is(why, ErrUnreachable) {
+			p.Unreachable = logging.MaskText(why.Error()) // a SIP URI may hold the number
+		}
 		if max <= 0 || p.Missed < max {
 			return ls.leaveClosedTx(tx, now, p)
 		}
@@ -371,7 +401,7 @@ func (ls *Lines) missed(l *Line, agentID string) {
 func (ls *Lines) answered(agentID string) {
 	ls.presence.mu.Lock()
 	if p := ls.presence.agents[agentID]; p != nil {
-		p.Missed = 0
+		p.Missed, p.Unreachable = 0, ""
 	}
 	ls.presence.mu.Unlock()
 	ls.setActivity(agentID, Busy)

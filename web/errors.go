@@ -40,6 +40,8 @@ func toAPIError(err error) *apiError {
 		return errorf(http.StatusConflict, "not_logged_in", "%s", err)
 	case errors.Is(err, line.ErrAgentInactive), errors.Is(err, line.ErrNotServing):
 		return errorf(http.StatusConflict, "not_allowed", "%s", err)
+	case errors.Is(err, line.ErrCannotBeCalled):
+		return errorf(http.StatusConflict, "cannot_be_called", "%s; give the agent a SIP address, or set sip.trunk.proxy", err)
 	}
 	if ae := authError(err); ae != nil {
 		return ae

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/linetest"
 )
 
 // browser is an HTTP client with cookies, as a browser uses the office pages.
@@ -254,5 +258,33 @@ func TestABadDateOnAPageSaysWhy(t *testing.T) {
 	code, body := b.get(loc)
 	if code != http.StatusOK || !strings.Contains(body, "Datumet ska skrivas som 2026-11-23") || !strings.Contains(body, "Ringde") {
 		t.Errorf("the page after a bad date: %d\n%s", code, body)
+	}
+}
+
+// TestLinjenSaysWhenAnAgentCannotBeRung: an agent whose phone could not even
+// be called is marked on Linjen, with the reason, and no number.
+func TestLinjenSaysWhenAnAgentCannotBeRung(t *testing.T) {
+	e := newEnv(t)
+	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05","lines":["peer"]}`, nil)
+	e.do("POST", "/api/v1/agents/klara/login", "", nil)
+	c := linetest.NewCall("u1", "+46701234567")
+	c.Answerer = func(context.Context, line.Target, line.DialOptions) (*linetest.Call, error) {
+		return nil, fmt.Errorf("%w: agent klara: SIP URI: no host in sip:+46701740605@", line.ErrUnreachable)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.lines.Handle(context.Background(), "peer", c) }()
+	for i := 0; i < 2000; i++ { // one attempt is enough
+		if p, _ := e.lines.AgentPresence("klara"); p.Missed > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.CallerHangsUp()
+	<-done
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	_, body := b.get("/linjen/live?line=peer")
+	if !strings.Contains(body, "går inte att ringa") || !strings.Contains(body, "SIP URI") || strings.Contains(body, "1740605") {
+		t.Errorf("Linjen:\n%s", body)
 	}
 }

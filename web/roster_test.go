@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,23 @@ func TestOfficeLogsAgentsInAndOut(t *testing.T) {
 	if code := e.do("POST", "/api/v1/agents/klara/login", "", &eb); code != 409 || eb.Error.Code != "line_closed" ||
 		!strings.Contains(eb.Error.Message, "öppnar i morgon 12:45") {
 		t.Errorf("log-in after closing: %d %+v", code, eb)
+	}
+}
+
+// TestAnAgentWhoCannotBeCalledIsRefusedWithTheReason: the office's log-in of
+// an agent peerline has no way to ring says so, and says what would help.
+func TestAnAgentWhoCannotBeCalledIsRefusedWithTheReason(t *testing.T) {
+	e := newEnv(t)
+	e.lines.SetReach(func(tg line.Target) error {
+		if tg.SIPURI == "" {
+			return fmt.Errorf("%w: agent %s has no SIP address and sip.trunk.proxy is not set", line.ErrUnreachable, tg.Agent)
+		}
+		return nil
+	})
+	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05","lines":["peer"]}`, nil)
+	var eb errorBody
+	if code := e.do("POST", "/api/v1/agents/klara/login", "", &eb); code != 409 || eb.Error.Code != "cannot_be_called" ||
+		!strings.Contains(eb.Error.Message, "sip.trunk.proxy") || strings.Contains(eb.Error.Message, "1740605") {
+		t.Errorf("log-in: %d %+v", code, eb)
 	}
 }

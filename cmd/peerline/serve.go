@@ -82,6 +82,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(cfg.PBX.Webhooks) == 0 { // in webhook mode the PBX dials any number
+		a.lines.SetReach(phone.CanCall)
+	}
 	handler.Registry().MustRegister(phone.Collectors()...)
 	handler.Registry().MustRegister(a.lines.Collectors()...)
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)

@@ -144,6 +144,13 @@ func (c *outboundCall) answered(ctx context.Context) error {
 	return nil
 }
 
+// CanCall says whether t can be called at all: a SIP URI that parses, or a
+// number and a trunk proxy to send it to (for line.Lines.SetReach).
+func (s *Server) CanCall(t line.Target) error {
+	_, _, err := s.targetURI(t)
+	return err
+}
+
 // targetURI is where an agent leg goes, and whether through the trunk.
 func (s *Server) targetURI(t line.Target) (sip.Uri, bool, error) {
 	var u sip.Uri
@@ -154,7 +161,7 @@ func (s *Server) targetURI(t line.Target) (sip.Uri, bool, error) {
 		return u, false, nil
 	}
 	if s.proxy == nil || t.Phone == "" {
-		return u, false, fmt.Errorf("%w: agent %s has no SIP URI and sip.trunk.proxy is not set", line.ErrUnreachable, t.Agent)
+		return u, false, fmt.Errorf("%w: agent %s has no SIP address and sip.trunk.proxy is not set", line.ErrUnreachable, t.Agent)
 	}
 	u = *s.proxy
 	u.User = s.dialForm(t.Phone)
