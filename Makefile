@@ -9,7 +9,7 @@ check: tools fmt-check vet test
 
 # System tools the tests drive, as command:debian-package pairs. Installed with
 # apt-get when missing; make check fails loudly when they cannot be had.
-SYSTEM_TOOLS := sipp:sip-tester chromium:chromium
+SYSTEM_TOOLS := sipp:sip-tester chromium:chromium kamailio:kamailio
 tools:
 	@missing=""; for tp in $(SYSTEM_TOOLS); do \
 		command -v $${tp%%:*} >/dev/null || missing="$$missing $${tp##*:}"; done; \

@@ -86,6 +86,7 @@ func TestValidationErrors(t *testing.T) {
 		{"duplicate id", "lines: [{id: a, numbers: [a]}, {id: a, numbers: [b]}]", "lines[1].id"},
 		{"shared number", "lines: [{id: a, numbers: [x]}, {id: b, numbers: [x]}]", "lines[1].numbers[0]"},
 		{"shared number in two forms", "lines: [{id: a, numbers: ['+46812345678']}, {id: b, numbers: ['0812345678']}]", "lines[1].numbers[0]"},
+		{"register without a user", "sip: {trunk: {proxy: 'sip:t.example', register: true}}", "sip.trunk.username"},
 		{"unknown country", "sip: {trunk: {country: XX}}", "sip.trunk.country"},
 		{"unknown number format", "sip: {trunk: {number_format: local}}", "sip.trunk.number_format"},
 		{"bad day", "lines: [{id: a, numbers: [a], hours: {days: [mon, funday]}}]", "lines[0].hours.days[1]"},

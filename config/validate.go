@@ -119,6 +119,9 @@ func validateSIP(es *Errors, s *SIP) {
 	if s.Trunk.Register && s.Trunk.Proxy == "" {
 		es.add("sip.trunk.register", "needs sip.trunk.proxy to register with")
 	}
+	if s.Trunk.Register && s.Trunk.Username == "" {
+		es.add("sip.trunk.username", "needs a user name to register with (sip.trunk.register)")
+	}
 }
 
 // checkListen checks a listen address: an IP address or a host name (or

@@ -149,11 +149,14 @@ func (s *Server) routePages() {
 
 // liveLine is one line as Linjen shows it: no caller numbers, ever.
 type liveLine struct {
-	Status hours.Status
-	Agents []agentOnLine
-	Queue  []line.Queued
-	InCall int
-	Now    time.Time
+	// TrunkDown is set while registration at the trunk is configured and has
+	// not succeeded: callers through the trunk may not reach the line.
+	TrunkDown bool
+	Status    hours.Status
+	Agents    []agentOnLine
+	Queue     []line.Queued
+	InCall    int
+	Now       time.Time
 }
 
 type agentOnLine struct {
@@ -167,6 +170,10 @@ func (s *Server) liveLine(l *line.Line) (liveLine, error) {
 		return liveLine{}, err
 	}
 	v := liveLine{Status: st, Queue: s.Lines.Queue(l.Config.ID), Now: s.now()}
+	if s.Trunk != nil {
+		on, ok, _ := s.Trunk()
+		v.TrunkDown = on && !ok
+	}
 	for _, p := range s.Lines.Presence(l.Config.ID) {
 		name := p.Agent
 		if a, err := s.Agents.Agent(p.Agent); err == nil {

@@ -288,3 +288,23 @@ func TestLinjenSaysWhenAnAgentCannotBeRung(t *testing.T) {
 		t.Errorf("Linjen:\n%s", body)
 	}
 }
+
+// TestLinjenWarnsWhileTheTrunkIsNotRegistered: the office sees at once that
+// calls to the line's number may not arrive, and /healthz says why.
+func TestLinjenWarnsWhileTheTrunkIsNotRegistered(t *testing.T) {
+	e := newEnv(t)
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	e.trunk.Store(&trunkState{ok: true})
+	if _, body := b.get("/linjen/live?line=peer"); strings.Contains(body, "inte registrerad") {
+		t.Error("a warning while registered")
+	}
+	e.trunk.Store(&trunkState{detail: "trunk registration failed: 401 Unauthorized"})
+	if _, body := b.get("/linjen/live?line=peer"); !strings.Contains(body, "Linjen är inte registrerad hos operatören") {
+		t.Errorf("no warning:\n%s", body)
+	}
+	var h map[string]string
+	if code := e.do("GET", "/healthz", "", &h); code != 200 || h["trunk"] != "not registered" || !strings.Contains(h["trunk_detail"], "401") {
+		t.Errorf("healthz: %d %v", code, h)
+	}
+}

@@ -68,8 +68,11 @@ type Deps struct {
 	Users  Users // nil: no office pages
 	Audit  AuditLog
 	Health func() error // nil: always healthy
-	Clock  clock.Clock  // nil: the real clock; the roster's "today"
-	Log    zerolog.Logger
+	// Trunk says whether peerline is registered at the operator's trunk (on:
+	// registration is configured); nil: there is no trunk to watch.
+	Trunk func() (on, registered bool, detail string)
+	Clock clock.Clock // nil: the real clock; the roster's "today"
+	Log   zerolog.Logger
 }
 
 // Server is the HTTP handler.
@@ -165,7 +168,20 @@ func (s *Server) healthz(c echo.Context) error {
 			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unhealthy"})
 		}
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	out := map[string]string{"status": "ok"}
+	if s.Trunk != nil {
+		if on, ok, detail := s.Trunk(); on && ok {
+			out["trunk"] = "registered"
+		} else if on {
+			// Still ok: calls by SIP URI and from allowed sources work; the
+			// detail says why the trunk's own calls may not arrive.
+			out["trunk"] = "not registered"
+			if detail != "" {
+				out["trunk_detail"] = detail
+			}
+		}
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // requireToken lets a request through with a valid bearer token and puts the

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,19 @@ type env struct {
 	clock *clocktest.Fake
 	lines *line.Lines
 	users *auth.Store
+	trunk atomic.Pointer[trunkState] // what the SIP side says of the trunk; nil: no registration
+}
+
+type trunkState struct {
+	ok     bool
+	detail string
+}
+
+func (e *env) trunkState() (bool, bool, string) {
+	if s := e.trunk.Load(); s != nil {
+		return true, s.ok, s.detail
+	}
+	return false, false, ""
 }
 
 // addOfficeUser adds officeUser, for the tests of the pages.
@@ -77,7 +91,8 @@ func newEnv(t testing.TB) *env {
 	}
 	env := &env{t: t, token: tok, clock: clk, users: tokens}
 	env.lines = lines
-	srv := httptest.NewServer(web.New(web.Deps{Lines: lines, Agents: agents, Tokens: tokens, Users: tokens, Audit: log, Clock: clk, Log: zerolog.Nop()}))
+	srv := httptest.NewServer(web.New(web.Deps{Lines: lines, Agents: agents, Tokens: tokens, Users: tokens, Audit: log, Clock: clk, Log: zerolog.Nop(),
+		Trunk: env.trunkState}))
 	t.Cleanup(srv.Close)
 	env.url = srv.URL
 	return env

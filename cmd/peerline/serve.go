@@ -85,6 +85,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(cfg.PBX.Webhooks) == 0 { // in webhook mode the PBX dials any number
 		a.lines.SetReach(phone.CanCall)
 	}
+	handler.Trunk = phone.TrunkState
 	handler.Registry().MustRegister(phone.Collectors()...)
 	handler.Registry().MustRegister(a.lines.Collectors()...)
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)

@@ -17,6 +17,7 @@ import (
 // socket with a Via naming it, so that trunks and phones answer where we listen
 // and recognise the address they called.
 type dialogs struct {
+	client  *sipgo.Client // requests outside dialogs (REGISTER)
 	callers *sipgo.DialogServerCache
 	agents  *sipgo.DialogClientCache
 }
@@ -42,7 +43,7 @@ func (s *Server) setDialogs() error {
 		if err != nil {
 			return err
 		}
-		s.byTransport[transport] = &dialogs{callers: sipgo.NewDialogServerCache(cli, s.contact),
+		s.byTransport[transport] = &dialogs{client: cli, callers: sipgo.NewDialogServerCache(cli, s.contact),
 			agents: sipgo.NewDialogClientCache(cli, s.contact)}
 	}
 	return nil

@@ -66,6 +66,7 @@ type Server struct {
 	callsCtx context.Context        // ends when the server stops: calls in progress hang up
 	stopCall context.CancelCauseFunc
 
+	reg     registration  // at the trunk, with sip.trunk.register
 	legs    sync.Map      // dialog ID -> *leg, for the INFOs of answered legs
 	relayed atomic.Uint64 // RTP packets relayed between callers and agents
 	dropped atomic.Uint64 // RTP packets from others than a call's peer
@@ -166,6 +167,15 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 	for _, f := range serve {
 		go func() { errc <- f() }()
 	}
+	registered := make(chan struct{})
+	if s.trunk.Register && s.proxy != nil {
+		rctx, stopRegistering := context.WithCancel(context.Background())
+		go func() { defer close(registered); s.keepRegistered(rctx) }()
+		// Unregister before the listeners close: they carry the REGISTER.
+		defer func() { stopRegistering(); <-registered }()
+	} else {
+		close(registered)
+	}
 	if ready != nil {
 		ready(s.Addrs())
 	}
@@ -195,6 +205,13 @@ func (s *Server) Collectors() []prometheus.Collector {
 			Help: "RTP packets relayed between callers and agents."}, func() float64 { return float64(s.relayed.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "peerline_rtp_dropped_packets_total",
 			Help: "RTP packets dropped because they came from others than the call's peer."}, func() float64 { return float64(s.dropped.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "peerline_trunk_registered",
+			Help: "1 while peerline is registered at the trunk (sip.trunk.register), else 0."}, func() float64 {
+			if _, ok, _ := s.TrunkState(); ok {
+				return 1
+			}
+			return 0
+		}),
 	}
 }
 
@@ -327,6 +344,18 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	tx.Respond(res)
 }
 
+// lineOf is the line a call is for: by the request-URI's user, or, when a
+// registered trunk sends the call to our Contact (sip:username@…), by To.
+func (s *Server) lineOf(req *sip.Request) (string, bool) {
+	if id, ok := s.routes.Line(req.Recipient.User); ok {
+		return id, true
+	}
+	if to := req.To(); to != nil && to.Address.User != req.Recipient.User {
+		return s.routes.Line(to.Address.User)
+	}
+	return "", false
+}
+
 // onInvite runs a caller's call; sipgo ends the transaction when this returns, so
 // it blocks for the call's whole life.
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
@@ -350,7 +379,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	respond := func(code int, reason string) {
 		tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
 	}
-	lineID, ok := s.routes.Line(req.Recipient.User)
+	lineID, ok := s.lineOf(req)
 	if !ok {
 		// No line's number: it may be anyone's, so it stays masked, but its
 		// form tells the operator what the trunk sends (a line's own numbers

@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/sip/siptest"
+)
+
+// kamailio is the operator's registrar and proxy (Debian's kamailio), run from
+// testdata/kamailio.cfg.tmpl; log collects what it says.
+type kamailio struct {
+	Port                               int
+	User, Password                     string
+	LineNumber, AgentNumber, AgentAddr string
+	Expires                            int
+	log                                *syncBuffer
+}
+
+func startKamailio(t *testing.T, dir string, k *kamailio) {
+	t.Helper()
+	bin, err := exec.LookPath("kamailio")
+	if err != nil {
+		t.Fatal("kamailio is not installed (make check installs Debian's kamailio)")
+	}
+	tmpl := template.Must(template.ParseFiles("testdata/kamailio.cfg.tmpl"))
+	cfg := filepath.Join(dir, "kamailio.cfg")
+	f, err := os.Create(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tmpl.Execute(f, k); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	k.log = &syncBuffer{}
+	cmd := exec.Command(bin, "-f", cfg, "-DD", "-E", "-m", "32", "-M", "8", "-Y", dir, "-w", dir)
+	cmd.Stdout, cmd.Stderr = k.log, k.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its helper processes go with it
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
+	k.waitLog(t, "kamailio is up", func(s string) bool {
+		return strings.Contains(s, "INFO: <core>") || strings.Contains(s, "udp:127.0.0.1")
+	}, 1)
+}
+
+// waitLog waits (bounded) until match holds n times in the log, counting lines.
+func (k *kamailio) waitLog(t *testing.T, what string, match func(string) bool, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if k.count(match) >= n {
+			return
+		}
+	}
+	t.Fatalf("kamailio: %s (%d times) not seen; it said:\n%s", what, n, tail(k.log.String(), 3000))
+}
+
+func (k *kamailio) count(match func(string) bool) int {
+	n := 0
+	for _, l := range strings.Split(k.log.String(), "\n") {
+		if match(l) {
+			n++
+		}
+	}
+	return n
+}
+
+func has(s string) func(string) bool { return func(l string) bool { return strings.Contains(l, s) } }
+
+// TestTrunkRegistrationWithKamailio: peerline registers at a real registrar
+// with digest auth and refreshes before expiry; a call to the line's number
+// reaches it through the registration; its call to an agent's number goes
+// through the trunk with proxy digest auth and the two hear each other; at
+// shutdown it unregisters.
+func TestTrunkRegistrationWithKamailio(t *testing.T) {
+	dir := t.TempDir()
+	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{}) // the agent's mobile, behind the trunk
+	k := &kamailio{Port: freeUDPPort(t), User: "peerline", Password: "trunk-hemlis-42", LineNumber: lineNumber,
+		AgentNumber: "+46701740605", AgentAddr: agent.Addr, Expires: 10}
+	startKamailio(t, dir, k)
+	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
+http: {listen: 127.0.0.1:0}
+sip:
+  listen: ["udp:127.0.0.1:0"]
+  rtp_ports: "46000-46998"
+  trunk: {proxy: "sip:127.0.0.1:%d", register: true, username: %s, password: %s, allow: ["127.0.0.1/32"]}
+lines:
+  - id: peer
+    numbers: [%q]
+    wrapup: {questions: [], cooldown: 0s}
+`, filepath.Join(dir, "data"), k.Port, k.User, k.Password, lineNumber))
+	s, token := serveOpen(t, dir, cfg)
+
+	k.waitLog(t, "a registration", has("trunk: REGISTER peerline expires=3600"), 1)
+	k.waitLog(t, "the refresh before the 10 s the trunk granted", has("trunk: REGISTER peerline expires=3600"), 2)
+	if strings.Contains(k.log.String(), "REGISTER challenged") == false {
+		t.Error("the registrar never challenged: digest auth untested")
+	}
+	if _, body := s.request("GET", "/metrics", "", ""); !strings.Contains(body, "peerline_trunk_registered 1") {
+		t.Errorf("metrics: %s", grepLines(body, "peerline_trunk"))
+	}
+	if _, body := s.request("GET", "/healthz", "", ""); !strings.Contains(body, `"trunk":"registered"`) {
+		t.Errorf("healthz: %s", body)
+	}
+
+	for _, r := range []struct{ method, path, body string }{
+		{"POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05","lines":["peer"]}`},
+		{"POST", "/api/v1/agents/klara/login", ""},
+	} {
+		if code, out := s.request(r.method, r.path, token, r.body); code >= 300 {
+			t.Fatalf("%s %s: %d %s", r.method, r.path, code, out)
+		}
+	}
+	phone := siptest.NewPhone(t, "+46705550101", media.PCMU)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	call, err := phone.Call(ctx, lineNumber, fmt.Sprintf("127.0.0.1:%d", k.Port))
+	if err != nil || call.Status != 200 {
+		t.Fatalf("a call to the line through the trunk: %v %+v\n%s", err, call, tail(k.log.String(), 2000))
+	}
+	k.waitLog(t, "the call relayed to peerline's contact", has("trunk: call to the line relayed to sip:peerline@"), 1)
+	k.waitLog(t, "the agent's call authenticated", has("trunk: agent call from "), 1)
+	siptest.HearEachOther(t, phone, call, agent)
+	if err := call.Hangup(ctx); err != nil {
+		t.Errorf("the caller's BYE: %v\n%s", err, tail(k.log.String(), 2000))
+	}
+	rec := waitCall(t, s, token, func(r line.Record) bool { return r.Outcome == line.OutcomeAnswered })
+	if rec.Agent != "klara" {
+		t.Errorf("record: %+v", rec)
+	}
+
+	s.stop()
+	k.waitLog(t, "the unregistration at shutdown", has("trunk: REGISTER peerline expires=0"), 1)
+
+	wrongPassword(t, k)
+}
+
+// wrongPassword: a peerline with the wrong trunk password says so once per
+// attempt, backs off, shows it on /healthz and in its metrics, and runs on.
+func wrongPassword(t *testing.T, k *kamailio) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
+http: {listen: 127.0.0.1:0}
+sip:
+  listen: ["udp:127.0.0.1:0"]
+  trunk: {proxy: "sip:127.0.0.1:%d", register: true, username: %s, password: fel-lösenord}
+`, filepath.Join(dir, "data"), k.Port, k.User))
+	s := startServer(t, dir, "--config", cfg)
+	failures := func() int { return strings.Count(s.stderr.String(), "not registered at the trunk") }
+	for deadline := time.Now().Add(15 * time.Second); failures() < 2 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := failures(); n != 2 || !strings.Contains(s.stderr.String(), "check sip.trunk.username and password") {
+		t.Errorf("%d failure lines in the first ~5 s (want 2: the first attempt, the retry 5 s later):\n%s", n, tail(s.stderr.String(), 2000))
+	}
+	if _, body := s.request("GET", "/healthz", "", ""); !strings.Contains(body, `"trunk":"not registered"`) || !strings.Contains(body, "401") {
+		t.Errorf("healthz: %s", body)
+	}
+	if _, body := s.request("GET", "/metrics", "", ""); !strings.Contains(body, "peerline_trunk_registered 0") {
+		t.Errorf("metrics: %s", grepLines(body, "peerline_trunk"))
+	}
+	if strings.Contains(s.stderr.String(), "fel-lösenord") {
+		t.Error("the password is in the log")
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
