@@ -86,12 +86,22 @@ type HTTP struct {
 
 // SIP is the telephony side.
 type SIP struct {
-	Listen          []string `yaml:"listen"` // "udp:host:port", "tcp:host:port"
+	Listen          []string `yaml:"listen"` // "udp:host:port", "tcp:host:port", "tls:host:port"
 	ExternalAddress string   `yaml:"external_address"`
 	RTPPorts        string   `yaml:"rtp_ports"`
 	RTPTimeout      Duration `yaml:"rtp_timeout"` // silence that ends a call; 0: never
 	MaxCalls        int      `yaml:"max_calls"`   // calls at once; one source may hold three quarters
 	Trunk           Trunk    `yaml:"trunk"`
+	TLS             TLS      `yaml:"tls"`
+}
+
+// TLS is SIP over TLS: the certificate and key of tls: listeners (PEM files,
+// read again on SIGHUP) and the CA that servers peerline connects to over TLS
+// must be signed by ("": the system's).
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+	CA   string `yaml:"ca"`
 }
 
 // Trunk is the operator's SIP trunk.

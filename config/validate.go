@@ -1,12 +1,15 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -82,10 +85,22 @@ func validateSIP(es *Errors, s *SIP) {
 		switch err := checkListen(addr); {
 		case !ok || err != nil:
 			es.add(p, "%q is not transport:host:port (transport udp or tcp)", l)
-		case transport == "tls":
-			es.add(p, "%q: SIP over TLS is not supported yet (use udp or tcp)", l)
-		case transport != "udp" && transport != "tcp":
-			es.add(p, "%q: unknown transport %q (use udp or tcp)", l, transport)
+		case transport == "tls" && (s.TLS.Cert == "" || s.TLS.Key == ""):
+			es.add(p, "%q needs sip.tls.cert and sip.tls.key", l)
+		case transport != "udp" && transport != "tcp" && transport != "tls":
+			es.add(p, "%q: unknown transport %q (use udp, tcp or tls)", l, transport)
+		}
+	}
+	if s.TLS.Cert != "" || s.TLS.Key != "" {
+		if _, err := tls.LoadX509KeyPair(s.TLS.Cert, s.TLS.Key); err != nil {
+			es.add("sip.tls.cert", "%s", err)
+		}
+	}
+	if s.TLS.CA != "" {
+		if b, err := os.ReadFile(s.TLS.CA); err != nil {
+			es.add("sip.tls.ca", "%s", err)
+		} else if !x509.NewCertPool().AppendCertsFromPEM(b) {
+			es.add("sip.tls.ca", "%s holds no PEM certificate", s.TLS.CA)
 		}
 	}
 	if s.ExternalAddress != "" && net.ParseIP(s.ExternalAddress) == nil {

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rs/zerolog"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	sipgosip "github.com/emiago/sipgo/sip"
@@ -86,6 +90,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		a.lines.SetReach(phone.CanCall)
 	}
 	handler.Trunk = phone.TrunkState
+	go reloadOnHangup(ctx, phone, log)
 	handler.Registry().MustRegister(phone.Collectors()...)
 	handler.Registry().MustRegister(a.lines.Collectors()...)
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
@@ -158,4 +163,24 @@ func withPBX(office http.Handler, pbx *webhook.Server, on bool) http.Handler {
 	mux.Handle(webhook.Prefix, pbx)
 	mux.Handle("/", office)
 	return mux
+}
+
+// reloadOnHangup reads the TLS certificate again on each SIGHUP (a renewed
+// certificate, without hanging up calls) until ctx ends.
+func reloadOnHangup(ctx context.Context, phone *sip.Server, log zerolog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := phone.ReloadCertificates(); err != nil {
+				log.Error().Err(err).Msg("SIGHUP: the TLS certificate was not reloaded; the old one stays in use")
+			} else {
+				log.Info().Msg("SIGHUP: TLS certificate reloaded")
+			}
+		}
+	}
 }

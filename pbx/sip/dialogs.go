@@ -17,7 +17,8 @@ import (
 // socket with a Via naming it, so that trunks and phones answer where we listen
 // and recognise the address they called.
 type dialogs struct {
-	client  *sipgo.Client // requests outside dialogs (REGISTER)
+	contact sip.ContactHeader // this transport's listener, as peers should reach it
+	client  *sipgo.Client     // requests outside dialogs (REGISTER)
 	callers *sipgo.DialogServerCache
 	agents  *sipgo.DialogClientCache
 }
@@ -43,10 +44,27 @@ func (s *Server) setDialogs() error {
 		if err != nil {
 			return err
 		}
-		s.byTransport[transport] = &dialogs{client: cli, callers: sipgo.NewDialogServerCache(cli, s.contact),
-			agents: sipgo.NewDialogClientCache(cli, s.contact)}
+		contact := s.listenerContact(transport, hp)
+		s.byTransport[transport] = &dialogs{contact: contact, client: cli, callers: sipgo.NewDialogServerCache(cli, contact),
+			agents: sipgo.NewDialogClientCache(cli, contact)}
 	}
 	return nil
+}
+
+// listenerContact is the Contact of the listener at hp: with the external
+// address when set, and ;transport= for TCP and TLS (UDP is the default).
+func (s *Server) listenerContact(transport, hp string) sip.ContactHeader {
+	host, port, _ := net.SplitHostPort(hp)
+	if s.extIP.IsValid() {
+		host = s.extIP.String()
+	}
+	p, _ := strconv.Atoi(port)
+	c := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: host, Port: p}}
+	if transport != "udp" {
+		c.Address.UriParams = sip.NewParams()
+		c.Address.UriParams.Add("transport", transport)
+	}
+	return c
 }
 
 // dialogsFor are the dialogs of transport ("udp", "UDP", "tcp"); the first bound

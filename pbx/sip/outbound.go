@@ -80,7 +80,13 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 	session.CountDropped(&s.dropped)
 	c := &outboundCall{leg: s.newLeg(s.callsCtx, session, p, log)}
 	local := newLocal(netip.AddrPortFrom(s.mediaIP(dest), session.LocalAddr().Port()))
-	contact := s.contactFor(dest)
+	transport := "udp"
+	if t, ok := uri.UriParams.Get("transport"); ok {
+		transport = t
+	} else if uri.Scheme == "sips" {
+		transport = "tls"
+	}
+	contact := s.contactOn(transport, dest)
 	callerID := o.CallerID
 	if viaTrunk {
 		callerID = s.dialForm(callerID)
@@ -88,12 +94,6 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 	from := &sip.FromHeader{DisplayName: o.CallerName, Address: sip.Uri{Scheme: "sip", User: callerID, Host: contact.Address.Host}}
 	from.Params = sip.NewParams()
 	from.Params.Add("tag", sip.GenerateTagN(16))
-	transport := "udp"
-	if uri.UriParams != nil {
-		if t, ok := uri.UriParams.Get("transport"); ok {
-			transport = t
-		}
-	}
 	c.dialog, err = s.dialogsFor(transport).agents.Invite(ctx, uri, local.Offer(), from, &contact,
 		sip.NewHeader("Content-Type", "application/sdp"))
 	if err != nil {

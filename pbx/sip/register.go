@@ -109,12 +109,14 @@ func (s *Server) registerOnce(ctx context.Context, expires time.Duration) (time.
 	transport := "udp"
 	if t, ok := s.proxy.UriParams.Get("transport"); ok {
 		transport = t
+	} else if s.proxy.Scheme == "sips" {
+		transport = "tls"
 	}
 	d := s.dialogsFor(transport)
 	if d == nil {
 		return 0, fmt.Errorf("%w: no listener for %s", ErrRegister, transport)
 	}
-	req := s.registerRequest(expires)
+	req := s.registerRequest(transport, expires)
 	res, err := d.client.Do(ctx, req)
 	if err == nil && (res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired) {
 		res, err = d.client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.trunk.Username, Password: s.trunk.Password})
@@ -131,7 +133,7 @@ func (s *Server) registerOnce(ctx context.Context, expires time.Duration) (time.
 }
 
 // registerRequest is a REGISTER of our Contact for the trunk's user.
-func (s *Server) registerRequest(expires time.Duration) *sip.Request {
+func (s *Server) registerRequest(transport string, expires time.Duration) *sip.Request {
 	registrar := sip.Uri{Scheme: s.proxy.Scheme, Host: s.proxy.Host, Port: s.proxy.Port, UriParams: s.proxy.UriParams}
 	aor := sip.Uri{Scheme: "sip", User: s.trunk.Username, Host: s.proxy.Host}
 	req := sip.NewRequest(sip.REGISTER, registrar)
@@ -144,7 +146,7 @@ func (s *Server) registerRequest(expires time.Duration) *sip.Request {
 	s.reg.cseq++
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: s.reg.cseq, MethodName: sip.REGISTER})
 	peer, _ := netip.ParseAddr(s.proxy.Host)
-	contact := s.contactFor(peer)
+	contact := s.contactOn(transport, peer)
 	contact.Address.User = s.trunk.Username
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(expires/time.Second))))

@@ -4,6 +4,8 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -67,6 +69,7 @@ type Server struct {
 	stopCall context.CancelCauseFunc
 
 	reg     registration  // at the trunk, with sip.trunk.register
+	certs   certificates  // of tls: listeners
 	legs    sync.Map      // dialog ID -> *leg, for the INFOs of answered legs
 	relayed atomic.Uint64 // RTP packets relayed between callers and agents
 	dropped atomic.Uint64 // RTP packets from others than a call's peer
@@ -111,7 +114,15 @@ func New(cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Cloc
 	// left alone, the transport layer logs whole unparsable messages through
 	// slog's default logger, unmasked.
 	s.slog = logging.Slog(s.log)
-	if s.ua, err = sipgo.NewUA(sipgo.WithUserAgent("peerline"),
+	s.certs.files = cfg.SIP.TLS
+	if err := s.certs.load(); err != nil {
+		return nil, err
+	}
+	dialTLS, err := clientTLS(cfg.SIP.TLS)
+	if err != nil {
+		return nil, err
+	}
+	if s.ua, err = sipgo.NewUA(sipgo.WithUserAgent("peerline"), sipgo.WithUserAgenTLSConfig(dialTLS),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(s.slog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(s.slog))); err != nil {
 		return nil, err
@@ -155,8 +166,24 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 			defer ln.Close()
 			s.addAddr("tcp:" + ln.Addr().String())
 			serve = append(serve, func() error { return s.srv.ServeTCP(ln) })
+		case "tls":
+			if s.certs.Load() == nil {
+				return errors.New("sip: a tls: listener needs sip.tls.cert and sip.tls.key")
+			}
+			tcp, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("sip: %w", err)
+			}
+			// The caps count connections before their handshake: a flood of
+			// handshakes that never finish is closed like silent TCP.
+			cl := connlimit.Listen(tcp, tcpLimits)
+			cl.OnRefuse = func(why string) { s.slog.Warn("SIP over TLS: connection refused", "why", why) }
+			ln := tls.NewListener(cl, s.serverTLS())
+			defer ln.Close()
+			s.addAddr("tls:" + ln.Addr().String())
+			serve = append(serve, func() error { return s.srv.ServeTLS(ln) })
 		default:
-			return fmt.Errorf("sip: transport %q is not supported yet", transport)
+			return fmt.Errorf("sip: transport %q is not supported", transport)
 		}
 	}
 	s.setContact()
@@ -252,11 +279,18 @@ func (s *Server) setContact() {
 	s.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: host, Port: p}}
 }
 
-// contactFor is our Contact for a dialog with peer: the external address when
-// set, the listener's address when it is a specific one, otherwise this host's
-// address on the route to peer (a phone cannot send a BYE to 0.0.0.0).
-func (s *Server) contactFor(peer netip.Addr) sip.ContactHeader {
+// contactFor is our Contact for a dialog with peer over UDP; see contactOn.
+func (s *Server) contactFor(peer netip.Addr) sip.ContactHeader { return s.contactOn("udp", peer) }
+
+// contactOn is our Contact for a dialog with peer over transport: that
+// transport's listener, with the external address when set, the listener's
+// address when it is a specific one, otherwise this host's address on the
+// route to peer (a phone cannot send a BYE to 0.0.0.0).
+func (s *Server) contactOn(transport string, peer netip.Addr) sip.ContactHeader {
 	c := *s.contact.Clone()
+	if d := s.dialogsFor(transport); d != nil && d.contact.Address.Host != "" {
+		c = *d.contact.Clone()
+	}
 	if a, err := netip.ParseAddr(c.Address.Host); err == nil && a.IsUnspecified() {
 		c.Address.Host = localIPToward(peer).String()
 	}
@@ -440,7 +474,7 @@ func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) bool {
 		return true
 	}
 	res := sip.NewSDPResponseFromRequest(req, sdp)
-	contact := s.contactFor(sourceAddr(req))
+	contact := s.contactOn(req.Transport(), sourceAddr(req))
 	res.AppendHeader(&contact)
 	tx.Respond(res)
 	return true
@@ -474,7 +508,7 @@ func (s *Server) newInbound(id string, d *sipgo.DialogServerSession, offer media
 		from = f.Address.User
 	}
 	c := &inboundCall{leg: s.newLeg(d.Context(), session, s.prompts[lineID], log), srv: s, id: id,
-		dialog: d, answer: local.Answer(offer), contact: s.contactFor(peer), caller: from}
+		dialog: d, answer: local.Answer(offer), contact: s.contactOn(d.InviteRequest.Transport(), peer), caller: from}
 	c.pt, c.dtmf = local.Codecs[0], offer.DTMF
 	c.listenKeys()
 	return c, nil

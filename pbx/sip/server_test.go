@@ -26,8 +26,10 @@ import (
 )
 
 type rig struct {
-	stop   func() // stops the server and waits for it
-	addr   string // udp host:port of peerline
+	stop   func()   // stops the server and waits for it
+	addr   string   // udp host:port of peerline
+	addrs  []string // every listener, as "tls:127.0.0.1:5061"
+	server *psip.Server
 	lines  *line.Lines
 	roster *roster.Store
 	clock  *clocktest.Fake
@@ -84,13 +86,20 @@ func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr, stop := serve(t, cfg, lines, clk)
-	return &rig{stop: stop, addr: addr, lines: lines, roster: agents, clock: clk, dir: dir}
+	addrs, stop, srv := serveAll(t, cfg, lines, clk)
+	return &rig{stop: stop, addr: strings.TrimPrefix(addrs[0], "udp:"), addrs: addrs, server: srv, lines: lines, roster: agents, clock: clk, dir: dir}
 }
 
 // serve runs a SIP server for cfg whose calls go to h, and returns its UDP
 // address and a stop that waits for it.
 func serve(t *testing.T, cfg *config.Config, h psip.Handler, clk clock.Clock) (string, func()) {
+	t.Helper()
+	addrs, stop, _ := serveAll(t, cfg, h, clk)
+	return strings.TrimPrefix(addrs[0], "udp:"), stop
+}
+
+// serveAll is serve returning every listener's address ("udp:127.0.0.1:5060").
+func serveAll(t *testing.T, cfg *config.Config, h psip.Handler, clk clock.Clock) ([]string, func(), *psip.Server) {
 	t.Helper()
 	sounds, err := prompts.LoadLines(cfg.Lines)
 	if err != nil {
@@ -106,8 +115,7 @@ func serve(t *testing.T, cfg *config.Config, h psip.Handler, clk clock.Clock) (s
 	go func() { srv.Serve(ctx, cfg.SIP.Listen, func(a []string) { ready <- a }); close(done) }()
 	stop := sync.OnceFunc(func() { cancel(); <-done })
 	t.Cleanup(stop)
-	addrs := <-ready
-	return strings.TrimPrefix(addrs[0], "udp:"), stop
+	return <-ready, stop, srv
 }
 
 var saturday = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)

@@ -3,6 +3,7 @@ package siptest
 import (
 	"context"
 	"crypto/md5"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"net/netip"
@@ -47,16 +48,30 @@ type AgentOptions struct {
 	// 401 and Authorization, as a registrar-style server does.
 	User, Password string
 	WWW            bool
+	// TLS, when set, makes the phone speak SIP over TLS with this server
+	// config (its certificate); its URI then says ;transport=tls.
+	TLS *tls.Config
 }
 
 // NewAgent starts an agent's phone on 127.0.0.1 that speaks pt.
 func NewAgent(t testing.TB, pt uint8, opt AgentOptions) *Agent {
 	t.Helper()
-	e := newEndpoint(t, "siptest agent")
-	a := &Agent{URI: fmt.Sprintf("sip:agent@127.0.0.1:%d", e.port), Addr: e.pc.LocalAddr().String(),
+	var e *endpoint
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1"}}
+	uri := "sip:agent@127.0.0.1:%d"
+	if opt.TLS != nil {
+		e = newTLSEndpoint(t, "siptest agent", opt.TLS, &tls.Config{InsecureSkipVerify: true})
+		contact.Address.UriParams = sip.NewParams()
+		contact.Address.UriParams.Add("transport", "tls")
+		uri += ";transport=tls"
+	} else {
+		e = newEndpoint(t, "siptest agent")
+	}
+	contact.Address.Port = e.port
+	a := &Agent{URI: fmt.Sprintf(uri, e.port), Addr: fmt.Sprintf("127.0.0.1:%d", e.port),
 		Media: mediatest.NewPhone(t, pt), opt: opt, invites: make(chan *sip.Request, 64),
 		cancels: make(chan struct{}, 64), byes: make(chan struct{}, 64)}
-	a.dialogs = sipgo.NewDialogServerCache(e.cli, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: e.port}})
+	a.dialogs = sipgo.NewDialogServerCache(e.cli, contact)
 	srv := e.srv
 	srv.OnInvite(a.onInvite)
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { a.dialogs.ReadAck(req, tx) })

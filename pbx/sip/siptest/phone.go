@@ -4,6 +4,7 @@ package siptest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/netip"
@@ -29,6 +30,7 @@ type Phone struct {
 	// next call (a 183 with SDP): an agent's '*' during the greeting.
 	EarlyKeys string
 
+	tls      bool // calls go over TLS
 	mu       sync.Mutex
 	received []string // every response and request the phone got, as sent
 }
@@ -50,9 +52,28 @@ func (p *Phone) got(m sip.Message) {
 // its requests go out from an ephemeral socket.
 func NewPhone(t testing.TB, number string, pt uint8) *Phone {
 	t.Helper()
-	e := newEndpoint(t, "siptest phone")
-	p := &Phone{User: number, Media: mediatest.NewPhone(t, pt), cli: e.cli, byes: make(chan struct{}, 8), Addr: e.pc.LocalAddr().String()}
-	p.dialog = sipgo.NewDialogClientCache(e.cli, sip.ContactHeader{Address: sip.Uri{User: number, Host: "127.0.0.1", Port: e.port}})
+	return newPhoneOn(t, newEndpoint(t, "siptest phone"), number, pt)
+}
+
+// NewPhoneTLS is a phone that speaks SIP over TLS: it listens with server's
+// certificate (peerline's BYE comes there) and calls with client's trust.
+func NewPhoneTLS(t testing.TB, number string, pt uint8, server, client *tls.Config) *Phone {
+	t.Helper()
+	return newPhoneOn(t, newTLSEndpoint(t, "siptest phone", server, client), number, pt)
+}
+
+func newPhoneOn(t testing.TB, e *endpoint, number string, pt uint8) *Phone {
+	contact := sip.ContactHeader{Address: sip.Uri{User: number, Host: "127.0.0.1", Port: e.port}}
+	addr := ""
+	if e.tls != nil {
+		contact.Address.UriParams = sip.NewParams()
+		contact.Address.UriParams.Add("transport", "tls")
+		addr = e.tls.Addr().String()
+	} else {
+		addr = e.pc.LocalAddr().String()
+	}
+	p := &Phone{User: number, Media: mediatest.NewPhone(t, pt), cli: e.cli, byes: make(chan struct{}, 8), Addr: addr, tls: e.tls != nil}
+	p.dialog = sipgo.NewDialogClientCache(e.cli, contact)
 	e.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		p.got(req)
 		p.dialog.ReadBye(req, tx)
@@ -76,7 +97,12 @@ func (p *Phone) Call(ctx context.Context, to, target string) (*Call, error) {
 	fmt.Sscan(port, &portN)
 	offer := media.Local{Addr: p.Media.Addr(), Codecs: []uint8{p.Media.PT}, DTMF: media.DefaultDTMF, SessionID: 1, Version: 1}.Offer()
 	from := sip.NewHeader("From", fmt.Sprintf("<sip:%s@127.0.0.1>;tag=%d", p.User, time.Now().UnixNano()))
-	sess, err := p.dialog.Invite(ctx, sip.Uri{User: to, Host: host, Port: portN}, offer, from,
+	uri := sip.Uri{User: to, Host: host, Port: portN}
+	if p.tls {
+		uri.UriParams = sip.NewParams()
+		uri.UriParams.Add("transport", "tls")
+	}
+	sess, err := p.dialog.Invite(ctx, uri, offer, from,
 		sip.NewHeader("Content-Type", "application/sdp"))
 	if err != nil {
 		return nil, err

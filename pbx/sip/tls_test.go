@@ -1,0 +1,168 @@
+package sip_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/sip/siptest"
+)
+
+// selfSigned writes a certificate for 127.0.0.1 named cn and its key into dir
+// and returns the file names and a pool that trusts it.
+func selfSigned(t *testing.T, dir, cn string) (cert, key string, pool *x509.CertPool, pair tls.Certificate) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(k)
+	cert, key = filepath.Join(dir, cn+".pem"), filepath.Join(dir, cn+".key")
+	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	pair, err = tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return cert, key, pool, pair
+}
+
+// TestACallOverTLS: a trunk calling over TLS is answered over TLS, hears the
+// announcement, and gets peerline's BYE over TLS at its own listener; strangers
+// on the TLS port (plain bytes, a client that gives up on the handshake, junk
+// after one) change nothing for the call. A renewed certificate is served to
+// new connections after ReloadCertificates.
+func TestACallOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, peerlineCA, _ := selfSigned(t, dir, "peerline")
+	_, _, _, phoneCert := selfSigned(t, dir, "trunk")
+	// peerline trusts the trunk's certificate for the connection back to it.
+	ca := filepath.Join(dir, "trunk.pem")
+	r := startRigWith(t, saturday, func(cfg *config.Config) {
+		cfg.SIP.Listen = []string{"udp:127.0.0.1:0", "tls:127.0.0.1:0"}
+		cfg.SIP.TLS = config.TLS{Cert: cert, Key: key, CA: ca}
+	})
+	var tlsAddr string
+	for _, a := range r.addrs {
+		if rest, ok := strings.CutPrefix(a, "tls:"); ok {
+			tlsAddr = rest
+		}
+	}
+	if tlsAddr == "" {
+		t.Fatalf("no TLS listener in %v", r.addrs)
+	}
+	phone := siptest.NewPhoneTLS(t, "+46701234567", media.PCMU,
+		&tls.Config{Certificates: []tls.Certificate{phoneCert}}, &tls.Config{RootCAs: peerlineCA})
+
+	// Strangers first, and while the call runs.
+	disturb := func() {
+		if c, err := net.Dial("tcp", tlsAddr); err == nil { // plain SIP on the TLS port
+			c.Write([]byte("INVITE sip:peer@127.0.0.1 SIP/2.0\r\n\r\n"))
+			c.Close()
+		}
+		if c, err := tls.Dial("tcp", tlsAddr, &tls.Config{ServerName: "wrong.example", RootCAs: x509.NewCertPool()}); err == nil {
+			c.Close()
+			t.Error("a client that trusts nothing completed a handshake")
+		}
+		if c, err := tls.Dial("tcp", tlsAddr, &tls.Config{RootCAs: peerlineCA}); err == nil {
+			c.Write([]byte("\x00\x01junk\r\n\r\n"))
+			c.Close()
+		}
+	}
+	disturb()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	go func() { time.Sleep(100 * time.Millisecond); disturb() }()
+	call, err := phone.Call(ctx, "peer", tlsAddr)
+	if err != nil || call.Status != 200 {
+		t.Fatalf("call over TLS: %v %+v", err, call)
+	}
+	if !strings.Contains(strings.Join(phone.Received(), ""), "transport=tls") {
+		t.Errorf("peerline's Contact does not ask for TLS:\n%s", strings.Join(phone.Received(), "\n"))
+	}
+	if !phone.WaitBye(10 * time.Second) {
+		t.Fatal("no BYE over TLS after the announcement")
+	}
+	if !phone.Media.Hears(1000, 0) {
+		t.Error("the caller did not hear the announcement")
+	}
+
+	// A renewed certificate reaches new connections.
+	newCert, newKey, newCA, _ := selfSigned(t, t.TempDir(), "peerline")
+	os.Rename(newCert, cert)
+	os.Rename(newKey, key)
+	if err := r.server.ReloadCertificates(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := tls.Dial("tcp", tlsAddr, &tls.Config{RootCAs: newCA})
+	if err != nil {
+		t.Fatalf("the renewed certificate: %v", err)
+	}
+	c.Close()
+}
+
+// TestAnAgentOverTLS: an agent whose SIP address says ;transport=tls is called
+// over TLS, checked against sip.tls.ca, and the two sides hear each other.
+func TestAnAgentOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, _, _ := selfSigned(t, dir, "peerline")
+	_, _, _, agentCert := selfSigned(t, dir, "agent")
+	r := startRigWith(t, tuesday, func(cfg *config.Config) {
+		cfg.SIP.Listen = []string{"udp:127.0.0.1:0", "tls:127.0.0.1:0"}
+		cfg.SIP.TLS = config.TLS{Cert: cert, Key: key, CA: filepath.Join(dir, "agent.pem")}
+	})
+	agent := siptest.NewAgent(t, media.PCMA, siptest.AgentOptions{TLS: &tls.Config{Certificates: []tls.Certificate{agentCert}}})
+	r.onDuty(t, agent.URI)
+	phone, call := callLine(t, r, media.PCMU)
+	inv := agent.WaitInvite(5 * time.Second)
+	if inv == nil || !strings.EqualFold(inv.Transport(), "tls") {
+		t.Fatalf("the agent's INVITE: %v", inv)
+	}
+	siptest.HearEachOther(t, phone, call, agent)
+	call.Hangup(context.Background())
+	if !agent.WaitBye(5 * time.Second) {
+		t.Error("no BYE to the agent over TLS")
+	}
+}
+
+// TestAnAgentWithAnUntrustedCertificateIsNotCalled: a TLS peer whose
+// certificate sip.tls.ca did not sign gets no INVITE; the caller is told.
+func TestAnAgentWithAnUntrustedCertificateIsNotCalled(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, _, _ := selfSigned(t, dir, "peerline")
+	_, _, _, agentCert := selfSigned(t, dir, "agent")
+	r := startRigWith(t, tuesday, func(cfg *config.Config) {
+		cfg.SIP.Listen = []string{"udp:127.0.0.1:0", "tls:127.0.0.1:0"}
+		cfg.SIP.TLS = config.TLS{Cert: cert, Key: key, CA: cert} // trusts only itself
+	})
+	agent := siptest.NewAgent(t, media.PCMA, siptest.AgentOptions{TLS: &tls.Config{Certificates: []tls.Certificate{agentCert}}})
+	r.onDuty(t, agent.URI)
+	callLine(t, r, media.PCMU)
+	if inv := agent.WaitInvite(2 * time.Second); inv != nil {
+		t.Errorf("an untrusted peer got the INVITE: %v", inv)
+	}
+}
