@@ -121,6 +121,11 @@ func (s *Server) registerOnce(ctx context.Context, expires time.Duration) (time.
 	if err == nil && (res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired) {
 		res, err = d.client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.trunk.Username, Password: s.trunk.Password})
 	}
+	// The authenticated retry went out with the next CSeq; the refresh must
+	// come after it, or a registrar takes it for an old request and ignores it.
+	if c := req.CSeq(); c != nil {
+		s.reg.cseq = c.SeqNo
+	}
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf("%w: %w", ErrRegister, err)

@@ -106,6 +106,9 @@ lines:
 
 	k.waitLog(t, "a registration", has("trunk: REGISTER peerline expires=3600"), 1)
 	k.waitLog(t, "the refresh before the 10 s the trunk granted", has("trunk: REGISTER peerline expires=3600"), 2)
+	// The call below comes after the first binding's 10 s: it reaches peerline
+	// only if the refreshes renewed it.
+	k.waitLog(t, "the second refresh", has("trunk: REGISTER peerline expires=3600"), 3)
 	if strings.Contains(k.log.String(), "REGISTER challenged") == false {
 		t.Error("the registrar never challenged: digest auth untested")
 	}
