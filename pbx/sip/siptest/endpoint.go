@@ -23,27 +23,32 @@ type endpoint struct {
 // server's certificate, and dialing TLS with client's trust.
 func newTLSEndpoint(t testing.TB, userAgent string, server, client *tls.Config) *endpoint {
 	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(userAgent), sipgo.WithUserAgenTLSConfig(client))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ua.Close() })
-	srv, _ := sipgo.NewServer(ua)
-	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newUA(t, userAgent, sipgo.WithUserAgenTLSConfig(client))
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", server)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	return &endpoint{srv: srv, cli: cli, tls: ln, port: ln.Addr().(*net.TCPAddr).Port}
+	e.tls, e.port = ln, ln.Addr().(*net.TCPAddr).Port
+	return e
 }
 
 func newEndpoint(t testing.TB, userAgent string) *endpoint {
 	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(userAgent))
+	e := newUA(t, userAgent)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	e.pc, e.port = pc, pc.LocalAddr().(*net.UDPAddr).Port
+	return e
+}
+
+// newUA is an endpoint's user agent, server and client, not yet listening.
+func newUA(t testing.TB, userAgent string, opts ...sipgo.UserAgentOption) *endpoint {
+	t.Helper()
+	ua, err := sipgo.NewUA(append([]sipgo.UserAgentOption{sipgo.WithUserAgent(userAgent)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,12 +58,7 @@ func newEndpoint(t testing.TB, userAgent string) *endpoint {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	return &endpoint{srv: srv, cli: cli, pc: pc, port: pc.LocalAddr().(*net.UDPAddr).Port}
+	return &endpoint{srv: srv, cli: cli}
 }
 
 // serve answers requests once the handlers are in place.
