@@ -9,11 +9,11 @@ import (
 	"github.com/pion/rtp"
 )
 
-// Leg is one side of a bridge: its RTP session and what was negotiated on it.
+// Leg is one side of a bridge: its RTP session and the codec negotiated on
+// it. Its key presses are its session's (Session.ListenKeys), never relayed.
 type Leg struct {
 	Session *Session
 	PT      uint8 // PCMU or PCMA
-	DTMF    int   // telephone-event payload type, -1 without
 }
 
 // Bridge relays audio between two legs. Each direction rewrites packets into the
@@ -129,13 +129,15 @@ func (d *direction) WriteRTP(pkt *rtp.Packet) {
 	}
 	payload := pkt.Payload
 	Transcode(pkt.PayloadType, d.dst.PT, payload)
-	d.whisper.mix(d.dst.PT, payload)
 	samples := uint32(len(payload))
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		return
 	}
+	// Mixed under the lock, so that the whisper's samples go out in the order
+	// they are taken, whether here or in sendWhisper.
+	d.whisper.mix(d.dst.PT, payload)
 	if delta := pkt.Timestamp - d.lastTS; !d.first && delta > 0 && delta < 8000 {
 		samples = delta // keep the sender's gaps (lost packets, silence suppression)
 	}

@@ -213,7 +213,7 @@ func TestABridgedSessionReportsKeys(t *testing.T) {
 	a, b := session(t, ports, caller.Addr()), session(t, ports, agent.Addr())
 	keys := make(chan byte, 8)
 	a.ListenKeys(101, keys)
-	br := media.NewBridge(media.Leg{Session: a, PT: media.PCMU, DTMF: 101}, media.Leg{Session: b, PT: media.PCMU, DTMF: -1})
+	br := media.NewBridge(media.Leg{Session: a, PT: media.PCMU}, media.Leg{Session: b, PT: media.PCMU})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go br.Run(ctx)

@@ -101,7 +101,6 @@ type Session struct {
 	out  []byte
 
 	lastRecv atomic.Int64 // unix nanoseconds of the last packet received
-	received atomic.Uint64
 }
 
 // A Sink takes the audio a session reads from its peer (key presses are not
@@ -192,7 +191,6 @@ func (s *Session) read(buf []byte, pkt *rtp.Packet) error {
 			continue
 		}
 		s.lastRecv.Store(time.Now().UnixNano())
-		s.received.Add(1)
 		return nil
 	}
 }
@@ -294,9 +292,6 @@ func (s *Session) Touch() { s.lastRecv.Store(time.Now().UnixNano()) }
 
 // Idle is how long ago the last packet arrived.
 func (s *Session) Idle() time.Duration { return time.Since(time.Unix(0, s.lastRecv.Load())) }
-
-// Received counts the packets received.
-func (s *Session) Received() uint64 { return s.received.Load() }
 
 // Close closes the socket and so ends the reader.
 func (s *Session) Close() error {

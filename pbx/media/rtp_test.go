@@ -26,7 +26,7 @@ func TestAStrangerNeitherHearsNorSteersABridgedCall(t *testing.T) {
 	keys := make(chan byte, 8)
 	a.ListenKeys(101, keys)
 	b.ListenKeys(101, keys)
-	br := media.NewBridge(media.Leg{Session: a, PT: media.PCMU, DTMF: 101}, media.Leg{Session: b, PT: media.PCMU, DTMF: 101})
+	br := media.NewBridge(media.Leg{Session: a, PT: media.PCMU}, media.Leg{Session: b, PT: media.PCMU})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go br.Run(ctx)

@@ -209,8 +209,8 @@ func bridgeLegs(ctx context.Context, a, b *leg) (*bridge, error) {
 	ctx, stop := context.WithCancel(ctx)
 	stopA := context.AfterFunc(a.ctx, stop)
 	stopB := context.AfterFunc(b.ctx, stop)
-	relay := media.NewBridge(media.Leg{Session: a.session, PT: a.pt, DTMF: a.dtmf},
-		media.Leg{Session: b.session, PT: b.pt, DTMF: b.dtmf})
+	relay := media.NewBridge(media.Leg{Session: a.session, PT: a.pt},
+		media.Leg{Session: b.session, PT: b.pt})
 	br := &bridge{stop: stop, done: make(chan struct{}), relay: relay, legs: [2]*leg{a, b}}
 	relay.CountInto(a.relayed)
 	go func() {
