@@ -1,15 +1,12 @@
 package config
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
 	"net"
 	"net/netip"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -91,17 +88,10 @@ func validateSIP(es *Errors, s *SIP) {
 			es.add(p, "%q: unknown transport %q (use udp, tcp or tls)", l, transport)
 		}
 	}
-	if s.TLS.Cert != "" || s.TLS.Key != "" {
-		if _, err := tls.LoadX509KeyPair(s.TLS.Cert, s.TLS.Key); err != nil {
-			es.add("sip.tls.cert", "%s", err)
-		}
-	}
-	if s.TLS.CA != "" {
-		if b, err := os.ReadFile(s.TLS.CA); err != nil {
-			es.add("sip.tls.ca", "%s", err)
-		} else if !x509.NewCertPool().AppendCertsFromPEM(b) {
-			es.add("sip.tls.ca", "%s holds no PEM certificate", s.TLS.CA)
-		}
+	// Whether the files load is the SIP side's to say (sip.CheckTLS), where
+	// they are loaded.
+	if (s.TLS.Cert == "") != (s.TLS.Key == "") {
+		es.add("sip.tls", "set both cert and key, or neither")
 	}
 	if s.ExternalAddress != "" && net.ParseIP(s.ExternalAddress) == nil {
 		es.add("sip.external_address", "%q is not an IP address", s.ExternalAddress)

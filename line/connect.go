@@ -135,8 +135,7 @@ func (ls *Lines) await(ctx context.Context, l *Line, c Call, w *waiter) (roster.
 
 // sleep waits for changed, d on the line's clock, or ctx.
 func (ls *Lines) sleep(ctx context.Context, changed <-chan struct{}, d time.Duration) {
-	due := make(chan struct{})
-	t := ls.clock.AfterFunc(d, func() { close(due) })
+	due, t := clock.After(ls.clock, d)
 	defer t.Stop()
 	select {
 	case <-changed:

@@ -112,10 +112,11 @@ func nextKey(ctx context.Context, clk clock.Clock, keys <-chan byte, o CollectOp
 		}
 		wait = o.FirstKey
 	}
-	timeout := make(chan struct{})
+	var timeout <-chan struct{} // nil: no timeout
 	if wait > 0 {
-		t := clk.AfterFunc(wait, func() { close(timeout) })
+		due, t := clock.After(clk, wait)
 		defer t.Stop()
+		timeout = due
 	}
 	for {
 		select {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/pbx/prompts"
+	"github.com/peerline/peerline/pbx/sip"
 )
 
 func configCmd(args []string, stdout io.Writer) error {
@@ -42,7 +43,7 @@ func configCmd(args []string, stdout io.Writer) error {
 // configCheck prints every error in the file as FILE:LINE: path: message,
 // the prompt folders' included.
 func configCheck(name string, stdout io.Writer) error {
-	_, err := config.LoadFile(name, prompts.Check)
+	_, err := config.LoadFile(name, prompts.Check, sip.CheckTLS)
 	var es config.Errors
 	if !errors.As(err, &es) {
 		if err == nil {

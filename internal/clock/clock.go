@@ -16,6 +16,12 @@ type Timer interface {
 	Stop() bool
 }
 
+// After is a channel closed once d has passed on c, and the timer to stop it.
+func After(c Clock, d time.Duration) (<-chan struct{}, Timer) {
+	due := make(chan struct{})
+	return due, c.AfterFunc(d, func() { close(due) })
+}
+
 // Real is the system clock.
 type Real struct{}
 

@@ -26,13 +26,17 @@ type dialogs struct {
 // setDialogs builds the dialogs of each bound transport; the Contact is known.
 func (s *Server) setDialogs() error {
 	s.byTransport = map[string]*dialogs{}
-	// Requests name us by the address on the default route unless configured
-	// otherwise; within a dialog the far end answers to the packet's source anyway.
-	host := s.contactFor(netip.MustParseAddr("192.0.2.1")).Address.Host
 	for _, a := range s.Addrs() {
 		transport, hp, _ := strings.Cut(a, ":")
 		if s.byTransport[transport] != nil {
 			continue
+		}
+		contact := s.listenerContact(transport, hp)
+		// Requests name us by the address on the default route unless configured
+		// otherwise; within a dialog the far end answers to the packet's source anyway.
+		host := contact.Address.Host
+		if a, err := netip.ParseAddr(host); err == nil && a.IsUnspecified() {
+			host = localIPToward(netip.MustParseAddr("192.0.2.1")).String()
 		}
 		opts := []sipgo.ClientOption{sipgo.WithClientHostname(host), sipgo.WithClientLogger(s.slog)}
 		if transport == "udp" {
@@ -44,7 +48,6 @@ func (s *Server) setDialogs() error {
 		if err != nil {
 			return err
 		}
-		contact := s.listenerContact(transport, hp)
 		s.byTransport[transport] = &dialogs{contact: contact, client: cli, callers: sipgo.NewDialogServerCache(cli, contact),
 			agents: sipgo.NewDialogClientCache(cli, contact)}
 	}

@@ -80,12 +80,7 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 	session.CountDropped(&s.dropped)
 	c := &outboundCall{leg: s.newLeg(s.callsCtx, session, p, log)}
 	local := newLocal(netip.AddrPortFrom(s.mediaIP(dest), session.LocalAddr().Port()))
-	transport := "udp"
-	if t, ok := uri.UriParams.Get("transport"); ok {
-		transport = t
-	} else if uri.Scheme == "sips" {
-		transport = "tls"
-	}
+	transport := transportOf(uri)
 	contact := s.contactOn(transport, dest)
 	callerID := o.CallerID
 	if viaTrunk {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/peerline/peerline/internal/clock"
 )
 
 // Registration timing: ask for an hour, refresh at four fifths of what the
@@ -33,9 +34,8 @@ type registration struct {
 	cseq   uint32
 
 	mu     sync.Mutex
-	ok     bool
-	until  time.Time
-	detail string // the last failure, for /healthz and Linjen
+	until  time.Time // the binding's end; zero while not registered
+	detail string    // the last failure, for /healthz and Linjen
 }
 
 // TrunkState says whether peerline is registered at the trunk: on says
@@ -47,13 +47,22 @@ func (s *Server) TrunkState() (on, registered bool, detail string) {
 	r := &s.reg
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return true, r.ok && s.clock.Now().Before(r.until), r.detail
+	return true, s.clock.Now().Before(r.until), r.detail
 }
 
-func (r *registration) set(ok bool, until time.Time, detail string) {
+func (r *registration) set(until time.Time, detail string) {
 	r.mu.Lock()
-	r.ok, r.until, r.detail = ok, until, detail
+	r.until, r.detail = until, detail
 	r.mu.Unlock()
+}
+
+// register keeps peerline registered while it serves; the function it returns
+// unregisters and waits for that.
+func (s *Server) register() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.keepRegistered(ctx) }()
+	return func() { cancel(); <-done }
 }
 
 // keepRegistered registers at the trunk until ctx ends, then unregisters.
@@ -67,11 +76,11 @@ func (s *Server) keepRegistered(ctx context.Context) {
 		case err == nil:
 			backoff = registerRetry
 			wait = max(min(granted*4/5, granted-5*time.Second), time.Second)
-			s.reg.set(true, s.clock.Now().Add(granted), "")
+			s.reg.set(s.clock.Now().Add(granted), "")
 			s.log.Info().Dur("expires", granted).Msg("registered at the trunk")
 		case ctx.Err() == nil:
 			backoff = min(backoff*2, registerBackoff)
-			s.reg.set(false, time.Time{}, err.Error())
+			s.reg.set(time.Time{}, err.Error())
 			// One line per attempt, and attempts back off: a wrong password
 			// never floods the log.
 			s.log.Warn().Err(err).Dur("retry_in", wait).Msg("not registered at the trunk")
@@ -84,7 +93,7 @@ func (s *Server) keepRegistered(ctx context.Context) {
 				s.log.Info().Msg("unregistered at the trunk")
 			}
 			cancel()
-			s.reg.set(false, time.Time{}, "peerline stopped")
+			s.reg.set(time.Time{}, "peerline stopped")
 			return
 		}
 	}
@@ -92,11 +101,10 @@ func (s *Server) keepRegistered(ctx context.Context) {
 
 // sleep waits d on the server's clock; false when ctx ended first.
 func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
-	done := make(chan struct{})
-	t := s.clock.AfterFunc(d, func() { close(done) })
+	due, t := clock.After(s.clock, d)
 	defer t.Stop()
 	select {
-	case <-done:
+	case <-due:
 		return true
 	case <-ctx.Done():
 		return false
@@ -106,12 +114,7 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 // registerOnce sends one REGISTER (expires 0 unregisters), answering a 401 or
 // 407 with the trunk's credentials, and returns what the trunk granted.
 func (s *Server) registerOnce(ctx context.Context, expires time.Duration) (time.Duration, error) {
-	transport := "udp"
-	if t, ok := s.proxy.UriParams.Get("transport"); ok {
-		transport = t
-	} else if s.proxy.Scheme == "sips" {
-		transport = "tls"
-	}
+	transport := transportOf(*s.proxy)
 	d := s.dialogsFor(transport)
 	if d == nil {
 		return 0, fmt.Errorf("%w: no listener for %s", ErrRegister, transport)

@@ -61,7 +61,6 @@ type Server struct {
 	proxy       *sip.Uri   // where legs to phone numbers go; nil without a trunk proxy
 	plan        phone.Plan // how the trunk writes and dials numbers
 
-	contact  sip.ContactHeader      // set once before serving, read-only after
 	routes   config.Routes          // request-URI user -> line id
 	prompts  map[string]prompts.Set // line id -> prompts
 	extIP    netip.Addr             // written into SDP and Contact when set
@@ -156,37 +155,23 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 			defer pc.Close()
 			s.addAddr("udp:" + pc.LocalAddr().String())
 			serve = append(serve, func() error { return s.srv.ServeUDP(pc) })
-		case "tcp":
-			tcp, err := net.Listen("tcp", addr)
+		case "tcp", "tls":
+			ln, err := s.listenStream(transport, addr)
 			if err != nil {
-				return fmt.Errorf("sip: %w", err)
+				return err
 			}
-			ln := connlimit.Listen(tcp, tcpLimits)
-			ln.OnRefuse = func(why string) { s.slog.Warn("SIP over TCP: connection refused", "why", why) }
 			defer ln.Close()
-			s.addAddr("tcp:" + ln.Addr().String())
-			serve = append(serve, func() error { return s.srv.ServeTCP(ln) })
-		case "tls":
-			if s.certs.Load() == nil {
-				return errors.New("sip: a tls: listener needs sip.tls.cert and sip.tls.key")
-			}
-			tcp, err := net.Listen("tcp", addr)
-			if err != nil {
-				return fmt.Errorf("sip: %w", err)
-			}
-			// The caps count connections before their handshake: a flood of
-			// handshakes that never finish is closed like silent TCP.
-			cl := connlimit.Listen(tcp, tcpLimits)
-			cl.OnRefuse = func(why string) { s.slog.Warn("SIP over TLS: connection refused", "why", why) }
-			ln := tls.NewListener(cl, s.serverTLS())
-			defer ln.Close()
-			s.addAddr("tls:" + ln.Addr().String())
-			serve = append(serve, func() error { return s.srv.ServeTLS(ln) })
+			s.addAddr(transport + ":" + ln.Addr().String())
+			serve = append(serve, func() error {
+				if transport == "tls" {
+					return s.srv.ServeTLS(ln)
+				}
+				return s.srv.ServeTCP(ln)
+			})
 		default:
 			return fmt.Errorf("sip: transport %q is not supported", transport)
 		}
 	}
-	s.setContact()
 	if err := s.setDialogs(); err != nil {
 		return fmt.Errorf("sip: %w", err)
 	}
@@ -194,14 +179,8 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 	for _, f := range serve {
 		go func() { errc <- f() }()
 	}
-	registered := make(chan struct{})
 	if s.trunk.Register && s.proxy != nil {
-		rctx, stopRegistering := context.WithCancel(context.Background())
-		go func() { defer close(registered); s.keepRegistered(rctx) }()
-		// Unregister before the listeners close: they carry the REGISTER.
-		defer func() { stopRegistering(); <-registered }()
-	} else {
-		close(registered)
+		defer s.register()() // unregisters before the listeners close: they carry the REGISTER
 	}
 	if ready != nil {
 		ready(s.Addrs())
@@ -267,34 +246,47 @@ func (s *Server) Addrs() []string {
 	return append([]string(nil), s.addrs...)
 }
 
-// setContact makes the Contact header from the first listener (or external address).
-func (s *Server) setContact() {
-	_, hp, _ := strings.Cut(s.Addrs()[0], ":")
-	host, port, _ := net.SplitHostPort(hp)
-	if s.extIP.IsValid() {
-		host = s.extIP.String()
+// listenStream opens a TCP or TLS listener on addr. Its caps count
+// connections before any TLS handshake, so handshakes that never finish are
+// closed like silent TCP.
+func (s *Server) listenStream(transport, addr string) (net.Listener, error) {
+	if transport == "tls" && s.certs.Load() == nil {
+		return nil, errors.New("sip: a tls: listener needs sip.tls.cert and sip.tls.key")
 	}
-	p := 0
-	fmt.Sscan(port, &p)
-	s.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: host, Port: p}}
+	tcp, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	ln := connlimit.Listen(tcp, tcpLimits)
+	what := "SIP over " + strings.ToUpper(transport) + ": connection refused"
+	ln.OnRefuse = func(why string) { s.slog.Warn(what, "why", why) }
+	if transport == "tls" {
+		return tls.NewListener(ln, s.serverTLS()), nil
+	}
+	return ln, nil
 }
 
-// contactFor is our Contact for a dialog with peer over UDP; see contactOn.
-func (s *Server) contactFor(peer netip.Addr) sip.ContactHeader { return s.contactOn("udp", peer) }
-
 // contactOn is our Contact for a dialog with peer over transport: that
-// transport's listener, with the external address when set, the listener's
-// address when it is a specific one, otherwise this host's address on the
-// route to peer (a phone cannot send a BYE to 0.0.0.0).
+// transport's listener (dialogs.contact), with this host's address on the route
+// to peer when the listener's is unspecified (a phone cannot send a BYE to 0.0.0.0).
 func (s *Server) contactOn(transport string, peer netip.Addr) sip.ContactHeader {
-	c := *s.contact.Clone()
-	if d := s.dialogsFor(transport); d != nil && d.contact.Address.Host != "" {
-		c = *d.contact.Clone()
-	}
+	c := *s.dialogsFor(transport).contact.Clone()
 	if a, err := netip.ParseAddr(c.Address.Host); err == nil && a.IsUnspecified() {
 		c.Address.Host = localIPToward(peer).String()
 	}
 	return c
+}
+
+// transportOf is the transport a URI asks for: its transport parameter, TLS
+// for sips:, else UDP.
+func transportOf(u sip.Uri) string {
+	if t, ok := u.UriParams.Get("transport"); ok {
+		return strings.ToLower(t)
+	}
+	if u.Scheme == "sips" {
+		return "tls"
+	}
+	return "udp"
 }
 
 // mediaIP is the address our SDP gives for RTP with peer.
@@ -378,16 +370,16 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	tx.Respond(res)
 }
 
-// lineOf is the line a call is for: by the request-URI's user, or, when a
-// registered trunk sends the call to our Contact (sip:username@…), by To.
-func (s *Server) lineOf(req *sip.Request) (string, bool) {
-	if id, ok := s.routes.Line(req.Recipient.User); ok {
-		return id, true
+// lineOf is the line a call is for, and the line's number as it was called:
+// by the request-URI's user, or, when a registered trunk sends the call to our
+// Contact (sip:username@…), by To.
+func (s *Server) lineOf(req *sip.Request) (id, called string, ok bool) {
+	called = req.Recipient.User
+	if id, ok = s.routes.Line(called); !ok && req.To() != nil {
+		called = req.To().Address.User
+		id, ok = s.routes.Line(called)
 	}
-	if to := req.To(); to != nil && to.Address.User != req.Recipient.User {
-		return s.routes.Line(to.Address.User)
-	}
-	return "", false
+	return id, called, ok
 }
 
 // onInvite runs a caller's call; sipgo ends the transaction when this returns, so
@@ -413,7 +405,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	respond := func(code int, reason string) {
 		tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
 	}
-	lineID, ok := s.lineOf(req)
+	lineID, called, ok := s.lineOf(req)
 	if !ok {
 		// No line's number: it may be anyone's, so it stays masked, but its
 		// form tells the operator what the trunk sends (a line's own numbers
@@ -449,7 +441,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer call.close()
 	s.legs.Store(dialog.ID, call.leg)
 	defer s.legs.Delete(dialog.ID)
-	log.Info().Str("line", lineID).Str("to", req.Recipient.User).Str("from", logging.MaskNumber(call.caller)).Msg("call in")
+	log.Info().Str("line", lineID).Str("to", called).Str("from", logging.MaskNumber(call.caller)).Msg("call in")
 	if err := s.handler.Handle(s.callsCtx, lineID, call); err != nil {
 		log.Error().Err(err).Msg("call flow failed")
 	}

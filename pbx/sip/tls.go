@@ -43,6 +43,19 @@ func (c *certificates) load() error {
 // fails to load leaves the old certificate in use.
 func (s *Server) ReloadCertificates() error { return s.certs.load() }
 
+// CheckTLS lists, for config check, the TLS files that serve would refuse:
+// the same loading New does.
+func CheckTLS(cfg *config.Config) config.Errors {
+	var es config.Errors
+	if err := (&certificates{files: cfg.SIP.TLS}).load(); err != nil {
+		es = append(es, config.FieldError{Path: "sip.tls.cert", Msg: err.Error()})
+	}
+	if _, err := clientTLS(cfg.SIP.TLS); err != nil {
+		es = append(es, config.FieldError{Path: "sip.tls.ca", Msg: err.Error()})
+	}
+	return es
+}
+
 // serverTLS is the TLS of tls: listeners.
 func (s *Server) serverTLS() *tls.Config {
 	return &tls.Config{MinVersion: tls.VersionTLS12,

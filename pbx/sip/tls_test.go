@@ -19,6 +19,7 @@ import (
 
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/pbx/media"
+	psip "github.com/peerline/peerline/pbx/sip"
 	"github.com/peerline/peerline/pbx/sip/siptest"
 )
 
@@ -164,5 +165,27 @@ func TestAnAgentWithAnUntrustedCertificateIsNotCalled(t *testing.T) {
 	callLine(t, r, media.PCMU)
 	if inv := agent.WaitInvite(2 * time.Second); inv != nil {
 		t.Errorf("an untrusted peer got the INVITE: %v", inv)
+	}
+	// Not merely never dialled: the dial failed on the certificate, a miss.
+	waitFor(t, func() bool {
+		p, _ := r.lines.AgentPresence("klara")
+		return p.Missed > 0 && strings.Contains(p.Unreachable, "certificate")
+	}, "no miss for the untrusted certificate")
+}
+
+// TestCheckTLSNamesTheFilesServeWouldRefuse: config check loads the TLS files
+// as serve does, and says which one is wrong.
+func TestCheckTLSNamesTheFilesServeWouldRefuse(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, _, _ := selfSigned(t, dir, "peerline")
+	cfg := config.Default()
+	cfg.SIP.TLS = config.TLS{Cert: cert, Key: key, CA: cert}
+	if es := psip.CheckTLS(cfg); len(es) != 0 {
+		t.Errorf("good files: %v", es)
+	}
+	cfg.SIP.TLS = config.TLS{Cert: filepath.Join(dir, "missing.pem"), Key: key, CA: key}
+	es := psip.CheckTLS(cfg)
+	if len(es) != 2 || es[0].Path != "sip.tls.cert" || es[1].Path != "sip.tls.ca" || !strings.Contains(es[1].Msg, "no PEM certificate") {
+		t.Errorf("bad files: %v", es)
 	}
 }

@@ -270,8 +270,7 @@ func (s *Server) next(ctx context.Context, l *leg, seq int) (Action, error) {
 		l.lastSeen = s.clock.Now()
 		l.mu.Unlock()
 	}()
-	due := make(chan struct{})
-	t := s.clock.AfterFunc(s.poll, func() { close(due) })
+	due, t := clock.After(s.clock, s.poll)
 	defer t.Stop()
 	for {
 		l.mu.Lock()
