@@ -53,6 +53,7 @@ func Validate(c *Config) Errors {
 		es.add("lines", "at least one line is needed")
 	}
 	ids, numbers := map[string]bool{}, map[string]string{}
+	routes := Routes{plan: c.SIP.Trunk.Plan()} // 08… and +468… are one number
 	for i := range c.Lines {
 		p := fmt.Sprintf("lines[%d]", i)
 		l := &c.Lines[i]
@@ -62,10 +63,7 @@ func Validate(c *Config) Errors {
 		}
 		ids[l.ID] = true
 		for j, n := range l.Numbers {
-			key := n
-			if e, err := c.SIP.Trunk.Plan().Normalize(n); err == nil {
-				key = e // 08… and +468… are one number
-			}
+			key := routes.key(n)
 			if other, ok := numbers[key]; ok {
 				es.add(fmt.Sprintf("%s.numbers[%d]", p, j), "%q already reaches line %q", n, other)
 			}

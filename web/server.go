@@ -14,6 +14,7 @@ import (
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/internal/ratelimit"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/roster"
@@ -90,6 +91,7 @@ type Server struct {
 func New(d Deps) *Server {
 	s := &Server{Deps: d, e: echo.New(), log: d.Log.With().Str("component", "web").Logger()}
 	s.metrics = newMetrics(d.Lines)
+	s.throttle.global = ratelimit.New(1/globalFailEvery.Seconds(), globalFailBurst)
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect() // peerline is not behind a proxy unless configured so

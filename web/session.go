@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/peerline/peerline/internal/audit"
+	"github.com/peerline/peerline/internal/ratelimit"
 	"github.com/peerline/peerline/internal/secret"
 	"github.com/peerline/peerline/web/auth"
 )
@@ -93,8 +94,7 @@ func (ss *sessions) end(id string) {
 type throttle struct {
 	mu      sync.Mutex
 	fails   map[string]*failures
-	budget  float64 // global failures still allowed
-	refill  time.Time
+	global  ratelimit.Bucket    // failures still allowed from anywhere
 	trusted map[string][]string // user -> addresses of their last log-ins
 }
 
@@ -126,22 +126,10 @@ func (t *throttle) wait(now time.Time, user, ip string) time.Duration {
 			d = max(d, f.until.Sub(now))
 		}
 	}
-	if t.refillBudget(now) < 1 && !slices.Contains(t.trusted[user], ip) {
-		d = max(d, globalFailEvery-now.Sub(t.refill))
+	if w := t.global.Wait(now); w > 0 && !slices.Contains(t.trusted[user], ip) {
+		d = max(d, w)
 	}
 	return d
-}
-
-// refillBudget adds what time has earned to the global budget and returns it.
-func (t *throttle) refillBudget(now time.Time) float64 {
-	if t.refill.IsZero() {
-		t.budget, t.refill = globalFailBurst, now
-	}
-	if earned := int(now.Sub(t.refill) / globalFailEvery); earned > 0 {
-		t.budget = min(globalFailBurst, t.budget+float64(earned))
-		t.refill = t.refill.Add(time.Duration(earned) * globalFailEvery)
-	}
-	return t.budget
 }
 
 func (t *throttle) failed(now time.Time, user, ip string) {
@@ -153,8 +141,7 @@ func (t *throttle) failed(now time.Time, user, ip string) {
 	if len(t.fails) > maxFailKeys {
 		t.forget(now)
 	}
-	t.refillBudget(now)
-	t.budget = max(0, t.budget-1)
+	t.global.Spend(now)
 	for _, k := range loginKeys(user, ip) {
 		f := t.fails[k]
 		if f == nil {

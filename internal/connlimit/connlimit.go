@@ -31,9 +31,7 @@ type Listener struct {
 	// error retried (for a rate-limited log line or a metric).
 	OnRefuse func(reason string)
 
-	slots  *Slots
-	mu     sync.Mutex
-	closed bool
+	slots *Slots
 }
 
 // Listen wraps l with lim.
@@ -49,7 +47,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) || l.isClosed() {
+			if errors.Is(err, net.ErrClosed) {
 				return nil, err
 			}
 			l.refused("accept: " + err.Error())
@@ -66,20 +64,6 @@ func (l *Listener) Accept() (net.Conn, error) {
 		}
 		return &conn{Conn: c, l: l, ip: ip, wait: l.lim.First}, nil
 	}
-}
-
-// Close closes the listener; Accept returns net.ErrClosed.
-func (l *Listener) Close() error {
-	l.mu.Lock()
-	l.closed = true
-	l.mu.Unlock()
-	return l.Listener.Close()
-}
-
-func (l *Listener) isClosed() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.closed
 }
 
 func (l *Listener) refused(why string) {

@@ -69,6 +69,33 @@ func (h HandOver) Next(t *testing.T) line.Call {
 	}
 }
 
+// Placed is what a test's background goroutine delivers once, such as the
+// far end's side of a call whose placing blocks until the flow answers: Get
+// waits for it (bounded by the suite's wait) and keeps it.
+type Placed[T any] struct {
+	ch  chan T
+	v   T
+	got bool
+}
+
+// NewPlaced is an empty Placed.
+func NewPlaced[T any]() *Placed[T] { return &Placed[T]{ch: make(chan T, 1)} }
+
+// Set delivers v; call it once.
+func (p *Placed[T]) Set(v T) { p.ch <- v }
+
+// Get is what Set delivered; the zero value if nothing came within the wait.
+func (p *Placed[T]) Get() T {
+	if !p.got {
+		select {
+		case p.v = <-p.ch:
+			p.got = true
+		case <-time.After(wait):
+		}
+	}
+	return p.v
+}
+
 // wait bounds every wait of the suite; nothing in it takes near as long.
 const wait = 10 * time.Second
 

@@ -34,12 +34,12 @@ func TestSIPCallsKeepTheContract(t *testing.T) {
 			phone := siptest.NewPhone(t, from, media.PCMU)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			t.Cleanup(cancel)
-			placed := make(chan *siptest.Call, 1)
+			placed := calltest.NewPlaced[*siptest.Call]()
 			go func() {
 				c, _ := phone.Call(ctx, "peer", addr)
-				placed <- c
+				placed.Set(c)
 			}()
-			return calls.Next(t), &sipFar{t: t, phone: phone, placed: placed}
+			return calls.Next(t), &sipFar{t: t, phone: phone, call: placed}
 		},
 		Answering: func(t *testing.T) line.Target {
 			a := siptest.NewAgent(t, media.PCMA, siptest.AgentOptions{RingFor: 50 * time.Millisecond})
@@ -55,23 +55,17 @@ func TestSIPCallsKeepTheContract(t *testing.T) {
 
 // sipFar is the caller's phone; its dialog exists once the call is answered.
 type sipFar struct {
-	t      *testing.T
-	phone  *siptest.Phone
-	placed chan *siptest.Call
-	call   *siptest.Call
+	t     *testing.T
+	phone *siptest.Phone
+	call  *calltest.Placed[*siptest.Call]
 }
 
 func (f *sipFar) established() *siptest.Call {
-	if f.call == nil {
-		select {
-		case f.call = <-f.placed:
-		case <-time.After(10 * time.Second):
-		}
-		if f.call == nil || f.call.Status != 200 {
-			f.t.Fatalf("the phone's call was not answered: %+v", f.call)
-		}
+	c := f.call.Get()
+	if c == nil || c.Status != 200 {
+		f.t.Fatalf("the phone's call was not answered: %+v", c)
 	}
-	return f.call
+	return c
 }
 
 // Press sends RFC 4733 events on the call's media.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/internal/connlimit"
+	"github.com/peerline/peerline/internal/ratelimit"
 )
 
 // scanners are User-Agent fragments of tools that probe SIP servers; their
@@ -34,8 +35,8 @@ type guard struct {
 	calls *connlimit.Slots // callers' calls in progress
 
 	mu       sync.Mutex
-	buckets  map[netip.Addr]*bucket
-	overflow bucket // shared by new sources while buckets is full
+	buckets  map[netip.Addr]*ratelimit.Bucket
+	overflow ratelimit.Bucket // shared by new sources while buckets is full
 	purged   time.Time
 }
 
@@ -43,14 +44,9 @@ type guard struct {
 // fixed amount of memory and shares one bucket.
 const maxSources = 10000
 
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
 func newGuard(allow []netip.Prefix, rate, burst float64, maxCalls int) *guard {
 	return &guard{allow: allow, rate: rate, burst: burst, calls: connlimit.NewSlots(max(1, maxCalls*3/4), maxCalls),
-		buckets: map[netip.Addr]*bucket{}, overflow: bucket{tokens: burst}}
+		buckets: map[netip.Addr]*ratelimit.Bucket{}, overflow: ratelimit.New(rate, burst)}
 }
 
 // allowed reports whether ip is one of the trunk's sources.
@@ -72,7 +68,7 @@ func (g *guard) take(ip netip.Addr, now time.Time) bool {
 	if b == nil && len(g.buckets) >= maxSources && now.Sub(g.purged) > time.Second {
 		g.purged = now // forget idle sources rather than grow without bound, at most once a second
 		for k, v := range g.buckets {
-			if now.Sub(v.last) > time.Minute {
+			if now.Sub(v.Last()) > time.Minute {
 				delete(g.buckets, k)
 			}
 		}
@@ -82,14 +78,9 @@ func (g *guard) take(ip netip.Addr, now time.Time) bool {
 	case len(g.buckets) >= maxSources:
 		b = &g.overflow
 	default:
-		b = &bucket{tokens: g.burst, last: now}
+		nb := ratelimit.New(g.rate, g.burst)
+		b = &nb
 		g.buckets[ip] = b
 	}
-	b.tokens = min(g.burst, b.tokens+now.Sub(b.last).Seconds()*g.rate)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b.Take(now)
 }

@@ -33,12 +33,12 @@ func TestWebhookCallsKeepTheContract(t *testing.T) {
 		Call: func(t *testing.T, from string) (line.Call, calltest.Far) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			t.Cleanup(cancel)
-			placed := make(chan *pbxsim.Leg, 1)
+			placed := calltest.NewPlaced[*pbxsim.Leg]()
 			go func() {
 				leg, _ := sim.Call(ctx, callID(), from, lineNumber) // nil when the test ends first: started says so
-				placed <- leg
+				placed.Set(leg)
 			}()
-			return calls.Next(t), &pbxFar{t: t, placed: placed}
+			return calls.Next(t), &pbxFar{t: t, leg: placed}
 		},
 		Answering: func(*testing.T) line.Target { return line.Target{Agent: "klara", Phone: agentNumber} },
 		Busy:      func(*testing.T) line.Target { return line.Target{Agent: "jim", Phone: busyNumber} },
@@ -68,22 +68,16 @@ func answerDials(ctx context.Context, sim *pbxsim.Sim) {
 
 // pbxFar is the PBX's side of a caller's leg.
 type pbxFar struct {
-	t      *testing.T
-	placed chan *pbxsim.Leg
-	leg    *pbxsim.Leg
+	t   *testing.T
+	leg *calltest.Placed[*pbxsim.Leg]
 }
 
 func (f *pbxFar) started() *pbxsim.Leg {
-	if f.leg == nil {
-		select {
-		case f.leg = <-f.placed:
-		case <-time.After(10 * time.Second):
-		}
-		if f.leg == nil {
-			f.t.Fatal("the PBX's call did not start")
-		}
+	leg := f.leg.Get()
+	if leg == nil {
+		f.t.Fatal("the PBX's call did not start")
 	}
-	return f.leg
+	return leg
 }
 
 func (f *pbxFar) Press(keys string) { f.started().Press(context.Background(), keys) }
