@@ -176,14 +176,7 @@ func TestASessionOutlivesItsBridges(t *testing.T) {
 	heard := len(agent.Heard())
 	caller.Send(a.LocalAddr(), 1000, 10) // unbridged: dropped, not relayed
 	agent.SendKeys(b.LocalAddr(), 101, "4")
-	select {
-	case k := <-keys:
-		if k != '4' {
-			t.Errorf("key %q", k)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no key between bridges")
-	}
+	waitKey(t, keys, '4', "between bridges")
 	time.Sleep(50 * time.Millisecond)
 	if n := len(agent.Heard()) - heard; n != 0 {
 		t.Errorf("the agent heard %d samples with no bridge", n)

@@ -221,13 +221,19 @@ func TestABridgedSessionReportsKeys(t *testing.T) {
 		b, _ := p.Marshal()
 		caller.Conn.WriteTo(b, net.UDPAddrFromAddrPort(a.LocalAddr()))
 	}
+	waitKey(t, keys, '7', "from the bridged caller")
+}
+
+// waitKey waits (bounded) for the next key reported on keys and checks it.
+func waitKey(t *testing.T, keys <-chan byte, want byte, when string) {
+	t.Helper()
 	select {
 	case k := <-keys:
-		if k != '7' {
-			t.Errorf("key %q", k)
+		if k != want {
+			t.Errorf("key %q %s, want %q", k, when, want)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("no key from the bridged caller")
+		t.Fatalf("no key %s", when)
 	}
 }
 

@@ -126,18 +126,29 @@ func TestACallOverTLS(t *testing.T) {
 	c.Close()
 }
 
-// TestAnAgentOverTLS: an agent whose SIP address says ;transport=tls is called
-// over TLS, checked against sip.tls.ca, and the two sides hear each other.
-func TestAnAgentOverTLS(t *testing.T) {
+// agentOverTLS is a rig with a TLS listener and Klara on duty at a phone that
+// speaks SIP over TLS with its own certificate, which peerline trusts or not.
+func agentOverTLS(t *testing.T, trusted bool) (*rig, *siptest.Agent) {
 	dir := t.TempDir()
 	cert, key, _, _ := selfSigned(t, dir, "peerline")
-	_, _, _, agentCert := selfSigned(t, dir, "agent")
+	agentCA, _, _, agentCert := selfSigned(t, dir, "agent")
+	ca := agentCA
+	if !trusted {
+		ca = cert // trusts only itself
+	}
 	r := startRigWith(t, tuesday, func(cfg *config.Config) {
 		cfg.SIP.Listen = []string{"udp:127.0.0.1:0", "tls:127.0.0.1:0"}
-		cfg.SIP.TLS = config.TLS{Cert: cert, Key: key, CA: filepath.Join(dir, "agent.pem")}
+		cfg.SIP.TLS = config.TLS{Cert: cert, Key: key, CA: ca}
 	})
 	agent := siptest.NewAgent(t, media.PCMA, siptest.AgentOptions{TLS: &tls.Config{Certificates: []tls.Certificate{agentCert}}})
 	r.onDuty(t, agent.URI)
+	return r, agent
+}
+
+// TestAnAgentOverTLS: an agent whose SIP address says ;transport=tls is called
+// over TLS, checked against sip.tls.ca, and the two sides hear each other.
+func TestAnAgentOverTLS(t *testing.T) {
+	r, agent := agentOverTLS(t, true)
 	phone, call := callLine(t, r, media.PCMU)
 	inv := agent.WaitInvite(5 * time.Second)
 	if inv == nil || !strings.EqualFold(inv.Transport(), "tls") {
@@ -151,17 +162,10 @@ func TestAnAgentOverTLS(t *testing.T) {
 }
 
 // TestAnAgentWithAnUntrustedCertificateIsNotCalled: a TLS peer whose
-// certificate sip.tls.ca did not sign gets no INVITE; the caller is told.
+// certificate sip.tls.ca did not sign gets no INVITE, and the failed dial
+// counts as the agent's miss, with the reason.
 func TestAnAgentWithAnUntrustedCertificateIsNotCalled(t *testing.T) {
-	dir := t.TempDir()
-	cert, key, _, _ := selfSigned(t, dir, "peerline")
-	_, _, _, agentCert := selfSigned(t, dir, "agent")
-	r := startRigWith(t, tuesday, func(cfg *config.Config) {
-		cfg.SIP.Listen = []string{"udp:127.0.0.1:0", "tls:127.0.0.1:0"}
-		cfg.SIP.TLS = config.TLS{Cert: cert, Key: key, CA: cert} // trusts only itself
-	})
-	agent := siptest.NewAgent(t, media.PCMA, siptest.AgentOptions{TLS: &tls.Config{Certificates: []tls.Certificate{agentCert}}})
-	r.onDuty(t, agent.URI)
+	r, agent := agentOverTLS(t, false)
 	callLine(t, r, media.PCMU)
 	if inv := agent.WaitInvite(2 * time.Second); inv != nil {
 		t.Errorf("an untrusted peer got the INVITE: %v", inv)
