@@ -32,8 +32,8 @@ var defaults = sync.OnceValues(func() (Set, error) {
 	entries, _ := embedded.ReadDir(".")
 	for _, e := range entries {
 		b, _ := embedded.ReadFile(e.Name())
-		if err := set.add(e.Name(), b); err != nil {
-			return nil, err
+		if err := set.add(strings.TrimSuffix(e.Name(), ".wav"), b); err != nil {
+			return nil, fmt.Errorf("prompts: embedded %s: %w", e.Name(), err)
 		}
 	}
 	return set, nil
@@ -50,23 +50,34 @@ func Load(dir string) (Set, error) {
 	if dir == "" {
 		return set, nil
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "*.wav"))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("prompts: %w", err)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("prompts: %w", err)
-		}
-		if err := set.add(filepath.Base(f), b); err != nil {
-			return nil, err
-		}
+	if errs := readDir(dir, set, nil); len(errs) > 0 {
+		return nil, errs[0]
 	}
 	return set, nil
+}
+
+// readDir adds every WAV in dir to set, but those skip refuses by name, and
+// returns every file it could not read, each error naming the file.
+func readDir(dir string, set Set, skip func(file, name string) bool) []error {
+	if _, err := os.ReadDir(dir); err != nil {
+		return []error{fmt.Errorf("prompts: %w", err)}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wav")) // the pattern is valid
+	var errs []error
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".wav")
+		if skip != nil && skip(f, name) {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err == nil {
+			err = set.add(name, b)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("prompts: %s: %w", f, err))
+		}
+	}
+	return errs
 }
 
 // LoadLines loads every line's prompts, by line id.
@@ -82,11 +93,10 @@ func LoadLines(lines []config.Line) (map[string]Set, error) {
 	return out, nil
 }
 
-func (s Set) add(file string, b []byte) error {
-	name := strings.TrimSuffix(file, ".wav")
+func (s Set) add(name string, b []byte) error {
 	p, err := media.ParseWAV(name, b)
 	if err != nil {
-		return fmt.Errorf("prompts: %w", err)
+		return err
 	}
 	s[name] = p
 	return nil
@@ -107,28 +117,18 @@ func Check(cfg *config.Config) config.Errors {
 			continue
 		}
 		p := fmt.Sprintf("lines[%d].prompts", i)
-		if _, err := os.ReadDir(l.Prompts); err != nil {
-			es = append(es, config.FieldError{Path: p, Msg: err.Error()})
-			continue
+		unknown := func(file, name string) bool {
+			_, ok := d[name]
+			if !ok {
+				es = append(es, config.FieldError{Path: p, Msg: fmt.Sprintf("%s: no prompt is called %q (see the README's list)", file, name)})
+			}
+			return !ok
 		}
-		files, _ := filepath.Glob(filepath.Join(l.Prompts, "*.wav"))
-		for _, f := range files {
-			name := strings.TrimSuffix(filepath.Base(f), ".wav")
-			if _, ok := d[name]; !ok {
-				es = append(es, config.FieldError{Path: p, Msg: fmt.Sprintf("%s: no prompt is called %q (see the README's list)", f, name)})
-				continue
-			}
-			if err := (Set{}).add(filepath.Base(f), mustRead(f)); err != nil {
-				es = append(es, config.FieldError{Path: p, Msg: fmt.Sprintf("%s: %s", f, strings.TrimPrefix(err.Error(), "prompts: "))})
-			}
+		for _, err := range readDir(l.Prompts, Set{}, unknown) {
+			es = append(es, config.FieldError{Path: p, Msg: strings.TrimPrefix(err.Error(), "prompts: ")})
 		}
 	}
 	return es
-}
-
-func mustRead(f string) []byte {
-	b, _ := os.ReadFile(f) // unreadable: ParseWAV says the file is no WAV
-	return b
 }
 
 // Names lists the prompts in the set.
