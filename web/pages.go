@@ -170,10 +170,8 @@ func (s *Server) liveLine(l *line.Line) (liveLine, error) {
 		return liveLine{}, err
 	}
 	v := liveLine{Status: st, Queue: s.Lines.Queue(l.Config.ID), Now: s.now()}
-	if s.Trunk != nil {
-		on, ok, _ := s.Trunk()
-		v.TrunkDown = on && !ok
-	}
+	on, ok, _ := s.trunk()
+	v.TrunkDown = on && !ok
 	for _, p := range s.Lines.Presence(l.Config.ID) {
 		name := p.Agent
 		if a, err := s.Agents.Agent(p.Agent); err == nil {

@@ -170,20 +170,25 @@ func (s *Server) healthz(c echo.Context) error {
 			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unhealthy"})
 		}
 	}
+	// An unregistered trunk leaves peerline healthy (calls by SIP address and
+	// from allowed sources work); the detail says why the trunk's may not arrive.
 	out := map[string]string{"status": "ok"}
-	if s.Trunk != nil {
-		if on, ok, detail := s.Trunk(); on && ok {
-			out["trunk"] = "registered"
-		} else if on {
-			// Still ok: calls by SIP URI and from allowed sources work; the
-			// detail says why the trunk's own calls may not arrive.
-			out["trunk"] = "not registered"
-			if detail != "" {
-				out["trunk_detail"] = detail
-			}
-		}
+	switch on, ok, detail := s.trunk(); {
+	case on && ok:
+		out["trunk"] = "registered"
+	case on:
+		out["trunk"], out["trunk_detail"] = "not registered", detail
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// trunk is the registration's state: on, registered, the last failure;
+// nothing without a trunk to watch.
+func (s *Server) trunk() (on, registered bool, detail string) {
+	if s.Trunk == nil {
+		return false, false, ""
+	}
+	return s.Trunk()
 }
 
 // requireToken lets a request through with a valid bearer token and puts the

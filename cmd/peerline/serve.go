@@ -76,8 +76,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	a.lines.RunClosingTime(ctx, func(err error) { log.Error().Err(err).Msg("closing time") })
 
-	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Users: a.auth, Audit: a.audit, Log: log, Clock: clk,
-		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }})
 	lineSounds, err := prompts.LoadLines(cfg.Lines)
 	if err != nil {
 		return err
@@ -89,7 +87,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(cfg.PBX.Webhooks) == 0 { // in webhook mode the PBX dials any number
 		a.lines.SetReach(phone.CanCall)
 	}
-	handler.Trunk = phone.TrunkState
+	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Users: a.auth, Audit: a.audit, Log: log, Clock: clk,
+		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }, Trunk: phone.TrunkState})
 	go reloadOnHangup(ctx, phone, log)
 	handler.Registry().MustRegister(phone.Collectors()...)
 	handler.Registry().MustRegister(a.lines.Collectors()...)

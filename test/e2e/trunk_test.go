@@ -24,6 +24,7 @@ type kamailio struct {
 	User, Password                     string
 	LineNumber, AgentNumber, AgentAddr string
 	Expires                            int
+	Modules                            string
 	log                                *syncBuffer
 }
 
@@ -33,6 +34,11 @@ func startKamailio(t *testing.T, dir string, k *kamailio) {
 	if err != nil {
 		t.Fatal("kamailio is not installed (make check installs Debian's kamailio)")
 	}
+	mods, _ := filepath.Glob("/usr/lib/*/kamailio/modules")
+	if len(mods) == 0 {
+		t.Fatal("no Kamailio module folder under /usr/lib/*/kamailio/modules")
+	}
+	k.Modules = mods[0]
 	tmpl := template.Must(template.ParseFiles("testdata/kamailio.cfg.tmpl"))
 	cfg := filepath.Join(dir, "kamailio.cfg")
 	f, err := os.Create(cfg)
