@@ -93,6 +93,15 @@ type SIP struct {
 	MaxCalls        int      `yaml:"max_calls"`   // calls at once; one source may hold three quarters
 	Trunk           Trunk    `yaml:"trunk"`
 	TLS             TLS      `yaml:"tls"`
+	SRTP            SRTP     `yaml:"srtp"`
+}
+
+// SRTP is how calls encrypt their audio (SDES keys in the SDP): none,
+// optional or required, for calls through the trunk (callers, and agents
+// dialled by number) and for agents dialled at their SIP address.
+type SRTP struct {
+	Trunk  string `yaml:"trunk"`
+	Agents string `yaml:"agents"`
 }
 
 // TLS is SIP over TLS: the certificate and key of tls: listeners (PEM files,

@@ -39,9 +39,10 @@ func TestLoggerMasksEverything(t *testing.T) {
 			t.Fatal(err)
 		}
 		log.Info().Str("msg_body", "INVITE sip:peer@x From: +46701234533").Msg("call from 0701234533")
-		logging.Slog(log).Info("sipgo", "raw", "Contact: <sip:46701234533@10.0.0.1>")
+		logging.Slog(log).Info("sipgo", "raw", "Contact: <sip:46701234533@10.0.0.1>\r\n\r\nm=audio 4000 RTP/SAVP 0\r\n"+
+			"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20\r\n")
 		out := buf.String()
-		for _, n := range []string{"46701234533", "0701234533"} {
+		for _, n := range []string{"46701234533", "0701234533", "PS1uQCVee", "aVBR"} {
 			if strings.Contains(out, n) {
 				t.Errorf("%s log contains %s:\n%s", format, n, out)
 			}

@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"bytes"
 	"io"
 	"sync"
 )
@@ -39,6 +40,7 @@ func MaskText(s string) string {
 }
 
 func maskAll(b []byte) {
+	maskKeys(b)
 	for i := 0; i < len(b); {
 		if !isDigit(b[i]) {
 			i++
@@ -58,6 +60,26 @@ func maskAll(b []byte) {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// maskKeys hides SRTP master keys (a=crypto's "inline:" and its base64), which
+// reach a log only inside a whole SIP message that sipgo could not parse.
+func maskKeys(b []byte) {
+	const inline = "inline:"
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte(inline))
+		if j < 0 {
+			return
+		}
+		i += j + len(inline)
+		for ; i < len(b) && isBase64(b[i]); i++ {
+			b[i] = '*'
+		}
+	}
+}
+
+func isBase64(c byte) bool {
+	return isDigit(c) || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '+' || c == '/' || c == '='
+}
 
 // maskWriter masks numbers in each write; zerolog writes one event per call.
 type maskWriter struct {

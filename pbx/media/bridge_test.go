@@ -126,18 +126,26 @@ func BenchmarkRelay(b *testing.B) {
 	sink := mediatest.NewSink(b)
 	src := mediatest.NewPhone(b, media.PCMU)
 	a, c := session(b, ports, src.Addr()), session(b, ports, sink.Addr())
+	pkt := []byte{0x80, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0x12, 0x34}
+	pkt = append(pkt, make([]byte, 160)...)
+	relay(b, a, c, src, sink, func(i int) []byte {
+		pkt[2], pkt[3] = byte(i>>8), byte(i)
+		return pkt
+	})
+}
+
+// relay bridges a (PCMU, fed by src) to c (PCMA, heard by sink) and sends
+// b.N packets of packet(i) through it.
+func relay(b *testing.B, a, c *media.Session, src, sink *mediatest.Phone, packet func(i int) []byte) {
 	br := media.NewBridge(media.Leg{Session: a, PT: media.PCMU}, media.Leg{Session: c, PT: media.PCMA})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go br.Run(ctx)
-	pkt := []byte{0x80, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0x12, 0x34}
-	pkt = append(pkt, make([]byte, 160)...)
 	to := a.LocalAddr()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		pkt[3] = byte(i)
-		src.Conn.WriteToUDPAddrPort(pkt, to)
+		src.Conn.WriteToUDPAddrPort(packet(i), to)
 		if i%64 == 63 { // let the bridge keep up so the socket buffer does not drop
 			for sink.Count() < i-64 {
 				time.Sleep(50 * time.Microsecond)

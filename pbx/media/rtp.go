@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 )
 
 // SamplesPerFrame is 20 ms at 8000 Hz; G.711 has one byte per sample.
@@ -100,6 +101,11 @@ type Session struct {
 	ts   uint32
 	out  []byte
 
+	// SRTP, when Encrypt set it: the reader owns srtpIn, the writer srtpOut
+	// and sealed (the encrypted packet).
+	srtpIn, srtpOut *srtp.Context
+	sealed          []byte
+
 	lastRecv atomic.Int64 // unix nanoseconds of the last packet received
 }
 
@@ -149,24 +155,37 @@ func (s *Session) CountDropped(n *atomic.Uint64) {
 	s.mu.Unlock()
 }
 
-// accept reports whether a packet from from is the peer's, latching on the
-// first one that comes from the peer's host.
-func (s *Session) accept(from netip.AddrPort) bool {
-	from = unmap(from)
+// peer reports whether a packet from from may be the peer's: it comes from
+// where we send, or (before the session latched) from the peer's host. latch
+// says it would move the remote there.
+func (s *Session) peer(from netip.AddrPort) (ok, latch bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if from == s.remote {
-		s.latched = true
-		return true
+		return true, !s.latched
 	}
 	if !s.latched && (from.Addr() == s.remote.Addr() || slices.Contains(s.hosts, from.Addr())) {
-		s.remote, s.latched = from, true
-		return true
+		return true, true
 	}
+	return false, false
+}
+
+// latch makes from the remote: the peer's packets come from there (symmetric RTP).
+func (s *Session) latch(from netip.AddrPort) {
+	s.mu.Lock()
+	if !s.latched {
+		s.remote, s.latched = from, true
+	}
+	s.mu.Unlock()
+}
+
+// drop counts a packet that was not the peer's.
+func (s *Session) drop() {
+	s.mu.Lock()
 	if s.dropped != nil {
 		s.dropped.Add(1)
 	}
-	return false
+	s.mu.Unlock()
 }
 
 // Remote is where packets go now.
@@ -180,15 +199,34 @@ func (s *Session) Remote() netip.AddrPort {
 func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
 
 // read reads the next RTP packet of the peer into pkt, whose payload aliases
-// buf. Packets that are not RTP or not the peer's are skipped.
-func (s *Session) read(buf []byte, pkt *rtp.Packet) error {
+// buf or, on an encrypted session, plain. Packets that are not RTP, not the
+// peer's or (SRTP) not authenticated by the peer's key are skipped; only a
+// packet that passed all of that latches the session.
+func (s *Session) read(buf, plain []byte, pkt *rtp.Packet) error {
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			return err
 		}
-		if n < 12 || buf[0]>>6 != 2 || !s.accept(from) || pkt.Unmarshal(buf[:n]) != nil {
+		if n < 12 || buf[0]>>6 != 2 {
 			continue
+		}
+		from = unmap(from)
+		ok, latch := s.peer(from)
+		data := buf[:n]
+		if ok && s.srtpIn != nil {
+			data, err = s.srtpIn.DecryptRTP(plain, data, &pkt.Header)
+			ok = err == nil
+		}
+		if !ok {
+			s.drop()
+			continue
+		}
+		if pkt.Unmarshal(data) != nil {
+			continue
+		}
+		if latch {
+			s.latch(from)
 		}
 		s.lastRecv.Store(time.Now().UnixNano())
 		return nil
@@ -215,7 +253,14 @@ func (s *Session) writeAt(pt uint8, marker bool, payload []byte, ts uint32) erro
 	if !to.IsValid() || to.Port() == 0 {
 		return nil // on hold or not yet known: nothing to send to
 	}
-	_, err = s.conn.WriteToUDPAddrPort(s.out, to)
+	pkt := s.out
+	if s.srtpOut != nil {
+		if s.sealed, err = s.srtpOut.EncryptRTP(s.sealed[:0], s.out, &h); err != nil {
+			return err
+		}
+		pkt = s.sealed
+	}
+	_, err = s.conn.WriteToUDPAddrPort(pkt, to)
 	return err
 }
 
@@ -227,9 +272,13 @@ func (s *Session) Start() { s.start.Do(func() { go s.readLoop() }) }
 func (s *Session) readLoop() {
 	defer close(s.done)
 	buf := make([]byte, 1500)
+	var plain []byte
+	if s.srtpIn != nil {
+		plain = make([]byte, 1500)
+	}
 	var pkt rtp.Packet
 	for {
-		if err := s.read(buf, &pkt); err != nil {
+		if err := s.read(buf, plain, &pkt); err != nil {
 			if !s.closed.Load() {
 				s.err = err
 			}

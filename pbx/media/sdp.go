@@ -19,6 +19,8 @@ type Offer struct {
 	Codecs    []uint8        // audio payload types, in the remote's order of preference
 	DTMF      int            // telephone-event payload type, -1 without
 	Direction string         // sendrecv, sendonly, recvonly or inactive
+	Secure    bool           // the audio m-line is RTP/SAVP: SRTP or nothing
+	Crypto    []Crypto       // the audio m-line's usable SRTP keys, in the remote's order
 	media     []mline        // every m-line, so that the answer keeps their number and order
 	audio     int            // index of the audio m-line we use
 }
@@ -34,7 +36,9 @@ func (o Offer) Hold() bool {
 	return o.Direction == "sendonly" || o.Direction == "inactive" || o.Addr.Addr().IsUnspecified()
 }
 
-// ParseSDP reads an offer or answer. It uses the first audio m-line with RTP/AVP.
+// ParseSDP reads an offer or answer. It uses the first audio m-line with
+// RTP/AVP or RTP/SAVP. A malformed a=crypto there is an error (ErrBadCrypto);
+// one peerline cannot use is left out of Crypto.
 func ParseSDP(b []byte) (Offer, error) {
 	var s sdp.SessionDescription
 	if err := s.Unmarshal(b); err != nil {
@@ -43,10 +47,11 @@ func ParseSDP(b []byte) (Offer, error) {
 	o := Offer{DTMF: -1, Direction: "sendrecv", audio: -1}
 	for i, md := range s.MediaDescriptions {
 		o.media = append(o.media, mline{md.MediaName.Media, md.MediaName.Protos, md.MediaName.Formats})
-		if o.audio >= 0 || md.MediaName.Media != "audio" || strings.Join(md.MediaName.Protos, "/") != "RTP/AVP" {
+		proto := strings.Join(md.MediaName.Protos, "/")
+		if o.audio >= 0 || md.MediaName.Media != "audio" || (proto != "RTP/AVP" && proto != "RTP/SAVP") {
 			continue
 		}
-		o.audio = i
+		o.audio, o.Secure = i, proto == "RTP/SAVP"
 		conn := s.ConnectionInformation
 		if md.ConnectionInformation != nil {
 			conn = md.ConnectionInformation
@@ -63,15 +68,17 @@ func ParseSDP(b []byte) (Offer, error) {
 			return Offer{}, fmt.Errorf("sdp: audio port %d", port)
 		}
 		o.Addr = netip.AddrPortFrom(ip, uint16(port))
-		o.parseFormats(md)
+		if err := o.parseFormats(md); err != nil {
+			return Offer{}, err
+		}
 	}
 	if o.audio < 0 {
-		return Offer{}, errors.New("sdp: no audio stream (m=audio ... RTP/AVP)")
+		return Offer{}, errors.New("sdp: no audio stream (m=audio ... RTP/AVP or RTP/SAVP)")
 	}
 	return o, nil
 }
 
-func (o *Offer) parseFormats(md *sdp.MediaDescription) {
+func (o *Offer) parseFormats(md *sdp.MediaDescription) error {
 	for _, f := range md.MediaName.Formats {
 		if pt, err := strconv.Atoi(f); err == nil && pt >= 0 && pt < 128 {
 			o.Codecs = append(o.Codecs, uint8(pt))
@@ -86,8 +93,17 @@ func (o *Offer) parseFormats(md *sdp.MediaDescription) {
 			if n, err := strconv.Atoi(pt); err == nil && strings.HasPrefix(strings.ToLower(enc), "telephone-event/8000") {
 				o.DTMF = n
 			}
+		case "crypto":
+			c, err := ParseCrypto(a.Value)
+			if errors.Is(err, ErrBadCrypto) {
+				return err
+			}
+			if err == nil {
+				o.Crypto = append(o.Crypto, c)
+			}
 		}
 	}
+	return nil
 }
 
 // Choose picks the first codec of the offer that peerline speaks.
@@ -106,8 +122,10 @@ type Local struct {
 	Codecs    []uint8 // in our order of preference
 	DTMF      int     // telephone-event payload type, -1 without
 	SessionID uint64
-	Version   uint64 // a new value on every change
-	Direction string // "" means sendrecv
+	Version   uint64  // a new value on every change
+	Direction string  // "" means sendrecv
+	Secure    bool    // RTP/SAVP: the other side must encrypt
+	Crypto    *Crypto // our SRTP key, sent as a=crypto; nil: plain RTP
 }
 
 // Offer writes our offer: PCMU and PCMA with telephone-event.
@@ -148,13 +166,20 @@ func (l Local) audio(b *strings.Builder) {
 	if l.DTMF >= 0 {
 		formats = append(formats, strconv.Itoa(l.DTMF))
 	}
-	fmt.Fprintf(b, "m=audio %d RTP/AVP %s\r\n", l.Addr.Port(), strings.Join(formats, " "))
+	proto := "RTP/AVP"
+	if l.Secure {
+		proto = "RTP/SAVP"
+	}
+	fmt.Fprintf(b, "m=audio %d %s %s\r\n", l.Addr.Port(), proto, strings.Join(formats, " "))
 	for _, pt := range l.Codecs {
 		name := map[uint8]string{PCMU: "PCMU", PCMA: "PCMA"}[pt]
 		fmt.Fprintf(b, "a=rtpmap:%d %s/8000\r\n", pt, name)
 	}
 	if l.DTMF >= 0 {
 		fmt.Fprintf(b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", l.DTMF, l.DTMF)
+	}
+	if l.Crypto != nil {
+		fmt.Fprintf(b, "a=crypto:%s\r\n", l.Crypto.Attribute())
 	}
 	fmt.Fprintf(b, "a=ptime:20\r\na=%s\r\n", cmp(l.Direction, "sendrecv"))
 }

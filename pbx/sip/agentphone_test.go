@@ -14,6 +14,13 @@ import (
 // phone, pressing early (the agent key) during the greeting's early media.
 func agentCalls(t *testing.T, r *rig, pt uint8, early string) (*siptest.Phone, *siptest.Call) {
 	t.Helper()
+	addKlara(t, r)
+	return callFromPressing(t, r, agentNumber, pt, early)
+}
+
+// addKlara adds Klara with a PIN, once, not logged in.
+func addKlara(t *testing.T, r *rig) {
+	t.Helper()
 	if _, err := r.roster.Agent("klara"); err != nil {
 		if _, err := r.roster.AddAgent(office, roster.Agent{ID: "klara", Name: "Klara", Phone: agentNumber, Lines: []string{"peer"}, Active: true}); err != nil {
 			t.Fatal(err)
@@ -22,7 +29,6 @@ func agentCalls(t *testing.T, r *rig, pt uint8, early string) (*siptest.Phone, *
 			t.Fatal(err)
 		}
 	}
-	return callFromPressing(t, r, agentNumber, pt, early)
 }
 
 func (r *rig) loggedIn(id string) bool {

@@ -24,6 +24,8 @@ type outboundCall struct {
 	*leg
 	dialog *sipgo.DialogClientSession
 	once   sync.Once
+	offer  media.Local  // what we offered: our SRTP key, if any
+	policy media.Policy // the leg's SRTP policy
 }
 
 func (c *outboundCall) ID() string { return c.dialog.InviteRequest.CallID().Value() }
@@ -78,9 +80,17 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 	}
 	session := media.NewSession(conn, netip.AddrPort{})
 	session.CountDropped(&s.dropped)
-	c := &outboundCall{leg: s.newLeg(s.callsCtx, session, p, log)}
+	c := &outboundCall{leg: s.newLeg(s.callsCtx, session, p, log), policy: s.srtpAgents}
+	if viaTrunk {
+		c.policy = s.srtpTrunk
+	}
 	local := newLocal(netip.AddrPortFrom(s.mediaIP(dest), session.LocalAddr().Port()))
 	transport := transportOf(uri)
+	if err := offerKey(&local, c.policy, transport); err != nil {
+		c.release()
+		return nil, fmt.Errorf("%w: %w", line.ErrUnreachable, err)
+	}
+	c.offer = local
 	contact := s.contactOn(transport, dest)
 	callerID := o.CallerID
 	if viaTrunk {
@@ -113,7 +123,7 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 	id := c.dialog.ID
 	s.legs.Store(id, c.leg)
 	context.AfterFunc(c.ctx, func() { s.legs.Delete(id) })
-	log.Info().Str("to", logging.MaskText(uri.User)).Msg("agent answered")
+	log.Info().Str("to", logging.MaskText(uri.User)).Bool("srtp", session.Encrypted()).Msg("agent answered")
 	return c, nil
 }
 
@@ -127,6 +137,13 @@ func (c *outboundCall) answered(ctx context.Context) error {
 		return fmt.Errorf("%w: the answer's SDP: %w", line.ErrUnreachable, err)
 	}
 	if c.pt, err = ans.Choose(); err != nil {
+		return fmt.Errorf("%w: %w", line.ErrUnreachable, err)
+	}
+	key, err := c.offer.Agree(ans, c.policy)
+	if err == nil && key != nil {
+		err = c.session.Encrypt(*c.offer.Crypto, *key)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %w", line.ErrUnreachable, err)
 	}
 	c.dtmf = ans.DTMF

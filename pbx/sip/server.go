@@ -60,6 +60,8 @@ type Server struct {
 	trunk       config.Trunk
 	proxy       *sip.Uri   // where legs to phone numbers go; nil without a trunk proxy
 	plan        phone.Plan // how the trunk writes and dials numbers
+	srtpTrunk   media.Policy // callers' legs and agents' legs through the trunk
+	srtpAgents  media.Policy // agents' legs to their SIP addresses
 
 	routes   config.Routes          // request-URI user -> line id
 	prompts  map[string]prompts.Set // line id -> prompts
@@ -84,7 +86,8 @@ type Server struct {
 func New(cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Clock, log zerolog.Logger) (*Server, error) {
 	s := &Server{handler: h, clock: clk, log: log.With().Str("component", "sip").Logger(),
 		routes: cfg.Routes(), plan: cfg.SIP.Trunk.Plan(), prompts: p,
-		rtpTimeout: time.Duration(cfg.SIP.RTPTimeout), trunk: cfg.SIP.Trunk}
+		rtpTimeout: time.Duration(cfg.SIP.RTPTimeout), trunk: cfg.SIP.Trunk,
+		srtpTrunk: media.Policy(cfg.SIP.SRTP.Trunk), srtpAgents: media.Policy(cfg.SIP.SRTP.Agents)}
 	s.callsCtx, s.stopCall = context.WithCancelCause(context.Background())
 	if cfg.SIP.Trunk.Proxy != "" {
 		s.proxy = new(sip.Uri)
@@ -415,14 +418,14 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(sip.StatusNotFound, "Not Found")
 		return
 	}
-	offer, err := media.ParseSDP(req.Body())
+	offer, key, err := s.readOffer(req)
 	if err != nil {
-		s.slog.Info("unusable SDP: 400", "call", id, "error", err.Error()) // rate-limited: the text is the sender's
-		respond(sip.StatusBadRequest, "Bad SDP")
-		return
-	}
-	if _, err := offer.Choose(); err != nil {
-		respond(sip.StatusNotAcceptableHere, "Not Acceptable Here")
+		code, reason := sip.StatusBadRequest, "Bad SDP"
+		if !errors.Is(err, errSDP) {
+			code, reason = sip.StatusNotAcceptableHere, "Not Acceptable Here"
+		}
+		s.slog.Info("offer refused", "call", id, "status", code, "error", err.Error()) // rate-limited: the text is the sender's
+		respond(code, reason)
 		return
 	}
 	dialog, err := s.dialogsFor(req.Transport()).callers.ReadInvite(req, tx)
@@ -432,7 +435,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer dialog.Close()
-	call, err := s.newInbound(id, dialog, offer, lineID, log)
+	call, err := s.newInbound(id, dialog, offer, key, lineID, log)
 	if err != nil {
 		log.Error().Err(err).Msg("no media for the call: 503")
 		respond(sip.StatusServiceUnavailable, "Service Unavailable")
@@ -441,7 +444,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer call.close()
 	s.legs.Store(dialog.ID, call.leg)
 	defer s.legs.Delete(dialog.ID)
-	log.Info().Str("line", lineID).Str("to", called).Str("from", logging.MaskNumber(call.caller)).Msg("call in")
+	log.Info().Str("line", lineID).Str("to", called).Str("from", logging.MaskNumber(call.caller)).
+		Bool("srtp", call.session.Encrypted()).Msg("call in")
 	if err := s.handler.Handle(s.callsCtx, lineID, call); err != nil {
 		log.Error().Err(err).Msg("call flow failed")
 	}
@@ -481,7 +485,28 @@ func sourceAddr(m sip.Message) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-func (s *Server) newInbound(id string, d *sipgo.DialogServerSession, offer media.Offer, lineID string, log zerolog.Logger) (*inboundCall, error) {
+// errSDP marks an offer that is not SDP peerline can read (400); other offer
+// errors are media it will not take (488).
+var errSDP = errors.New("unusable SDP")
+
+// readOffer reads a caller's SDP offer: its codec and, under sip.srtp.trunk,
+// the SRTP key to answer (nil: plain RTP).
+func (s *Server) readOffer(req *sip.Request) (media.Offer, *media.Crypto, error) {
+	offer, err := media.ParseSDP(req.Body())
+	if errors.Is(err, media.ErrBadCrypto) {
+		return offer, nil, err
+	}
+	if err != nil {
+		return offer, nil, fmt.Errorf("%w: %w", errSDP, err)
+	}
+	if _, err := offer.Choose(); err != nil {
+		return offer, nil, err
+	}
+	key, err := offer.Key(s.srtpTrunk)
+	return offer, key, err
+}
+
+func (s *Server) newInbound(id string, d *sipgo.DialogServerSession, offer media.Offer, key *media.Crypto, lineID string, log zerolog.Logger) (*inboundCall, error) {
 	conn, err := s.ports.Listen()
 	if err != nil {
 		return nil, err
@@ -491,6 +516,10 @@ func (s *Server) newInbound(id string, d *sipgo.DialogServerSession, offer media
 	session.AllowHost(peer)
 	session.CountDropped(&s.dropped)
 	local, err := newLocal(netip.AddrPortFrom(s.mediaIP(offer.Addr.Addr()), session.LocalAddr().Port())).AnswerTo(offer)
+	if err == nil {
+		local.Secure = offer.Secure
+		err = answerKey(session, &local, key)
+	}
 	if err != nil {
 		session.Close()
 		return nil, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 )
 
 // Phone is a UDP endpoint that speaks RTP like a phone.
@@ -26,6 +27,9 @@ type Phone struct {
 	mu      sync.Mutex
 	heard   []int16
 	packets []rtp.Header
+	dec     *srtp.Context // SRTP: decrypts what arrives; nil: plain RTP
+	enc     *srtp.Context // SRTP: encrypts what is sent, under mu
+	bad     int           // packets that failed to decrypt
 	stop    chan struct{}
 	done    sync.WaitGroup
 }
@@ -75,10 +79,19 @@ func (p *Phone) listen() {
 			continue
 		}
 		var pkt rtp.Packet
-		if pkt.Unmarshal(buf[:n]) != nil {
+		p.mu.Lock()
+		data := buf[:n]
+		if p.dec != nil {
+			if data, err = p.dec.DecryptRTP(nil, data, nil); err != nil {
+				p.bad++
+				p.mu.Unlock()
+				continue
+			}
+		}
+		if pkt.Unmarshal(data) != nil {
+			p.mu.Unlock()
 			continue
 		}
-		p.mu.Lock()
 		p.packets = append(p.packets, pkt.Header)
 		if pkt.PayloadType == p.PT {
 			for _, b := range pkt.Payload {
@@ -99,12 +112,47 @@ func (p *Phone) Send(to netip.AddrPort, freq float64, frames int) {
 			k := n*media.SamplesPerFrame + i
 			payload[i] = media.Encode(p.PT, int16(8000*math.Sin(2*math.Pi*freq*float64(k)/8000)))
 		}
-		b, _ := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
-		p.Conn.WriteToUDPAddrPort(b, to)
+		p.write(&rtp.Packet{Header: h, Payload: payload}, to)
 		h.SequenceNumber++
 		h.Timestamp += media.SamplesPerFrame
 		time.Sleep(media.FrameDuration)
 	}
+}
+
+// Encrypt makes the phone speak SRTP: it sends with local's key and takes
+// only what remote's key decrypts.
+func (p *Phone) Encrypt(local, remote media.Crypto) error {
+	enc, err := local.Context(false)
+	if err != nil {
+		return err
+	}
+	dec, err := remote.Context(true)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.enc, p.dec = enc, dec
+	p.mu.Unlock()
+	return nil
+}
+
+// Undecryptable is how many packets arrived that the phone's SRTP key did not
+// authenticate.
+func (p *Phone) Undecryptable() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bad
+}
+
+// write sends pkt to to, encrypted when the phone speaks SRTP.
+func (p *Phone) write(pkt *rtp.Packet, to netip.AddrPort) {
+	b, _ := pkt.Marshal()
+	p.mu.Lock()
+	if p.enc != nil {
+		b, _ = p.enc.EncryptRTP(nil, b, nil)
+	}
+	p.mu.Unlock()
+	p.Conn.WriteToUDPAddrPort(b, to)
 }
 
 // Heard returns the samples received so far.
@@ -169,8 +217,7 @@ func (p *Phone) SendKeys(to netip.AddrPort, pt uint8, keys string) {
 	for i := range len(keys) {
 		send := func(e media.TelephoneEvent, marker bool) {
 			h.Marker = marker
-			b, _ := (&rtp.Packet{Header: h, Payload: e.Marshal()}).Marshal()
-			p.Conn.WriteToUDPAddrPort(b, to)
+			p.write(&rtp.Packet{Header: h, Payload: e.Marshal()}, to)
 			h.SequenceNumber++
 		}
 		for n := range 5 {

@@ -51,6 +51,9 @@ type AgentOptions struct {
 	// TLS, when set, makes the phone speak SIP over TLS with this server
 	// config (its certificate); its URI then says ;transport=tls.
 	TLS *tls.Config
+	// SRTP is the phone's policy for an offer: none refuses RTP/SAVP, required
+	// refuses plain RTP (488 both); a key it takes makes it speak SRTP.
+	SRTP media.Policy
 }
 
 // NewAgent starts an agent's phone on 127.0.0.1 that speaks pt.
@@ -121,10 +124,15 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		d.Respond(sip.StatusBadRequest, "Bad SDP", nil)
 		return
 	}
+	local := media.Local{Addr: a.Media.Addr(), Codecs: []uint8{a.Media.PT}, DTMF: media.DefaultDTMF, SessionID: 2, Version: 1, Secure: offer.Secure}
+	if err := a.encrypt(&local, offer); err != nil {
+		d.Respond(sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
+		return
+	}
 	a.mu.Lock()
 	a.remote = offer.Addr
 	a.mu.Unlock()
-	answer := media.Local{Addr: a.Media.Addr(), Codecs: []uint8{a.Media.PT}, DTMF: media.DefaultDTMF, SessionID: 2, Version: 1}.Answer(offer)
+	answer := local.Answer(offer)
 	if err := d.RespondSDP(answer); err != nil {
 		return
 	}
@@ -134,6 +142,25 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	a.current = d
 	a.mu.Unlock()
 	<-d.Context().Done() // the INVITE handler lives as long as the call
+}
+
+// encrypt takes the offer's key under the phone's policy, if any: its answer
+// then carries a key of its own and its media speak SRTP.
+func (a *Agent) encrypt(local *media.Local, offer media.Offer) error {
+	p := a.opt.SRTP
+	if p == "" {
+		p = media.SRTPNone
+	}
+	key, err := offer.Key(p)
+	if err != nil || key == nil {
+		return err
+	}
+	ours, err := media.NewCrypto(key.Tag, key.Suite)
+	if err != nil {
+		return err
+	}
+	local.Crypto = &ours
+	return a.Media.Encrypt(ours, *key)
 }
 
 // authorized checks the credentials the way RFC 2617 (without qop) does.

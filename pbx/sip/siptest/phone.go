@@ -29,6 +29,12 @@ type Phone struct {
 	// EarlyKeys are pressed as RFC 4733 events during the early media of the
 	// next call (a 183 with SDP): an agent's '*' during the greeting.
 	EarlyKeys string
+	// SRTP is how the phone offers keys: "" or none offers plain RTP, optional
+	// RTP/AVP with a key, required RTP/SAVP with a key. It encrypts when the
+	// answer takes its key.
+	SRTP media.Policy
+	// SDP, when set, is offered as it is by the next call (odd offers).
+	SDP []byte
 
 	tls      bool // calls go over TLS
 	mu       sync.Mutex
@@ -95,7 +101,14 @@ func (p *Phone) Call(ctx context.Context, to, target string) (*Call, error) {
 	host, port, _ := net.SplitHostPort(target)
 	var portN int
 	fmt.Sscan(port, &portN)
-	offer := media.Local{Addr: p.Media.Addr(), Codecs: []uint8{p.Media.PT}, DTMF: media.DefaultDTMF, SessionID: 1, Version: 1}.Offer()
+	local, err := p.local(1)
+	if err != nil {
+		return nil, err
+	}
+	offer := local.Offer()
+	if p.SDP != nil {
+		offer, p.SDP = p.SDP, nil
+	}
 	from := sip.NewHeader("From", fmt.Sprintf("<sip:%s@127.0.0.1>;tag=%d", p.User, time.Now().UnixNano()))
 	uri := sip.Uri{User: to, Host: host, Port: portN}
 	if p.tls {
@@ -110,9 +123,17 @@ func (p *Phone) Call(ctx context.Context, to, target string) (*Call, error) {
 	c := &Call{Session: sess}
 	early := p.EarlyKeys
 	p.EarlyKeys = ""
+	keyed := false
 	err = sess.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
 		p.got(r)
-		if o, err := media.ParseSDP(r.Body()); err == nil && r.StatusCode == 183 && early != "" {
+		o, err := media.ParseSDP(r.Body())
+		if err == nil && !keyed {
+			keyed = true
+			if err := p.encrypt(local, o); err != nil {
+				return err
+			}
+		}
+		if err == nil && r.StatusCode == 183 && early != "" {
 			go p.Media.SendKeys(o.Addr, media.DefaultDTMF, early)
 			early = ""
 		}
@@ -125,6 +146,26 @@ func (p *Phone) Call(ctx context.Context, to, target string) (*Call, error) {
 		return c, nil // a final error answer is a result, not a test failure
 	}
 	return c, sess.Ack(ctx)
+}
+
+// local is the phone's side of its offer, with a key of its own under p.SRTP.
+func (p *Phone) local(version uint64) (media.Local, error) {
+	l := media.Local{Addr: p.Media.Addr(), Codecs: []uint8{p.Media.PT}, DTMF: media.DefaultDTMF, SessionID: 1, Version: version}
+	if p.SRTP == "" || p.SRTP == media.SRTPNone {
+		return l, nil
+	}
+	key, err := media.NewCrypto(1, media.OfferedSuite)
+	l.Crypto, l.Secure = &key, p.SRTP == media.SRTPRequired
+	return l, err
+}
+
+// encrypt makes the phone's media speak SRTP when the answer took its key.
+func (p *Phone) encrypt(l media.Local, ans media.Offer) error {
+	key, err := l.Agree(ans, p.SRTP)
+	if err != nil || key == nil {
+		return err
+	}
+	return p.Media.Encrypt(*l.Crypto, *key)
 }
 
 // Remote is where peerline receives the caller's RTP, from its answer's SDP.
