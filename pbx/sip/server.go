@@ -58,8 +58,8 @@ type Server struct {
 	clock       clock.Clock
 	rtpTimeout  time.Duration
 	trunk       config.Trunk
-	proxy       *sip.Uri   // where legs to phone numbers go; nil without a trunk proxy
-	plan        phone.Plan // how the trunk writes and dials numbers
+	proxy       *sip.Uri     // where legs to phone numbers go; nil without a trunk proxy
+	plan        phone.Plan   // how the trunk writes and dials numbers
 	srtpTrunk   media.Policy // callers' legs and agents' legs through the trunk
 	srtpAgents  media.Policy // agents' legs to their SIP addresses
 
