@@ -7,12 +7,16 @@ PKGS := ./...
 
 check: tools fmt-check vet test
 
-# System tools the tests drive, as command:debian-package pairs. Installed with
-# apt-get when missing; make check fails loudly when they cannot be had.
-SYSTEM_TOOLS := sipp:sip-tester chromium:chromium kamailio:kamailio
+# System tools the tests drive, as command:debian-package pairs, and files
+# (shell patterns) they need, as file:package pairs. Installed with apt-get when
+# missing; make check fails loudly when they cannot be had.
+SYSTEM_TOOLS := sipp:sip-tester chromium:chromium kamailio:kamailio baresip:baresip-core
+SYSTEM_FILES := /usr/lib/*/kamailio/modules/tls.so:kamailio-tls-modules /usr/lib/baresip/modules/srtp.so:baresip-core
 tools:
 	@missing=""; for tp in $(SYSTEM_TOOLS); do \
 		command -v $${tp%%:*} >/dev/null || missing="$$missing $${tp##*:}"; done; \
+	for fp in $(SYSTEM_FILES); do \
+		ls $${fp%%:*} >/dev/null 2>&1 || missing="$$missing $${fp##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "make check: installing$$missing"; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } || \
@@ -38,6 +42,7 @@ fuzz:
 	$(GO) test ./internal/phone -run=^$$ -fuzz=FuzzNormalize -fuzztime=$(FUZZTIME)
 	$(GO) test ./roster -run=^$$ -fuzz=FuzzParseImport -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseSDP -fuzztime=$(FUZZTIME)
+	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseCrypto -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseWAV -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/webhook -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzTelephoneEvent -fuzztime=$(FUZZTIME)

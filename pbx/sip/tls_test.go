@@ -2,14 +2,8 @@ package sip_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,35 +17,6 @@ import (
 	"github.com/peerline/peerline/pbx/sip/siptest"
 )
 
-// selfSigned writes a certificate for 127.0.0.1 named cn and its key into dir
-// and returns the file names and a pool that trusts it.
-func selfSigned(t *testing.T, dir, cn string) (cert, key string, pool *x509.CertPool, pair tls.Certificate) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(k)
-	cert, key = filepath.Join(dir, cn+".pem"), filepath.Join(dir, cn+".key")
-	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	pair, err = tls.LoadX509KeyPair(cert, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool = x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	return cert, key, pool, pair
-}
-
 // TestACallOverTLS: a trunk calling over TLS is answered over TLS, hears the
 // announcement, and gets peerline's BYE over TLS at its own listener; strangers
 // on the TLS port (plain bytes, a client that gives up on the handshake, junk
@@ -59,8 +24,8 @@ func selfSigned(t *testing.T, dir, cn string) (cert, key string, pool *x509.Cert
 // new connections after ReloadCertificates.
 func TestACallOverTLS(t *testing.T) {
 	dir := t.TempDir()
-	cert, key, peerlineCA, _ := selfSigned(t, dir, "peerline")
-	_, _, _, phoneCert := selfSigned(t, dir, "trunk")
+	cert, key, peerlineCA, _ := siptest.SelfSigned(t, dir, "peerline")
+	_, _, _, phoneCert := siptest.SelfSigned(t, dir, "trunk")
 	// peerline trusts the trunk's certificate for the connection back to it.
 	ca := filepath.Join(dir, "trunk.pem")
 	r := startRigWith(t, saturday, func(cfg *config.Config) {
@@ -113,7 +78,7 @@ func TestACallOverTLS(t *testing.T) {
 	}
 
 	// A renewed certificate reaches new connections.
-	newCert, newKey, newCA, _ := selfSigned(t, t.TempDir(), "peerline")
+	newCert, newKey, newCA, _ := siptest.SelfSigned(t, t.TempDir(), "peerline")
 	os.Rename(newCert, cert)
 	os.Rename(newKey, key)
 	if err := r.server.ReloadCertificates(); err != nil {
@@ -130,8 +95,8 @@ func TestACallOverTLS(t *testing.T) {
 // speaks SIP over TLS with its own certificate, which peerline trusts or not.
 func agentOverTLS(t *testing.T, trusted bool) (*rig, *siptest.Agent) {
 	dir := t.TempDir()
-	cert, key, _, _ := selfSigned(t, dir, "peerline")
-	agentCA, _, _, agentCert := selfSigned(t, dir, "agent")
+	cert, key, _, _ := siptest.SelfSigned(t, dir, "peerline")
+	agentCA, _, _, agentCert := siptest.SelfSigned(t, dir, "agent")
 	ca := agentCA
 	if !trusted {
 		ca = cert // trusts only itself
@@ -181,7 +146,7 @@ func TestAnAgentWithAnUntrustedCertificateIsNotCalled(t *testing.T) {
 // as serve does, and says which one is wrong.
 func TestCheckTLSNamesTheFilesServeWouldRefuse(t *testing.T) {
 	dir := t.TempDir()
-	cert, key, _, _ := selfSigned(t, dir, "peerline")
+	cert, key, _, _ := siptest.SelfSigned(t, dir, "peerline")
 	cfg := config.Default()
 	cfg.SIP.TLS = config.TLS{Cert: cert, Key: key, CA: cert}
 	if es := psip.CheckTLS(cfg); len(es) != 0 {

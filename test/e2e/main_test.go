@@ -65,6 +65,7 @@ type server struct {
 	URL    string // the web address, http://...
 	SIP    string // the first SIP listener, host:port
 	SIPTCP string // the first SIP listener over TCP, host:port, if any
+	SIPTLS string // the first SIP listener over TLS, host:port, if any
 	stderr *syncBuffer
 }
 
@@ -113,6 +114,9 @@ func startServer(t *testing.T, dir string, args ...string) *server {
 				for _, l := range strings.Split(a, ",") {
 					if tcp, ok := strings.CutPrefix(strings.TrimSpace(l), "tcp:"); ok && s.SIPTCP == "" {
 						s.SIPTCP = tcp
+					}
+					if tls, ok := strings.CutPrefix(strings.TrimSpace(l), "tls:"); ok && s.SIPTLS == "" {
+						s.SIPTLS = tls
 					}
 				}
 				found <- [2]string{web, hostPort}
