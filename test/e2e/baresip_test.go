@@ -116,7 +116,8 @@ func (b *baresip) command(t *testing.T, command, params string) {
 
 // heard is what baresip decoded from its call so far (its sndfile dump of the
 // decoder's side), as samples at the dump's rate.
-func (b *baresip) heard() ([]int16, int) {	files, _ := filepath.Glob(filepath.Join(b.dir, "dump-*-dec.wav"))
+func (b *baresip) heard() ([]int16, int) {
+	files, _ := filepath.Glob(filepath.Join(b.dir, "dump-*-dec.wav"))
 	if len(files) == 0 {
 		return nil, 0
 	}
@@ -242,7 +243,9 @@ lines:
 	if !agent.hears(1500, 0.1) {
 		t.Error("the agent did not hear the warning over SRTP")
 	}
-	caller.wait(t, "the caller hung up on at the limit", func(l string) bool { return strings.Contains(l, "Call terminated") || strings.Contains(l, "session closed") })
+	caller.wait(t, "the caller hung up on at the limit", func(l string) bool {
+		return strings.Contains(l, "Call terminated") || strings.Contains(l, "session closed")
+	})
 	if caller.hears(1500, 0.05) {
 		t.Error("the caller heard the agent's warning")
 	}

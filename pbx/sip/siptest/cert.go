@@ -44,4 +44,3 @@ func SelfSigned(t testing.TB, dir, cn string) (cert, key string, pool *x509.Cert
 	pool.AppendCertsFromPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 	return cert, key, pool, pair
 }
-
