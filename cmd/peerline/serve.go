@@ -42,7 +42,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	log, err := logging.New(cfg.Log, stderr)
+	routes := cfg.Routes() // a line's own numbers are public: logged in full
+	log, err := logging.New(cfg.Log, stderr, func(n string) bool { _, ok := routes.Line(n); return ok })
 	if err != nil {
 		return err
 	}

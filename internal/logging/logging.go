@@ -14,13 +14,16 @@ import (
 // TimeFormat has milliseconds but no long digit runs that the mask would hide.
 const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 
-// New returns a logger writing to w in the configured level and format.
-func New(c config.Log, w io.Writer) (zerolog.Logger, error) {
+// New returns a logger writing to w in the configured level and format. A
+// number public reports true for (a line's own number, in any form) is written
+// in full: it is on the line's posters, and the operator needs to see which
+// form the trunk sent.
+func New(c config.Log, w io.Writer, public func(number string) bool) (zerolog.Logger, error) {
 	level, err := zerolog.ParseLevel(c.Level)
 	if err != nil {
 		return zerolog.Nop(), fmt.Errorf("logging: %w", err)
 	}
-	out := io.Writer(&maskWriter{w: w})
+	out := io.Writer(&maskWriter{w: w, public: public})
 	if c.Format == "console" {
 		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05.000", NoColor: true}
 	}

@@ -34,11 +34,12 @@ func TestMaskText(t *testing.T) {
 func TestLoggerMasksEverything(t *testing.T) {
 	for _, format := range []string{"console", "json"} {
 		var buf bytes.Buffer
-		log, err := logging.New(config.Log{Level: "debug", Format: format}, &buf)
+		line := func(n string) bool { return strings.TrimPrefix(n, "+") == "46812345678" || n == "0812345678" }
+		log, err := logging.New(config.Log{Level: "debug", Format: format}, &buf, line)
 		if err != nil {
 			t.Fatal(err)
 		}
-		log.Info().Str("msg_body", "INVITE sip:peer@x From: +46701234533").Msg("call from 0701234533")
+		log.Info().Str("msg_body", "INVITE sip:peer@x From: +46701234533").Str("to", "+46812345678").Msg("call from 0701234533 to 0812345678")
 		logging.Slog(log).Info("sipgo", "raw", "Contact: <sip:46701234533@10.0.0.1>\r\n\r\nm=audio 4000 RTP/SAVP 0\r\n"+
 			"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20\r\n")
 		out := buf.String()
@@ -46,6 +47,9 @@ func TestLoggerMasksEverything(t *testing.T) {
 			if strings.Contains(out, n) {
 				t.Errorf("%s log contains %s:\n%s", format, n, out)
 			}
+		}
+		if !strings.Contains(out, "+46812345678") || !strings.Contains(out, "to 0812345678") {
+			t.Errorf("%s log masks the line's own (public) number:\n%s", format, out)
 		}
 		if !strings.Contains(out, "+4670*****33") {
 			t.Errorf("%s log lost the masked form:\n%s", format, out)

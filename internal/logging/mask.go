@@ -35,11 +35,11 @@ func maskRun(b []byte) {
 // MaskText masks every run of minDigits or more digits (with an optional leading '+').
 func MaskText(s string) string {
 	b := []byte(s)
-	maskAll(b)
+	maskAll(b, nil)
 	return string(b)
 }
 
-func maskAll(b []byte) {
+func maskAll(b []byte, public func(string) bool) {
 	maskKeys(b)
 	for i := 0; i < len(b); {
 		if !isDigit(b[i]) {
@@ -53,7 +53,7 @@ func maskAll(b []byte) {
 		for i < len(b) && isDigit(b[i]) {
 			i++
 		}
-		if i-start >= minDigits {
+		if i-start >= minDigits && (public == nil || !public(string(b[start:i]))) {
 			maskRun(b[start:i])
 		}
 	}
@@ -83,16 +83,17 @@ func isBase64(c byte) bool {
 
 // maskWriter masks numbers in each write; zerolog writes one event per call.
 type maskWriter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
+	mu     sync.Mutex
+	w      io.Writer
+	buf    []byte
+	public func(string) bool // numbers kept in full; nil: none
 }
 
 func (m *maskWriter) Write(p []byte) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.buf = append(m.buf[:0], p...)
-	maskAll(m.buf)
+	maskAll(m.buf, m.public)
 	if _, err := m.w.Write(m.buf); err != nil {
 		return 0, err
 	}

@@ -13,7 +13,7 @@ import (
 // repeated a thousand times is written a handful of times, and numbers are masked.
 func TestSlogWritesSizesAndRateLimits(t *testing.T) {
 	var out bytes.Buffer
-	log, err := logging.New(config.Log{Level: "debug", Format: "json"}, &out)
+	log, err := logging.New(config.Log{Level: "debug", Format: "json"}, &out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,6 +129,14 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 
 // answered ACKs the agent's 200 and starts the media its SDP describes.
 func (c *outboundCall) answered(ctx context.Context) error {
+	// The ACK and BYE go to the route set's first entry (the last Record-Route
+	// of the answer) or the agent's Contact, over that hop's transport.
+	var route sip.Header
+	if rr := c.dialog.InviteResponse.GetHeaders("record-route"); len(rr) > 0 {
+		route = rr[len(rr)-1]
+	}
+	req := c.dialog.InviteRequest
+	req.SetTransport(nextHop(route, c.dialog.InviteResponse.Contact(), req.Transport()))
 	if err := c.dialog.Ack(ctx); err != nil {
 		return fmt.Errorf("%w: ACK: %w", line.ErrUnreachable, err)
 	}

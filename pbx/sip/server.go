@@ -292,6 +292,30 @@ func transportOf(u sip.Uri) string {
 	return "udp"
 }
 
+// nextHop is the transport for requests within a dialog (ACK, BYE): that of
+// the route set's first entry, route (nil without one), or else of the remote
+// target. sipgo sends them over the INVITE's transport, which is the wrong one
+// when a proxy that does not record-route joins two transports (TLS to the
+// trunk, UDP from the trunk to the phone).
+func nextHop(route sip.Header, target *sip.ContactHeader, invite string) string {
+	var u sip.Uri
+	switch {
+	case route != nil:
+		v := strings.TrimSpace(route.Value())
+		if i, j := strings.IndexByte(v, '<'), strings.IndexByte(v, '>'); i >= 0 && j > i {
+			v = v[i+1 : j]
+		}
+		if sip.ParseUri(v, &u) != nil {
+			return invite
+		}
+	case target != nil:
+		u = target.Address
+	default:
+		return invite
+	}
+	return strings.ToUpper(transportOf(u))
+}
+
 // mediaIP is the address our SDP gives for RTP with peer.
 func (s *Server) mediaIP(peer netip.Addr) netip.Addr {
 	if s.extIP.IsValid() {
@@ -530,6 +554,13 @@ func (s *Server) newInbound(id string, d *sipgo.DialogServerSession, offer media
 	}
 	c := &inboundCall{leg: s.newLeg(d.Context(), session, s.prompts[lineID], log), srv: s, id: id,
 		dialog: d, answer: local.Answer(offer), contact: s.contactOn(d.InviteRequest.Transport(), peer), caller: from}
+	// Our BYE goes where the route set or the caller's Contact says (the
+	// answers go back over the connection the INVITE came on, whatever this says).
+	var route sip.Header
+	if rr := d.InviteRequest.GetHeaders("record-route"); len(rr) > 0 {
+		route = rr[0]
+	}
+	d.InviteRequest.SetTransport(nextHop(route, d.InviteRequest.Contact(), d.InviteRequest.Transport()))
 	c.pt, c.dtmf = local.Codecs[0], offer.DTMF
 	c.listenKeys()
 	return c, nil

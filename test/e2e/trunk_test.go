@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,6 +27,8 @@ type kamailio struct {
 	LineNumber, AgentNumber, AgentAddr string
 	Expires                            int
 	Modules                            string
+	TLSPort                            int    // 0: no TLS
+	Cert, Key, CA                      string // with TLSPort
 	log                                *syncBuffer
 }
 
@@ -90,24 +94,46 @@ func has(s string) func(string) bool { return func(l string) bool { return strin
 // with digest auth and refreshes before expiry; a call to the line's number
 // reaches it through the registration; its call to an agent's number goes
 // through the trunk with proxy digest auth and the two hear each other; at
-// shutdown it unregisters.
+// shutdown it unregisters. Once over UDP, and once over TLS, where the caller's
+// audio is SRTP end to end of peerline's legs and a renewed certificate is
+// served after SIGHUP.
 func TestTrunkRegistrationWithKamailio(t *testing.T) {
+	for _, transport := range []string{"udp", "tls"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			trunkRegistration(t, transport)
+		})
+	}
+}
+
+func trunkRegistration(t *testing.T, transport string) {
 	dir := t.TempDir()
-	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{}) // the agent's mobile, behind the trunk
+	agent := siptest.NewAgent(t, media.PCMU, siptest.AgentOptions{SRTP: media.SRTPOptional}) // the agent's mobile, behind the trunk
 	k := &kamailio{Port: freeUDPPort(t), User: "peerline", Password: "trunk-hemlis-42", LineNumber: lineNumber,
 		AgentNumber: "+46701740605", AgentAddr: agent.Addr, Expires: 10}
+	proxy, listen, tlsFiles := fmt.Sprintf("sip:127.0.0.1:%d", k.Port), `"udp:127.0.0.1:0"`, ""
+	var cert, key string
+	if transport == "tls" {
+		var trunkCert string
+		cert, key, _, _ = siptest.SelfSigned(t, dir, "peerline")
+		trunkCert, k.Key, _, _ = siptest.SelfSigned(t, dir, "trunk")
+		k.TLSPort, k.Cert, k.CA = freeTCPPort(t), trunkCert, cert
+		proxy = fmt.Sprintf("sip:127.0.0.1:%d;transport=tls", k.TLSPort)
+		listen += `, "tls:127.0.0.1:0"`
+		tlsFiles = fmt.Sprintf("\n  tls: {cert: %s, key: %s, ca: %s}", cert, key, trunkCert)
+	}
 	startKamailio(t, dir, k)
 	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
 http: {listen: 127.0.0.1:0}
 sip:
-  listen: ["udp:127.0.0.1:0"]
+  listen: [%s]
   rtp_ports: "46000-46998"
-  trunk: {proxy: "sip:127.0.0.1:%d", register: true, username: %s, password: %s, allow: ["127.0.0.1/32"]}
+  trunk: {proxy: %q, register: true, username: %s, password: %s, allow: ["127.0.0.1/32"]}%s
 lines:
   - id: peer
     numbers: [%q]
     wrapup: {questions: [], cooldown: 0s}
-`, filepath.Join(dir, "data"), k.Port, k.User, k.Password, lineNumber))
+`, filepath.Join(dir, "data"), listen, proxy, k.User, k.Password, tlsFiles, lineNumber))
 	s, token := serveOpen(t, dir, cfg)
 
 	k.waitLog(t, "a registration", has("trunk: REGISTER peerline expires=3600"), 1)
@@ -134,6 +160,9 @@ lines:
 		}
 	}
 	phone := siptest.NewPhone(t, "+46705550101", media.PCMU)
+	if transport == "tls" {
+		phone.SRTP = media.SRTPRequired
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	call, err := phone.Call(ctx, lineNumber, fmt.Sprintf("127.0.0.1:%d", k.Port))
@@ -142,6 +171,18 @@ lines:
 	}
 	k.waitLog(t, "the call relayed to peerline's contact", has("trunk: call to the line relayed to sip:peerline@"), 1)
 	k.waitLog(t, "the agent's call authenticated", has("trunk: agent call from "), 1)
+	if transport == "tls" {
+		for _, want := range []string{"proto=tls", "transport=tls", "authenticated as peerline over tls"} {
+			if !strings.Contains(k.log.String(), want) {
+				t.Errorf("the trunk did not see %q:\n%s", want, grepLines(k.log.String(), "trunk:"))
+			}
+		}
+		for _, leg := range []string{"call in", "agent answered"} {
+			if l := grepLines(s.stderr.String(), leg); !strings.Contains(l, "srtp=true") {
+				t.Errorf("the %q leg is not encrypted: %s", leg, l)
+			}
+		}
+	}
 	siptest.HearEachOther(t, phone, call, agent)
 	if err := call.Hangup(ctx); err != nil {
 		t.Errorf("the caller's BYE: %v\n%s", err, tail(k.log.String(), 2000))
@@ -151,10 +192,42 @@ lines:
 		t.Errorf("record: %+v", rec)
 	}
 
+	if transport == "tls" {
+		renewedOnHangup(t, s, cert, key)
+	}
 	s.stop()
 	k.waitLog(t, "the unregistration at shutdown", has("trunk: REGISTER peerline expires=0"), 1)
+	if transport == "udp" {
+		wrongPassword(t, k)
+	}
+}
 
-	wrongPassword(t, k)
+// renewedOnHangup: a renewed certificate written over the old files is what
+// peerline's TLS listener shows the next connection after SIGHUP.
+func renewedOnHangup(t *testing.T, s *server, cert, key string) {
+	served := func() []byte {
+		c, err := tls.Dial("tcp", s.SIPTLS, &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatalf("TLS to peerline: %v", err)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].Raw
+	}
+	before := served()
+	renewed, renewedKey, _, _ := siptest.SelfSigned(t, t.TempDir(), "peerline")
+	for from, to := range map[string]string{renewed: cert, renewedKey: key} {
+		b, _ := os.ReadFile(from)
+		os.WriteFile(to, b, 0o600)
+	}
+	if bytes.Equal(served(), before) == false {
+		t.Fatal("the new files were served before SIGHUP")
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	for deadline := time.Now().Add(10 * time.Second); bytes.Equal(served(), before); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the old certificate is still served after SIGHUP\n%s", tail(s.stderr.String(), 1000))
+		}
+	}
 }
 
 // wrongPassword: a peerline with the wrong trunk password says so once per
