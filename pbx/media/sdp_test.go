@@ -75,13 +75,22 @@ func TestOddOffers(t *testing.T) {
 func FuzzParseSDP(f *testing.F) {
 	f.Add([]byte(offerSIPp))
 	f.Add([]byte("v=0\r\nm=audio 1 RTP/AVP 0\r\n"))
+	f.Add([]byte(savpOffer))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		o, err := media.ParseSDP(b)
 		if err != nil {
 			return
 		}
-		if pt, err := o.Choose(); err == nil {
-			l, _ := media.Local{Addr: netip.MustParseAddrPort("127.0.0.1:10000")}.AnswerTo(o)
+		key, kerr := o.Key(media.SRTPOptional)
+		if pt, err := o.Choose(); err == nil && kerr == nil {
+			l, _ := media.Local{Addr: netip.MustParseAddrPort("127.0.0.1:10000"), Secure: o.Secure}.AnswerTo(o)
+			if key != nil {
+				ours, err := media.NewCrypto(key.Tag, key.Suite)
+				if err != nil {
+					t.Fatalf("%q: a key of the offer's suite: %v", b, err)
+				}
+				l.Crypto = &ours
+			}
 			if _, err := media.ParseSDP(l.Answer(o)); err != nil {
 				t.Fatalf("our answer to %q does not parse (pt %d): %v", b, pt, err)
 			}
