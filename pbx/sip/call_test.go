@@ -73,6 +73,12 @@ func callFromPressing(t *testing.T, r *rig, number string, pt uint8, early strin
 	t.Helper()
 	phone := siptest.NewPhone(t, number, pt)
 	phone.EarlyKeys = early
+	return dialLine(t, r, phone)
+}
+
+// dialLine calls the line from phone; the call must be answered.
+func dialLine(t *testing.T, r *rig, phone *siptest.Phone) (*siptest.Phone, *siptest.Call) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	call, err := phone.Call(ctx, "peer", r.addr)

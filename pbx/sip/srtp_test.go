@@ -29,13 +29,7 @@ func encryptedCaller(t *testing.T, r *rig, number string, p media.Policy, early 
 	t.Helper()
 	phone := siptest.NewPhone(t, number, media.PCMU)
 	phone.SRTP, phone.EarlyKeys = p, early
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	call, err := phone.Call(ctx, "peer", r.addr)
-	if err != nil || call.Status != 200 {
-		t.Fatalf("call: %v %+v", err, call)
-	}
-	return phone, call
+	return dialLine(t, r, phone)
 }
 
 // TestSRTPBothLegs: with SRTP required for callers and agents, a caller's
@@ -63,14 +57,7 @@ func TestSRTPBothLegs(t *testing.T) {
 		t.Error("the agent's leg got the caller's leg's key")
 	}
 	siptest.HearEachOther(t, phone, call, agent)
-	phone.Media.Reset()
-	agent.Media.Reset()
-	r.clock.Advance(9*time.Minute + 30*time.Second)
-	waitFor(t, func() bool { return agent.Media.HeardTone(1500, 800) }, "the agent did not hear the warning over SRTP")
-	time.Sleep(200 * time.Millisecond)
-	if phone.Media.HeardTone(1500, 400) {
-		t.Error("the caller heard the agent's warning")
-	}
+	warnsAgentAlone(t, r, phone, agent)
 	if n, m := phone.Media.Undecryptable(), agent.Media.Undecryptable(); n+m != 0 {
 		t.Errorf("%d packets to the caller and %d to the agent were not their SRTP", n, m)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/media/mediatest"
+	"github.com/peerline/peerline/pbx/sip/siptest"
 )
 
 // TestWarningReachesTheAgentAloneThenTheLimitCuts: a 10-minute limit with a
@@ -28,14 +29,7 @@ func TestWarningReachesTheAgentAloneThenTheLimitCuts(t *testing.T) {
 		}
 	})
 	phone, _, agent := connected(t, r, media.PCMU, media.PCMA)
-	phone.Media.Reset()
-	agent.Media.Reset()
-	r.clock.Advance(9*time.Minute + 30*time.Second)
-	waitFor(t, func() bool { return agent.Media.HeardTone(1500, 800) }, "the agent did not hear the warning")
-	time.Sleep(200 * time.Millisecond)
-	if phone.Media.HeardTone(1500, 400) {
-		t.Error("the caller heard the agent's warning")
-	}
+	warnsAgentAlone(t, r, phone, agent)
 	r.clock.Advance(30 * time.Second)
 	if !phone.WaitBye(5 * time.Second) {
 		t.Fatal("no BYE to the caller at the limit")
@@ -56,5 +50,19 @@ func TestWarningReachesTheAgentAloneThenTheLimitCuts(t *testing.T) {
 	rec := r.record(t)
 	if rec.Ended != line.EndedLimit || !rec.LimitHit || rec.Talk != 600 || rec.Wrapup == nil || rec.Wrapup.Answers["call_type"] != "kris" || rec.Wrapup.Answers["referred"] != "ja" {
 		t.Errorf("record: %+v %+v", rec, rec.Wrapup)
+	}
+}
+
+// warnsAgentAlone moves a 10-minute call to its warning 30 s before the limit:
+// the agent hears it (1500 Hz), the caller does not.
+func warnsAgentAlone(t *testing.T, r *rig, phone *siptest.Phone, agent *siptest.Agent) {
+	t.Helper()
+	phone.Media.Reset()
+	agent.Media.Reset()
+	r.clock.Advance(9*time.Minute + 30*time.Second)
+	waitFor(t, func() bool { return agent.Media.HeardTone(1500, 800) }, "the agent did not hear the warning")
+	time.Sleep(200 * time.Millisecond)
+	if phone.Media.HeardTone(1500, 400) {
+		t.Error("the caller heard the agent's warning")
 	}
 }
