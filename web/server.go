@@ -5,6 +5,7 @@ package web
 import (
 	"context"
 	"html/template"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -68,6 +69,9 @@ type Deps struct {
 	Tokens Tokens
 	Users  Users // nil: no office pages
 	Audit  AuditLog
+	// Backup writes a consistent copy of the database (audited with the
+	// request's actor); nil: no GET /api/v1/backup.
+	Backup func(ctx context.Context, w io.Writer) error
 	Health func() error // nil: always healthy
 	// Trunk says whether peerline is registered at the operator's trunk (on:
 	// registration is configured); nil: there is no trunk to watch.
@@ -133,6 +137,9 @@ func New(d Deps) *Server {
 	api(http.MethodGet, "/audit", s.listAudit)
 	admin := func(method, path string, h echo.HandlerFunc) {
 		e.Add(method, "/api/v1"+path, h, s.requireToken, requireAdmin)
+	}
+	if d.Backup != nil {
+		admin(http.MethodGet, "/backup", s.backup)
 	}
 	admin(http.MethodGet, "/tokens", s.listTokens)
 	admin(http.MethodPost, "/tokens", s.createToken)

@@ -230,7 +230,11 @@ func cookie(c echo.Context, name, value string, maxAge int) *http.Cookie {
 func (s *Server) loginPage(c echo.Context) error {
 	token := secret.Token("")
 	c.SetCookie(cookie(c, loginCookie, token, 3600))
-	return s.render(c, http.StatusOK, "login", pageData{CSRF: token, Error: c.QueryParam("fel")})
+	d := pageData{CSRF: token, Error: c.QueryParam("fel")}
+	if users, err := s.Users.Users(); err == nil && len(users) == 0 {
+		d.Data = "first" // nobody can log in yet: the page says how the first admin is made
+	}
+	return s.render(c, http.StatusOK, "login", d)
 }
 
 // login checks the user's password, slowed down after failures, and starts a session.

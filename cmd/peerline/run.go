@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/event"
+	"github.com/peerline/peerline/internal/localapi"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/roster"
@@ -20,8 +20,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// errUsage marks a wrong command line; main exits with 2 for it.
-var errUsage = errors.New("usage")
+// errUsage marks a wrong command line; main exits with 2 for it. It is the
+// admin socket's, so that a usage error the service found says so too.
+var errUsage = localapi.ErrUsage
 
 const usage = `usage: peerline [command] [--config FILE]
 
@@ -29,14 +30,23 @@ commands:
   serve                             run the line (the default)
   config check FILE                 explain every error in a config file
   config print                      print the effective config, secrets masked
-  user add NAME --role admin|office add an office user; the password is read from stdin
+  user add NAME --role admin|office add an office user (the password is asked twice
+                                    on a terminal, else read from stdin's first line)
+  user list                         list office users
+  user passwd NAME                  set a user's password (asked as for user add)
+  user remove NAME                  remove an office user
   token create NAME [--role ROLE]   make an API bearer token and print it once
   token list                        list API tokens (names only)
   token revoke NAME                 delete an API token
   agent import FILE                 add or update agents and schedules from YAML
+  backup FILE                       write a consistent copy of the database, also while serving
+  restore FILE                      put a backup in place of the database (peerline stopped);
+                                    the replaced file is kept beside it
 
-The config file is --config FILE or $PEERLINE_CONFIG; without one the embedded
-defaults are used.
+While peerline serves, the commands that use the database go through its admin
+socket (data_dir/peerline.sock, the service user's only); when it is stopped
+they open the database themselves. The config file is --config FILE or
+$PEERLINE_CONFIG; without one the embedded defaults are used.
 `
 
 // run is peerline's whole command line; main only wires it to the process.
@@ -50,12 +60,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, rest, stdout, stderr)
 	case "config":
 		return configCmd(rest, stdout)
-	case "user":
-		return userCmd(ctx, rest, stdin, stdout, stderr)
-	case "token":
-		return tokenCmd(ctx, rest, stdout)
-	case "agent":
-		return agentCmd(ctx, rest, stdout)
+	case "user", "token", "agent":
+		if len(rest) == 0 {
+			return fmt.Errorf("%w: %s needs a subcommand\n%s", errUsage, cmd, usage)
+		}
+		return cli(ctx, cmd+" "+rest[0], rest[1:], stdin, stdout, stderr)
+	case "backup":
+		return cli(ctx, cmd, rest, stdin, stdout, stderr)
+	case "restore":
+		return restoreCmd(rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -164,15 +177,3 @@ func (a *app) open(cfg *config.Config, clk clock.Clock) (err error) {
 }
 
 func (a *app) Close() error { return a.db.Close() }
-
-// cliActor is who the audit log names for changes made on the command line.
-func cliActor(ctx context.Context) context.Context {
-	name := os.Getenv("SUDO_USER")
-	if name == "" {
-		name = os.Getenv("USER")
-	}
-	if name == "" {
-		name = "cli"
-	}
-	return audit.WithActor(ctx, audit.Actor{Kind: "cli", Name: name})
-}

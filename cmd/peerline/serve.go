@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/connlimit"
 	"github.com/peerline/peerline/internal/event"
+	"github.com/peerline/peerline/internal/localapi"
 	"github.com/peerline/peerline/internal/logging"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/pbx/prompts"
@@ -77,6 +79,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	a.lines.RunClosingTime(ctx, func(err error) { log.Error().Err(err).Msg("closing time") })
 
+	// The CLI's commands run here while peerline holds the database; the
+	// database closes only after the last one.
+	admin, err := localapi.Listen(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	adminDone := make(chan struct{})
+	go func() {
+		if err := localapi.Serve(ctx, admin, a.serveCommand); err != nil {
+			log.Error().Err(err).Msg("admin socket")
+		}
+		close(adminDone)
+	}()
+	defer func() { cancel(); <-adminDone }()
+
 	lineSounds, err := prompts.LoadLines(cfg.Lines)
 	if err != nil {
 		return err
@@ -89,10 +106,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		a.lines.SetReach(phone.CanCall)
 	}
 	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Users: a.auth, Audit: a.audit, Log: log, Clock: clk,
-		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }, Trunk: phone.TrunkState})
+		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }, Trunk: phone.TrunkState,
+		Backup: a.backup})
 	go reloadOnHangup(ctx, phone, log)
 	handler.Registry().MustRegister(phone.Collectors()...)
 	handler.Registry().MustRegister(a.lines.Collectors()...)
+	handler.Registry().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "peerline_webhook_outbox_pending",
+		Help: "Webhook deliveries waiting in the outbox (not yet accepted by their receiver)."},
+		func() float64 { return float64(sender.Pending()) }))
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
@@ -123,6 +144,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "peerline is running\n  web:      http://%s/\n  sip:      %s\n  database: %s\n",
 		ln.Addr(), strings.Join(sipAddrs, ", "), filepath.Join(cfg.DataDir, storage.FileName))
+	if users, err := a.auth.Users(); err == nil && len(users) == 0 {
+		fmt.Fprintf(stdout, "  No office user exists yet. Make the first admin (it asks for the password):\n    %s\n", firstAdmin(*f.config))
+	}
 	for _, id := range a.lines.IDs() {
 		st, _ := a.lines.Status(id)
 		log.Info().Str("line", id).Str("state", string(st.State)).Str("reason", string(st.Reason)).Msg(st.Text)
@@ -151,6 +175,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn().Msg("calls still in progress at shutdown")
 	}
 	return nil
+}
+
+// firstAdmin is the command that makes the first office user, with the
+// config file this peerline runs on.
+func firstAdmin(configFile string) string {
+	c := "peerline user add NAME --role admin"
+	if configFile != "" {
+		c += " --config " + configFile
+	}
+	return c
 }
 
 // withPBX serves webhook mode's protocol under /pbx/v1/ beside the office's

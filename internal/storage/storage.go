@@ -36,7 +36,7 @@ func Open(dir string, timeout time.Duration) (*bolt.DB, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() == 0 {
 		return nil, fmt.Errorf("storage: open %s: %w", path, damaged(path, "it is empty (0 bytes)"))
 	}
-	db, err := openChecked(path, timeout)
+	db, err := openChecked(path, timeout, false)
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("storage: %s: %w (stop it first, or use another data_dir)", path, ErrLocked)
 	}
@@ -45,6 +45,10 @@ func Open(dir string, timeout time.Duration) (*bolt.DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	if err := stamp(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: %s: %w", path, err)
 	}
 	return db, nil
 }
@@ -58,7 +62,7 @@ func damaged(path, what string) error {
 // openChecked opens the file and runs bbolt's consistency check on it. A file
 // cut short or overwritten makes bbolt fault or panic while it reads the pages
 // it maps: both are turned into ErrDamaged instead of a crash.
-func openChecked(path string, timeout time.Duration) (db *bolt.DB, err error) {
+func openChecked(path string, timeout time.Duration, readOnly bool) (db *bolt.DB, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -68,7 +72,7 @@ func openChecked(path string, timeout time.Duration) (db *bolt.DB, err error) {
 			db, err = nil, damaged(path, fmt.Sprint(r))
 		}
 	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
 	if err != nil {
 		return nil, err
 	}

@@ -66,6 +66,7 @@ type server struct {
 	SIP    string // the first SIP listener, host:port
 	SIPTCP string // the first SIP listener over TCP, host:port, if any
 	SIPTLS string // the first SIP listener over TLS, host:port, if any
+	out    *syncBuffer // what it printed on stdout
 	stderr *syncBuffer
 }
 
@@ -93,7 +94,7 @@ func startServer(t *testing.T, dir string, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, cmd: cmd, stderr: &syncBuffer{}}
+	s := &server{t: t, cmd: cmd, stderr: &syncBuffer{}, out: &syncBuffer{}}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -104,6 +105,7 @@ func startServer(t *testing.T, dir string, args ...string) *server {
 		sc := bufio.NewScanner(stdout)
 		var web string
 		for sc.Scan() {
+			fmt.Fprintln(s.out, sc.Text())
 			line := strings.TrimSpace(sc.Text())
 			if u, ok := strings.CutPrefix(line, "web:"); ok {
 				web = strings.TrimSuffix(strings.TrimSpace(u), "/")
@@ -122,7 +124,7 @@ func startServer(t *testing.T, dir string, args ...string) *server {
 				found <- [2]string{web, hostPort}
 			}
 		}
-		io.Copy(io.Discard, stdout)
+		io.Copy(s.out, stdout)
 	}()
 	select {
 	case f := <-found:
@@ -132,6 +134,9 @@ func startServer(t *testing.T, dir string, args ...string) *server {
 	}
 	return s
 }
+
+// stdout is what the server printed so far.
+func (s *server) stdout() string { return s.out.String() }
 
 // stop sends SIGTERM and waits for a clean exit.
 func (s *server) stop() {
