@@ -62,10 +62,10 @@ func peerline(t *testing.T, dir, stdin string, args ...string) (string, int) {
 type server struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	URL    string // the web address, http://...
-	SIP    string // the first SIP listener, host:port
-	SIPTCP string // the first SIP listener over TCP, host:port, if any
-	SIPTLS string // the first SIP listener over TLS, host:port, if any
+	URL    string      // the web address, http://...
+	SIP    string      // the first SIP listener, host:port
+	SIPTCP string      // the first SIP listener over TCP, host:port, if any
+	SIPTLS string      // the first SIP listener over TLS, host:port, if any
 	out    *syncBuffer // what it printed on stdout
 	stderr *syncBuffer
 }
