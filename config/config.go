@@ -82,6 +82,19 @@ type Log struct {
 // HTTP is the office web page and API listener.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// TLS serves HTTPS with this certificate and key (PEM files, read again
+	// on SIGHUP); without them, plain HTTP (behind a proxy that does TLS).
+	TLS CertFiles `yaml:"tls"`
+	// TrustedProxies are the address ranges of reverse proxies whose
+	// X-Forwarded-For or Forwarded header names the client; from anyone else
+	// the header is ignored.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// CertFiles are a certificate and its key, PEM files.
+type CertFiles struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // SIP is the telephony side.

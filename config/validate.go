@@ -38,6 +38,14 @@ func Validate(c *Config) Errors {
 	if err := checkListen(c.HTTP.Listen); err != nil {
 		es.add("http.listen", "%q is not host:port: %s", c.HTTP.Listen, err)
 	}
+	if (c.HTTP.TLS.Cert == "") != (c.HTTP.TLS.Key == "") {
+		es.add("http.tls", "set both cert and key, or neither")
+	}
+	for i, p := range c.HTTP.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			es.add(fmt.Sprintf("http.trusted_proxies[%d]", i), "%q is not an address range like 10.0.0.5/32", p)
+		}
+	}
 	validateSIP(&es, &c.SIP)
 	for i, w := range c.Webhooks {
 		p := fmt.Sprintf("webhooks[%d]", i)

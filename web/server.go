@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -72,6 +73,9 @@ type Deps struct {
 	// Backup writes a consistent copy of the database (audited with the
 	// request's actor); nil: no GET /api/v1/backup.
 	Backup func(ctx context.Context, w io.Writer) error
+	// TrustedProxies are reverse proxies whose Forwarded / X-Forwarded-For
+	// names the client (for throttling, the audit and the log).
+	TrustedProxies []netip.Prefix
 	Health func() error // nil: always healthy
 	// Trunk says whether peerline is registered at the operator's trunk (on:
 	// registration is configured); nil: there is no trunk to watch.
@@ -98,7 +102,7 @@ func New(d Deps) *Server {
 	s.throttle.global = ratelimit.New(1/globalFailEvery.Seconds(), globalFailBurst)
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = echo.ExtractIPDirect() // peerline is not behind a proxy unless configured so
+	e.IPExtractor = clientIP(d.TrustedProxies) // the peer, unless it is a trusted proxy
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.Recover(), s.logRequests, middleware.BodyLimit("1M"))
 

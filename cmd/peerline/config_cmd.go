@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/certs"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/peerline/peerline/pbx/sip"
 )
@@ -43,7 +44,7 @@ func configCmd(args []string, stdout io.Writer) error {
 // configCheck prints every error in the file as FILE:LINE: path: message,
 // the prompt folders' included.
 func configCheck(name string, stdout io.Writer) error {
-	_, err := config.LoadFile(name, prompts.Check, sip.CheckTLS)
+	_, err := config.LoadFile(name, prompts.Check, sip.CheckTLS, checkHTTPTLS)
 	var es config.Errors
 	if !errors.As(err, &es) {
 		if err == nil {
@@ -59,4 +60,12 @@ func configCheck(name string, stdout io.Writer) error {
 		}
 	}
 	return fmt.Errorf("%s: %d error(s)", name, len(es))
+}
+
+// checkHTTPTLS lists, for config check, the HTTPS files serve would refuse.
+func checkHTTPTLS(cfg *config.Config) config.Errors {
+	if _, err := certs.Load("http.tls", cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key); err != nil {
+		return config.Errors{{Path: "http.tls.cert", Msg: err.Error()}}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	sipgosip "github.com/emiago/sipgo/sip"
+	"github.com/peerline/peerline/internal/certs"
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/connlimit"
 	"github.com/peerline/peerline/internal/event"
@@ -107,8 +110,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Users: a.auth, Audit: a.audit, Log: log, Clock: clk,
 		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }, Trunk: phone.TrunkState,
-		Backup: a.backup})
-	go reloadOnHangup(ctx, phone, log)
+		Backup: a.backup, TrustedProxies: prefixes(cfg.HTTP.TrustedProxies)})
+	httpCerts, err := certs.Load("http.tls", cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key)
+	if err != nil {
+		return err
+	}
+	go reloadOnHangup(ctx, log, map[string]func() error{"SIP": phone.ReloadCertificates, "HTTPS": httpCerts.Reload})
 	handler.Registry().MustRegister(phone.Collectors()...)
 	handler.Registry().MustRegister(a.lines.Collectors()...)
 	handler.Registry().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "peerline_webhook_outbox_pending",
@@ -122,8 +129,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	pbxCalls := webhook.New(ctx, cfg, lineSounds, a.lines, clk, log)
 	defer func() { cancel(); pbxCalls.Wait() }() // the flows write their records before the database closes
+	scheme := "http"
+	if httpCerts.Configured() {
+		scheme = "https"
+	}
 	if cfg.PBX.PublicURL == "" {
-		pbxCalls.SetBase("http://" + ln.Addr().String())
+		pbxCalls.SetBase(scheme + "://" + ln.Addr().String())
 	}
 	// Idle or slow clients cannot hold the office's pages: each connection has
 	// time limits, and one address at most a share of them (a PBX long-polls a
@@ -131,8 +142,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv := &http.Server{Handler: withPBX(handler, pbxCalls, len(cfg.PBX.Webhooks) > 0),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: cfg.PBX.Poll.D() + 30*time.Second, IdleTimeout: 60 * time.Second}
-	httpLn := connlimit.Listen(ln, connlimit.Limits{PerSource: 256, Total: 2048})
-	httpLn.OnRefuse = func(why string) { slogger.Warn("HTTP: connection refused", "why", why) }
+	limited := connlimit.Listen(ln, connlimit.Limits{PerSource: 256, Total: 2048})
+	limited.OnRefuse = func(why string) { slogger.Warn("HTTP: connection refused", "why", why) }
+	httpLn := net.Listener(limited)
+	if httpCerts.Configured() {
+		httpLn = tls.NewListener(limited, httpCerts.ServerConfig())
+	}
 	sipReady := make(chan []string, 1)
 	sipDone := make(chan error, 1)
 	go func() { sipDone <- phone.Serve(ctx, cfg.SIP.Listen, func(addrs []string) { sipReady <- addrs }) }()
@@ -142,8 +157,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case err := <-sipDone:
 		return err
 	}
-	fmt.Fprintf(stdout, "peerline is running\n  web:      http://%s/\n  sip:      %s\n  database: %s\n",
-		ln.Addr(), strings.Join(sipAddrs, ", "), filepath.Join(cfg.DataDir, storage.FileName))
+	fmt.Fprintf(stdout, "peerline is running\n  web:      %s://%s/\n  sip:      %s\n  database: %s\n",
+		scheme, ln.Addr(), strings.Join(sipAddrs, ", "), filepath.Join(cfg.DataDir, storage.FileName))
 	if users, err := a.auth.Users(); err == nil && len(users) == 0 {
 		fmt.Fprintf(stdout, "  No office user exists yet. Make the first admin (it asks for the password):\n    %s\n", firstAdmin(*f.config))
 	}
@@ -199,9 +214,9 @@ func withPBX(office http.Handler, pbx *webhook.Server, on bool) http.Handler {
 	return mux
 }
 
-// reloadOnHangup reads the TLS certificate again on each SIGHUP (a renewed
-// certificate, without hanging up calls) until ctx ends.
-func reloadOnHangup(ctx context.Context, phone *sip.Server, log zerolog.Logger) {
+// reloadOnHangup reads the TLS certificates again on each SIGHUP (renewed
+// certificates, without hanging up calls) until ctx ends.
+func reloadOnHangup(ctx context.Context, log zerolog.Logger, reload map[string]func() error) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -210,11 +225,24 @@ func reloadOnHangup(ctx context.Context, phone *sip.Server, log zerolog.Logger) 
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if err := phone.ReloadCertificates(); err != nil {
-				log.Error().Err(err).Msg("SIGHUP: the TLS certificate was not reloaded; the old one stays in use")
-			} else {
-				log.Info().Msg("SIGHUP: TLS certificate reloaded")
+			for what, r := range reload {
+				if err := r(); err != nil {
+					log.Error().Err(err).Str("for", what).Msg("SIGHUP: the TLS certificate was not reloaded; the old one stays in use")
+				} else {
+					log.Info().Str("for", what).Msg("SIGHUP: TLS certificate reloaded")
+				}
 			}
 		}
 	}
+}
+
+// prefixes parses address ranges config has validated.
+func prefixes(ss []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range ss {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }

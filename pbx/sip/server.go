@@ -18,6 +18,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/certs"
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/connlimit"
 	"github.com/peerline/peerline/internal/logging"
@@ -69,11 +70,11 @@ type Server struct {
 	callsCtx context.Context        // ends when the server stops: calls in progress hang up
 	stopCall context.CancelCauseFunc
 
-	reg     registration  // at the trunk, with sip.trunk.register
-	certs   certificates  // of tls: listeners
-	legs    sync.Map      // dialog ID -> *leg, for the INFOs of answered legs
-	relayed atomic.Uint64 // RTP packets relayed between callers and agents
-	dropped atomic.Uint64 // RTP packets from others than a call's peer
+	reg     registration      // at the trunk, with sip.trunk.register
+	certs   *certs.Reloadable // of tls: listeners
+	legs    sync.Map          // dialog ID -> *leg, for the INFOs of answered legs
+	relayed atomic.Uint64     // RTP packets relayed between callers and agents
+	dropped atomic.Uint64     // RTP packets from others than a call's peer
 
 	mu       sync.Mutex
 	addrs    []string
@@ -116,8 +117,7 @@ func New(cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Cloc
 	// left alone, the transport layer logs whole unparsable messages through
 	// slog's default logger, unmasked.
 	s.slog = logging.Slog(s.log)
-	s.certs.files = cfg.SIP.TLS
-	if err := s.certs.load(); err != nil {
+	if s.certs, err = certs.Load("sip.tls", cfg.SIP.TLS.Cert, cfg.SIP.TLS.Key); err != nil {
 		return nil, err
 	}
 	dialTLS, err := clientTLS(cfg.SIP.TLS)
@@ -253,7 +253,7 @@ func (s *Server) Addrs() []string {
 // connections before any TLS handshake, so handshakes that never finish are
 // closed like silent TCP.
 func (s *Server) listenStream(transport, addr string) (net.Listener, error) {
-	if transport == "tls" && s.certs.Load() == nil {
+	if transport == "tls" && !s.certs.Configured() {
 		return nil, errors.New("sip: a tls: listener needs sip.tls.cert and sip.tls.key")
 	}
 	tcp, err := net.Listen("tcp", addr)
@@ -264,7 +264,7 @@ func (s *Server) listenStream(transport, addr string) (net.Listener, error) {
 	what := "SIP over " + strings.ToUpper(transport) + ": connection refused"
 	ln.OnRefuse = func(why string) { s.slog.Warn(what, "why", why) }
 	if transport == "tls" {
-		return tls.NewListener(ln, s.serverTLS()), nil
+		return tls.NewListener(ln, s.certs.ServerConfig()), nil
 	}
 	return ln, nil
 }

@@ -193,7 +193,7 @@ lines:
 	}
 
 	if transport == "tls" {
-		renewedOnHangup(t, s, cert, key)
+		renewedOnHangup(t, s, s.SIPTLS, cert, key)
 	}
 	s.stop()
 	k.waitLog(t, "the unregistration at shutdown", has("trunk: REGISTER peerline expires=0"), 1)
@@ -203,10 +203,10 @@ lines:
 }
 
 // renewedOnHangup: a renewed certificate written over the old files is what
-// peerline's TLS listener shows the next connection after SIGHUP.
-func renewedOnHangup(t *testing.T, s *server, cert, key string) {
+// peerline's TLS listener at addr shows the next connection after SIGHUP.
+func renewedOnHangup(t *testing.T, s *server, addr, cert, key string) {
 	served := func() []byte {
-		c, err := tls.Dial("tcp", s.SIPTLS, &tls.Config{InsecureSkipVerify: true})
+		c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
 		if err != nil {
 			t.Fatalf("TLS to peerline: %v", err)
 		}
