@@ -3,9 +3,9 @@ GO ?= go
 FUZZTIME ?= 30s
 PKGS := ./...
 
-.PHONY: check tools fmt-check vet test fuzz load build run
+.PHONY: check tools fmt-check vet unit-check test fuzz load build run
 
-check: tools fmt-check vet test
+check: tools fmt-check vet unit-check test
 
 # System tools the tests drive, as command:debian-package pairs, and files
 # (shell patterns) they need, as file:package pairs. Installed with apt-get when
@@ -29,6 +29,16 @@ fmt-check:
 
 vet:
 	$(GO) vet $(PKGS)
+
+# The systemd unit, checked by systemd itself where it is installed (against
+# a freshly built binary in ExecStart's place).
+unit-check:
+	@if command -v systemd-analyze >/dev/null; then \
+		d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
+		$(GO) build -o $$d/peerline ./cmd/peerline && \
+		sed "s|/usr/local/bin/peerline|$$d/peerline|" deploy/peerline.service > $$d/peerline.service && \
+		systemd-analyze verify $$d/peerline.service && echo "deploy/peerline.service: verified"; \
+	else echo "unit-check: systemd-analyze is not here; the unit is not verified"; fi
 
 test:
 	$(GO) test -race -count=1 $(PKGS)

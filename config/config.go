@@ -68,9 +68,10 @@ type PBX struct {
 
 // PBXWebhook is one PBX allowed to drive calls, and how its requests are signed.
 type PBXWebhook struct {
-	Name   string `yaml:"name"`
-	Auth   string `yaml:"auth"`   // hmac (X-Peerline-Signature) or bearer (Authorization)
-	Secret string `yaml:"secret"` // the HMAC key or the bearer token
+	Name       string `yaml:"name"`
+	Auth       string `yaml:"auth"`   // hmac (X-Peerline-Signature) or bearer (Authorization)
+	Secret     string `yaml:"secret"` // the HMAC key or the bearer token
+	SecretFile string `yaml:"secret_file"`
 }
 
 // Log selects the log level and output format.
@@ -132,7 +133,9 @@ type Trunk struct {
 	Proxy    string   `yaml:"proxy"`
 	Username string   `yaml:"username"`
 	Password string   `yaml:"password"`
-	Register bool     `yaml:"register"`
+	// PasswordFile holds the password instead (see Secret files).
+	PasswordFile string `yaml:"password_file"`
+	Register     bool   `yaml:"register"`
 	// Country is where the trunk is ("SE"): a national number it sends
 	// (08…) is read in that country. NumberFormat is how peerline dials
 	// through it: e164 (+46…) or national (0…).
@@ -142,9 +145,10 @@ type Trunk struct {
 
 // Webhook is one receiver of outgoing events.
 type Webhook struct {
-	URL    string   `yaml:"url"`
-	Secret string   `yaml:"secret"`
-	Events []string `yaml:"events"`
+	URL        string   `yaml:"url"`
+	Secret     string   `yaml:"secret"`
+	SecretFile string   `yaml:"secret_file"`
+	Events     []string `yaml:"events"`
 }
 
 // Line is one peer-support line.

@@ -65,7 +65,7 @@ func ParseWith(b []byte, checks ...func(*Config) Errors) (*Config, error) {
 	for _, e := range errs {
 		failed[e.Path] = true
 	}
-	more := Validate(cfg)
+	more := append(cfg.readSecrets(), Validate(cfg)...)
 	for _, check := range checks {
 		more = append(more, check(cfg)...)
 	}
