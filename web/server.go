@@ -76,7 +76,7 @@ type Deps struct {
 	// TrustedProxies are reverse proxies whose Forwarded / X-Forwarded-For
 	// names the client (for throttling, the audit and the log).
 	TrustedProxies []netip.Prefix
-	Health func() error // nil: always healthy
+	Health         func() error // nil: always healthy
 	// Trunk says whether peerline is registered at the operator's trunk (on:
 	// registration is configured); nil: there is no trunk to watch.
 	Trunk func() (on, registered bool, detail string)
