@@ -36,8 +36,10 @@ unit-check:
 	@if command -v systemd-analyze >/dev/null; then \
 		d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
 		$(GO) build -o $$d/peerline ./cmd/peerline && \
-		sed "s|/usr/local/bin/peerline|$$d/peerline|" deploy/peerline.service > $$d/peerline.service && \
-		systemd-analyze verify $$d/peerline.service && echo "deploy/peerline.service: verified"; \
+		for u in peerline.service peerline-backup.service peerline-backup.timer; do \
+			sed "s|/usr/local/bin/peerline|$$d/peerline|" deploy/$$u > $$d/$$u || exit 1; done && \
+		systemd-analyze verify $$d/peerline.service $$d/peerline-backup.service $$d/peerline-backup.timer && \
+		echo "deploy/*.service, *.timer: verified"; \
 	else echo "unit-check: systemd-analyze is not here; the unit is not verified"; fi
 
 test:

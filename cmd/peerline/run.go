@@ -42,6 +42,7 @@ commands:
   backup FILE                       write a consistent copy of the database, also while serving
   restore FILE                      put a backup in place of the database (peerline stopped);
                                     the replaced file is kept beside it
+  health                            ask the running service's /healthz (exit 0: healthy)
 
 While peerline serves, the commands that use the database go through its admin
 socket (data_dir/peerline.sock, the service user's only); when it is stopped
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cli(ctx, cmd, rest, stdin, stdout, stderr)
 	case "restore":
 		return restoreCmd(rest, stdout)
+	case "health":
+		return healthCmd(ctx, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
