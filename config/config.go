@@ -19,7 +19,56 @@ type Config struct {
 	SIP      SIP       `yaml:"sip"`
 	Webhooks []Webhook `yaml:"webhooks"`
 	PBX      PBX       `yaml:"pbx"`
+	Notify   Notify    `yaml:"notify"`
 	Lines    []Line    `yaml:"lines"`
+}
+
+// Notify is e-mail and SMS to people: the office's contacts and the agents.
+type Notify struct {
+	SMTP   SMTP      `yaml:"smtp"`
+	SMS    SMS       `yaml:"sms"`
+	Office []Contact `yaml:"office"`
+	// QuietHours hold SMS (not a flagged call's) until they end.
+	QuietHours QuietHours `yaml:"quiet_hours"`
+	// Templates is a folder of the office's own message templates, by the
+	// embedded ones' names; "" uses the embedded ones.
+	Templates string `yaml:"templates"`
+}
+
+// SMTP is the mail server messages go out through: security starttls (port
+// 587), tls (465) or none (a relay on this machine).
+type SMTP struct {
+	Host         string `yaml:"host"` // "": no e-mail
+	Port         int    `yaml:"port"`
+	Security     string `yaml:"security"`
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+	From         string `yaml:"from"` // "Peer Support-linjen <linjen@example.org>"
+}
+
+// SMS is the SMS gateway: 46elks's API (POST /a1/sms, basic auth).
+type SMS struct {
+	Provider     string `yaml:"provider"` // "": no SMS; 46elks
+	URL          string `yaml:"url"`
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+	From         string `yaml:"from"` // an alphanumeric sender (up to 11 characters) or a number
+}
+
+// Contact is someone at the office who is told.
+type Contact struct {
+	Name    string `yaml:"name"`
+	Email   string `yaml:"email"`
+	Phone   string `yaml:"phone"`
+	Summary bool   `yaml:"summary"` // the daily summary at closing time
+}
+
+// QuietHours is a span of the local day, across midnight when From is later.
+type QuietHours struct {
+	From TimeOfDay `yaml:"from"`
+	To   TimeOfDay `yaml:"to"`
 }
 
 // Routes is the line each number reaches.

@@ -10,6 +10,11 @@ func (c *Config) Masked() *Config {
 	if m.SIP.Trunk.Password != "" {
 		m.SIP.Trunk.Password = masked
 	}
+	for _, p := range []*string{&m.Notify.SMTP.Password, &m.Notify.SMS.Password} {
+		if *p != "" {
+			*p = masked
+		}
+	}
 	m.Webhooks = append([]Webhook(nil), c.Webhooks...)
 	for i := range m.Webhooks {
 		if m.Webhooks[i].Secret != "" {

@@ -19,7 +19,9 @@ type secretField struct {
 }
 
 func (c *Config) secretFields() []secretField {
-	out := []secretField{{"sip.trunk.password_file", &c.SIP.Trunk.Password, c.SIP.Trunk.PasswordFile}}
+	out := []secretField{{"sip.trunk.password_file", &c.SIP.Trunk.Password, c.SIP.Trunk.PasswordFile},
+		{"notify.smtp.password_file", &c.Notify.SMTP.Password, c.Notify.SMTP.PasswordFile},
+		{"notify.sms.password_file", &c.Notify.SMS.Password, c.Notify.SMS.PasswordFile}}
 	for i := range c.Webhooks {
 		out = append(out, secretField{fmt.Sprintf("webhooks[%d].secret_file", i), &c.Webhooks[i].Secret, c.Webhooks[i].SecretFile})
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -26,6 +27,7 @@ var (
 // Validate checks the meaning of a decoded config and returns every problem found.
 func Validate(c *Config) Errors {
 	var es Errors
+	validateNotify(c.Notify, &es)
 	if strings.TrimSpace(c.DataDir) == "" {
 		es.add("data_dir", "must not be empty")
 	}
@@ -142,6 +144,50 @@ func validateSIP(es *Errors, s *SIP) {
 
 // checkListen checks a listen address: an IP address or a host name (or
 // nothing, for every address) and a port 0-65535.
+// validateNotify checks the channels and contacts of notify.
+func validateNotify(n Notify, es *Errors) {
+	if n.SMTP.Host != "" {
+		if n.SMTP.Security != "starttls" && n.SMTP.Security != "tls" && n.SMTP.Security != "none" {
+			es.add("notify.smtp.security", "%q is not starttls, tls or none", n.SMTP.Security)
+		}
+		if n.SMTP.Port < 1 || n.SMTP.Port > 65535 {
+			es.add("notify.smtp.port", "%d is not a port", n.SMTP.Port)
+		}
+		if _, err := mail.ParseAddress(n.SMTP.From); err != nil {
+			es.add("notify.smtp.from", "%q is not an address like \"Linjen <linjen@example.org>\"", n.SMTP.From)
+		}
+	}
+	switch n.SMS.Provider {
+	case "":
+	case "46elks":
+		if n.SMS.Username == "" || n.SMS.Password == "" {
+			es.add("notify.sms", "46elks needs username and password (the API credentials)")
+		}
+		if _, err := url.Parse(n.SMS.URL); err != nil || !strings.HasPrefix(n.SMS.URL, "http") {
+			es.add("notify.sms.url", "%q is not an http(s) URL", n.SMS.URL)
+		}
+		if !smsSender.MatchString(n.SMS.From) {
+			es.add("notify.sms.from", "%q is neither 3-11 letters and digits starting with a letter nor a number like +46701234567", n.SMS.From)
+		}
+	default:
+		es.add("notify.sms.provider", "%q is not a provider peerline speaks (46elks)", n.SMS.Provider)
+	}
+	for i, c := range n.Office {
+		if c.Email == "" && c.Phone == "" {
+			es.add(fmt.Sprintf("notify.office[%d]", i), "%s has neither email nor phone", c.Name)
+		}
+		if c.Email != "" {
+			if _, err := mail.ParseAddress(c.Email); err != nil {
+				es.add(fmt.Sprintf("notify.office[%d].email", i), "%q is not an e-mail address", c.Email)
+			}
+		}
+	}
+}
+
+// smsSender is what 46elks takes as from: a name of 3-11 letters and digits,
+// or a number in E.164.
+var smsSender = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9]{2,10}|\+[1-9][0-9]{6,14})$`)
+
 func checkListen(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

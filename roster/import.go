@@ -28,6 +28,8 @@ type ImportAgent struct {
 	SIPURI string   `yaml:"sip_uri"`
 	Lines  []string `yaml:"lines"`
 	Active *bool    `yaml:"active"`
+	Email  string   `yaml:"email"`
+	Notify []string `yaml:"notify"`
 }
 
 // ImportShift is a schedule entry in an import file.
@@ -53,7 +55,8 @@ func ParseImport(b []byte) (ImportFile, error) {
 // It stops at the first error, which names the agent or line.
 func (s *Store) Import(ctx context.Context, f ImportFile) (added, updated int, err error) {
 	for i, ia := range f.Agents {
-		a := Agent{ID: ia.ID, Name: ia.Name, Phone: ia.Phone, SIPURI: ia.SIPURI, Lines: ia.Lines, Active: ia.Active == nil || *ia.Active}
+		a := Agent{ID: ia.ID, Name: ia.Name, Phone: ia.Phone, SIPURI: ia.SIPURI, Lines: ia.Lines,
+			Active: ia.Active == nil || *ia.Active, Email: ia.Email, Notify: ia.Notify}
 		_, err := s.Agent(a.ID)
 		switch {
 		case errors.Is(err, ErrNotFound):

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"regexp"
 	"slices"
 	"sort"
@@ -39,7 +40,24 @@ type Agent struct {
 	SIPURI string   `json:"sip_uri,omitempty"`
 	Lines  []string `json:"lines"`
 	Active bool     `json:"active"`
+	Email  string   `json:"email,omitempty"`
+	// Notify are the channels the agent is told by (sms, email); empty: SMS.
+	Notify []string `json:"notify,omitempty"`
 }
+
+// Channels are the ways the agent is told: their choice, or SMS.
+func (a Agent) Channels() []string {
+	if len(a.Notify) == 0 {
+		return []string{ChannelSMS}
+	}
+	return a.Notify
+}
+
+// The channels an agent may choose.
+const (
+	ChannelSMS   = "sms"
+	ChannelEmail = "email"
+)
 
 // Serves reports whether the agent works on line.
 func (a Agent) Serves(line string) bool { return a.Active && slices.Contains(a.Lines, line) }
@@ -100,6 +118,20 @@ func (s *Store) clean(a *Agent) error {
 	a.Phone = phone
 	if a.SIPURI != "" && !strings.HasPrefix(a.SIPURI, "sip:") && !strings.HasPrefix(a.SIPURI, "sips:") {
 		return input.Errorf("sip_uri", "%q is not a SIP URI like sip:klara@pbx.example", a.SIPURI)
+	}
+	a.Email = strings.TrimSpace(a.Email)
+	if a.Email != "" {
+		if m, err := mail.ParseAddress(a.Email); err != nil || m.Name != "" {
+			return input.Errorf("email", "%q is not an e-mail address like klara@example.org", a.Email)
+		}
+	}
+	for _, c := range a.Notify {
+		switch {
+		case c != ChannelSMS && c != ChannelEmail:
+			return input.Errorf("notify", "%q is not a channel (sms, email)", c)
+		case c == ChannelEmail && a.Email == "":
+			return input.Errorf("notify", "email needs the agent's email")
+		}
 	}
 	if len(a.Lines) == 0 {
 		a.Lines = slices.Clone(s.lines[:1])

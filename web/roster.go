@@ -50,6 +50,8 @@ type agentRequest struct {
 	SIPURI *string   `json:"sip_uri"`
 	Lines  *[]string `json:"lines"`
 	Active *bool     `json:"active"`
+	Email  *string   `json:"email"`
+	Notify *[]string `json:"notify"`
 }
 
 func (r agentRequest) apply(a *roster.Agent) {
@@ -67,6 +69,10 @@ func (r agentRequest) apply(a *roster.Agent) {
 	}
 	if r.Active != nil {
 		a.Active = *r.Active
+	}
+	set(&a.Email, r.Email)
+	if r.Notify != nil {
+		a.Notify = *r.Notify
 	}
 }
 
