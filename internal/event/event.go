@@ -39,8 +39,18 @@ type delivery struct {
 // Emitter writes events into the outbox; it is what other packages hold.
 type Emitter struct {
 	hooks []config.Webhook
+	sinks []Sink
 	wake  func() // tells the sender there is work; nil until a sender runs
 }
+
+// A Sink takes each event inside its transaction, beside the webhooks'
+// outbox: notifications to people are planned there (notify.Planner).
+type Sink interface {
+	Plan(tx *bolt.Tx, e Event) error
+}
+
+// AddSink makes s take every event from now on; call it before events flow.
+func (em *Emitter) AddSink(s Sink) { em.sinks = append(em.sinks, s) }
 
 // NewEmitter creates the outbox bucket and returns an emitter for hooks.
 func NewEmitter(db *bolt.DB, hooks []config.Webhook) (*Emitter, error) {
@@ -69,6 +79,11 @@ func (em *Emitter) Emit(tx *bolt.Tx, now time.Time, line string, d Data) error {
 			return err
 		}
 		if err := storage.Put(b, binary.BigEndian.AppendUint64(nil, seq), delivery{Event: e, URL: h.URL, Next: e.Time}); err != nil {
+			return err
+		}
+	}
+	for _, s := range em.sinks {
+		if err := s.Plan(tx, e); err != nil {
 			return err
 		}
 	}

@@ -58,9 +58,13 @@ func TestOfficeClosesTheLineAcrossARestart(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"reason":"office"`) {
 		t.Fatalf("close: %d %s", code, body)
 	}
-	// A second peerline on the same data directory is refused with a clear error.
-	if out, code := peerline(t, dir, "", "token", "list", "--config", cfg); code != 1 || !strings.Contains(out, "in use by another peerline") {
-		t.Errorf("second process: %d %s", code, out)
+	// The CLI works beside the service (through its admin socket); a second
+	// service on the same data directory is refused with a clear error.
+	if out, code := peerline(t, dir, "", "token", "list", "--config", cfg); code != 0 || !strings.Contains(out, "kansliet\toffice") {
+		t.Errorf("token list beside the service: %d %s", code, out)
+	}
+	if out, code := peerline(t, dir, "", "serve", "--config", cfg); code != 1 || !strings.Contains(out, "in use by another peerline") {
+		t.Errorf("second service: %d %s", code, out)
 	}
 	s.stop()
 	if strings.Contains(s.stderr.String(), "ett långt lösenord") || strings.Contains(s.stderr.String(), token) {
