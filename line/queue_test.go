@@ -109,7 +109,7 @@ func TestThreeCallersAreServedInArrivalOrder(t *testing.T) {
 	if q := waitQueued(t, w, 2); q[0].Position != 1 || q[1].Position != 2 || q[1].Wait != 0 || q[0].Wait != 10 {
 		t.Errorf("queue: %+v", q)
 	}
-	armed(t, w, 80*time.Second) // the third caller's next announcement, at 13:01:20
+	armed(t, w, 80*time.Second)       // the third caller's next announcement, at 13:01:20
 	w.clock.Advance(60 * time.Second) // the next announcement
 	waitPlayed(t, second, "queue-first", "queue-first")
 	waitPlayed(t, third, "number-2", "queue-in-line", "queue-place", "number-2")
