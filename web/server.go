@@ -73,6 +73,9 @@ type Deps struct {
 	// Backup writes a consistent copy of the database (audited with the
 	// request's actor); nil: no GET /api/v1/backup.
 	Backup func(ctx context.Context, w io.Writer) error
+	// Notifications are the e-mail and SMS to people; nil: no
+	// /api/v1/notifications.
+	Notifications Notifications
 	// TrustedProxies are reverse proxies whose Forwarded / X-Forwarded-For
 	// names the client (for throttling, the audit and the log).
 	TrustedProxies []netip.Prefix
@@ -144,6 +147,10 @@ func New(d Deps) *Server {
 	}
 	if d.Backup != nil {
 		admin(http.MethodGet, "/backup", s.backup)
+	}
+	if d.Notifications != nil {
+		api(http.MethodGet, "/notifications", s.listNotifications)
+		admin(http.MethodPost, "/notifications/:id/resend", s.resendNotification)
 	}
 	admin(http.MethodGet, "/tokens", s.listTokens)
 	admin(http.MethodPost, "/tokens", s.createToken)

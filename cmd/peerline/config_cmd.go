@@ -7,6 +7,7 @@ import (
 
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/certs"
+	"github.com/peerline/peerline/notify"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/peerline/peerline/pbx/sip"
 )
@@ -44,7 +45,7 @@ func configCmd(args []string, stdout io.Writer) error {
 // configCheck prints every error in the file as FILE:LINE: path: message,
 // the prompt folders' included.
 func configCheck(name string, stdout io.Writer) error {
-	_, err := config.LoadFile(name, prompts.Check, sip.CheckTLS, checkHTTPTLS)
+	_, err := config.LoadFile(name, prompts.Check, sip.CheckTLS, checkHTTPTLS, checkTemplates)
 	var es config.Errors
 	if !errors.As(err, &es) {
 		if err == nil {
@@ -66,6 +67,15 @@ func configCheck(name string, stdout io.Writer) error {
 func checkHTTPTLS(cfg *config.Config) config.Errors {
 	if _, err := certs.Load("http.tls", cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key); err != nil {
 		return config.Errors{{Path: "http.tls.cert", Msg: err.Error()}}
+	}
+	return nil
+}
+
+// checkTemplates lists, for config check, an office's message templates that
+// would not load.
+func checkTemplates(cfg *config.Config) config.Errors {
+	if _, err := notify.LoadTexts(cfg.Notify.Templates); err != nil {
+		return config.Errors{{Path: "notify.templates", Msg: err.Error()}}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/peerline/peerline/internal/localapi"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/notify"
 	"github.com/peerline/peerline/roster"
 	"github.com/peerline/peerline/web/auth"
 	bolt "go.etcd.io/bbolt"
@@ -122,6 +123,7 @@ type app struct {
 	audit  *audit.Log
 	auth   *auth.Store
 	events *event.Emitter
+	notify *notify.Planner
 	roster *roster.Store
 	lines  *line.Lines
 }
@@ -168,6 +170,12 @@ func (a *app) open(cfg *config.Config, clk clock.Clock) (err error) {
 	if a.events, err = event.NewEmitter(a.db, cfg.Webhooks); err != nil {
 		return err
 	}
+	// Messages to people are planned with every event, whichever process
+	// changed the data; the service sends them.
+	if a.notify, err = notify.NewPlanner(a.db, cfg); err != nil {
+		return err
+	}
+	a.events.AddSink(a.notify)
 	ids := make([]string, len(cfg.Lines))
 	for i, l := range cfg.Lines {
 		ids[i] = l.ID

@@ -65,6 +65,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { sender.Run(ctx); close(senderDone) }()
+	notifierDone := notifier(ctx, a, cfg, clk, log)
+	defer func() { cancel(); <-notifierDone }() // the database closes after its last write
 	// Calls a crash or kill interrupted are recorded as such, ending when the
 	// last run was last known alive.
 	if n, err := a.lines.CloseInterrupted(); err != nil {
@@ -110,7 +112,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Users: a.auth, Audit: a.audit, Log: log, Clock: clk,
 		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }, Trunk: phone.TrunkState,
-		Backup: a.backup, TrustedProxies: prefixes(cfg.HTTP.TrustedProxies)})
+		Backup: a.backup, TrustedProxies: prefixes(cfg.HTTP.TrustedProxies), Notifications: notices{a.db, clk}})
 	httpCerts, err := certs.Load("http.tls", cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key)
 	if err != nil {
 		return err
