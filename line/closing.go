@@ -75,12 +75,17 @@ func (ls *Lines) windDown(l *Line) error {
 }
 
 // RunClosingTime winds each line down at once (a closing passed while peerline
-// was stopped) and then whenever its status may change, until ctx ends. Closures
+// was stopped) and then whenever its status may change, until ctx ends; after
+// a service day's closing time it sends the day's summary (once a day). Closures
 // by the office or the no-cover rule wind down at once through change.
 func (ls *Lines) RunClosingTime(ctx context.Context, onError func(error)) {
 	for _, l := range ls.list {
 		run := func() {
-			if err := ls.windDown(l); err != nil && onError != nil {
+			err := ls.windDown(l)
+			if err == nil {
+				err = ls.summarize(l, ls.clock.Now())
+			}
+			if err != nil && onError != nil {
 				onError(err)
 			}
 		}

@@ -251,7 +251,13 @@ func TestNoClosureOnDaysTheLineIsClosedAnyway(t *testing.T) {
 		w.clock.Set(at(when))
 	}
 	w.expect("2026-06-08 13:00:00", hours.Open, hours.ReasonHours) // Monday, Agneta
-	if got := w.office.Types(); len(got) != 0 {
+	var got []string
+	for _, typ := range w.office.Types() {
+		if typ != event.DaySummary { // each service day's figures, at its closing time
+			got = append(got, typ)
+		}
+	}
+	if len(got) != 0 {
 		t.Errorf("events on closed days: %v", got)
 	}
 }

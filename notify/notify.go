@@ -13,6 +13,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -228,6 +230,18 @@ func (p *Planner) recipients(tx *bolt.Tx, e event.Event, d event.Data) ([]recipi
 		if err := agent(d.Agent, "agent.auto_logged_out.agent"); err != nil {
 			return nil, err
 		}
+	case *event.Summary:
+		for _, c := range p.cfg.Office {
+			if !c.Summary {
+				continue
+			}
+			pc := p.contact(c)
+			pc.channels = []string{Email} // a summary is a letter; by SMS only to whom has no e-mail
+			if pc.email == "" {
+				pc.channels = []string{SMS}
+			}
+			out = append(out, recipient{pc, "line.day_summary.office"})
+		}
 	}
 	return out, nil
 }
@@ -287,6 +301,8 @@ type view struct {
 	Talk     string // a flagged call's talk time ("12 min")
 	Away     string // who is away (day.uncovered), in Swedish: "Klara och Jim"
 	Deadline string
+	Wrapup   string // a summary's wrap-up answers: "call_type: kris 2, stod 3; referred: ja 1"
+	TalkMean string // a summary's mean talk time ("9 min")
 }
 
 func (p *Planner) view(tx *bolt.Tx, e event.Event, d event.Data, r recipient) view {
@@ -315,8 +331,27 @@ func (p *Planner) view(tx *bolt.Tx, e event.Event, d event.Data, r recipient) vi
 		v.Agent = list(names(tx, []string{d.Agent}))
 	case *event.AutoLogout:
 		v.Agent = list(names(tx, []string{d.Agent}))
+	case *event.Summary:
+		if day, err := config.ParseDate(d.Date); err == nil {
+			v.Date = swedishDate(day.In(loc))
+		}
+		v.Wrapup = wrapupText(d.Wrapup)
+		v.TalkMean = fmt.Sprintf("%d min", int(d.TalkMean+30)/60)
 	}
 	return v
+}
+
+// wrapupText lists the wrap-up answers by question, in a stable order.
+func wrapupText(w map[string]map[string]int) string {
+	var parts []string
+	for _, q := range slices.Sorted(maps.Keys(w)) {
+		var as []string
+		for _, a := range slices.Sorted(maps.Keys(w[q])) {
+			as = append(as, fmt.Sprintf("%s %d", a, w[q][a]))
+		}
+		parts = append(parts, q+": "+strings.Join(as, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // names are the agents' names, by id.

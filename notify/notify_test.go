@@ -236,3 +236,31 @@ func TestADayWithoutCoverAsksTheFreeColleagues(t *testing.T) {
 		}
 	}
 }
+
+// TestTheDaysSummaryGoesToWhoAsked: line.day_summary reaches the office
+// contacts who want it, by e-mail.
+func TestTheDaysSummaryGoesToWhoAsked(t *testing.T) {
+	r := newRig(t, time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC))
+	r.stop()
+	r.cfg.Notify.Office = append(r.cfg.Notify.Office, config.Contact{Name: "Anna", Email: "anna@example.org", Summary: true})
+	p, err := notify.NewPlanner(r.db, r.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.em, _ = event.NewEmitter(r.db, nil)
+	r.em.AddSink(p)
+	r.p = p
+	r.start()
+	r.emit(t, event.Summary{Date: "2026-11-26", Calls: 7, Answered: 5, Missed: 1, Closed: 1, Flagged: 1, LimitHits: 2,
+		TalkMean: 540, Wrapup: map[string]map[string]int{"call_type": {"kris": 2, "stod": 3}}})
+	waitFor(t, "the summary", func() bool { return len(r.smtp.Mails()) == 1 })
+	m := r.smtp.Mails()[0]
+	if m.To[0] != "anna@example.org" || m.Subject != "Peer Support-linjen: dagen torsdag 26 november" ||
+		!strings.Contains(m.Body, "Besvarade:              5") || !strings.Contains(m.Body, "call_type: kris 2, stod 3") {
+		t.Errorf("the summary: %q\n%s", m.Subject, m.Body)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(r.elks.Sent()); n != 0 {
+		t.Errorf("%d SMS for a summary", n)
+	}
+}

@@ -16,6 +16,7 @@ const (
 	AgentLocked        = "agent.locked"
 	CallFlagged        = "call.flagged"
 	AgentAutoLoggedOut = "agent.auto_logged_out"
+	DaySummary         = "line.day_summary"
 )
 
 // Data is what an event says: one struct per type, so receivers, and the
@@ -96,6 +97,23 @@ type AutoLogout struct {
 
 func (AutoLogout) Type() string { return AgentAutoLoggedOut }
 
+// Summary is line.day_summary: the day's figures once the line has closed
+// for the day (a service day, once per date).
+type Summary struct {
+	Date      string                    `json:"date"`
+	Calls     int                       `json:"calls"`
+	Answered  int                       `json:"answered"`
+	Missed    int                       `json:"missed"`
+	Closed    int                       `json:"closed"`
+	Flagged   int                       `json:"flagged"`
+	LimitHits int                       `json:"limit_hits"`
+	Callbacks int                       `json:"callbacks"`
+	TalkMean  float64                   `json:"talk_mean_seconds"`
+	Wrapup    map[string]map[string]int `json:"wrapup"`
+}
+
+func (Summary) Type() string { return DaySummary }
+
 // Payload decodes e's data into the struct of its type.
 func (e Event) Payload() (Data, error) {
 	var d Data
@@ -112,6 +130,8 @@ func (e Event) Payload() (Data, error) {
 		d = &Flag{}
 	case AgentAutoLoggedOut:
 		d = &AutoLogout{}
+	case DaySummary:
+		d = &Summary{}
 	default:
 		return nil, fmt.Errorf("event %s: unknown type %q", e.ID, e.Type)
 	}
