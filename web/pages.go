@@ -2,11 +2,13 @@ package web
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,6 +147,9 @@ func (s *Server) routePages() {
 	admin(http.MethodPost, "/anvandare/:name/roll", s.roleForm)
 	admin(http.MethodPost, "/anvandare/:name/losenord", s.passwordForm)
 	admin(http.MethodPost, "/anvandare/:name/ta-bort", s.removeUserForm)
+	if s.Notifications != nil {
+		admin(http.MethodPost, "/logg/meddelanden/:id/skicka-igen", s.resendForm)
+	}
 }
 
 // liveLine is one line as Linjen shows it: no caller numbers, ever.
@@ -294,6 +299,8 @@ type agentRow struct {
 	PINSet   bool
 	Locked   bool
 	LoggedIn bool
+	BySMS    bool // told by SMS
+	ByEmail  bool // told by e-mail
 }
 
 func (s *Server) agentsPage(c echo.Context) error {
@@ -303,7 +310,9 @@ func (s *Server) agentsPage(c echo.Context) error {
 		for _, a := range all {
 			set, locked := s.Agents.PINStatus(a.ID)
 			_, in := s.Lines.AgentPresence(a.ID)
-			rows = append(rows, agentRow{Agent: a, PINSet: set, Locked: locked != nil, LoggedIn: in})
+			ch := a.Channels()
+			rows = append(rows, agentRow{Agent: a, PINSet: set, Locked: locked != nil, LoggedIn: in,
+				BySMS: slices.Contains(ch, roster.ChannelSMS), ByEmail: slices.Contains(ch, roster.ChannelEmail)})
 		}
 		return rows, err
 	})
@@ -311,7 +320,7 @@ func (s *Server) agentsPage(c echo.Context) error {
 
 func (s *Server) addAgentForm(c echo.Context) error {
 	a := roster.Agent{ID: c.FormValue("id"), Name: c.FormValue("name"), Phone: c.FormValue("phone"),
-		SIPURI: c.FormValue("sip_uri"), Active: true, Lines: s.Lines.IDs()}
+		SIPURI: c.FormValue("sip_uri"), Email: c.FormValue("email"), Active: true, Lines: s.Lines.IDs()}
 	_, err := s.Agents.AddAgent(c.Request().Context(), a)
 	return done(c, "/agenter", err, "Agenten "+a.Name+" är tillagd.")
 }
@@ -323,8 +332,11 @@ func (s *Server) editAgentForm(c echo.Context) error {
 	if err != nil {
 		return done(c, "/agenter", err, "")
 	}
-	a.Name, a.Phone, a.SIPURI = c.FormValue("name"), c.FormValue("phone"), c.FormValue("sip_uri")
+	a.Name, a.Phone, a.SIPURI, a.Email = c.FormValue("name"), c.FormValue("phone"), c.FormValue("sip_uri"), c.FormValue("email")
 	form, _ := c.FormParams()
+	if a.Notify = form["notify"]; len(a.Notify) == 0 {
+		a.Notify = []string{roster.ChannelSMS} // nobody goes untold by unticking both
+	}
 	if a.Lines = form["lines"]; len(a.Lines) == 0 {
 		return done(c, "/agenter", input.Errorf("lines", "name at least one line"), "")
 	}
@@ -391,8 +403,37 @@ func (s *Server) statsPage(c echo.Context) error {
 // auditPageSize is how many entries Logg shows.
 const auditPageSize = 200
 
+// logView is the Logg page: messages to people that need looking at (not yet
+// delivered, or failed), then the audit log.
+type logView struct {
+	Notices []Notice
+	Audit   any
+}
+
 func (s *Server) auditPage(c echo.Context) error {
-	return s.page(c, "logg", func(*line.Line) (any, error) { return s.Audit.List(0, auditPageSize) })
+	return s.page(c, "logg", func(*line.Line) (any, error) {
+		entries, err := s.Audit.List(0, auditPageSize)
+		v := logView{Audit: entries}
+		if s.Notifications != nil && err == nil {
+			all, nerr := s.Notifications.Notices(200)
+			for _, n := range all {
+				if n.Status != "sent" {
+					v.Notices = append(v.Notices, n)
+				}
+			}
+			err = nerr
+		}
+		return v, err
+	})
+}
+
+// resendForm sends a message again (admins).
+func (s *Server) resendForm(c echo.Context) error {
+	err := s.Notifications.Resend(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, ErrNoNotice) {
+		err = input.Errorf("id", "meddelandet finns inte längre")
+	}
+	return done(c, "/logg", err, "Meddelandet skickas igen.")
 }
 
 var activities = map[line.Activity]string{line.Available: "ledig", line.Ringing: "ringer", line.Busy: "i samtal", line.WrapUp: "efterarbete"}

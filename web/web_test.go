@@ -29,14 +29,33 @@ const (
 	officePassword = "rätt-häftapparat-7"
 )
 
+// fakeNotices is the outbox of messages to people as the pages see it.
+type fakeNotices struct {
+	list   []web.Notice
+	resent []string
+}
+
+func (f *fakeNotices) Notices(limit int) ([]web.Notice, error) { return f.list, nil }
+
+func (f *fakeNotices) Resend(_ context.Context, id string) error {
+	for _, n := range f.list {
+		if n.ID == id {
+			f.resent = append(f.resent, id)
+			return nil
+		}
+	}
+	return web.ErrNoNotice
+}
+
 type env struct {
-	t     testing.TB
-	url   string
-	token string
-	clock *clocktest.Fake
-	lines *line.Lines
-	users *auth.Store
-	trunk atomic.Pointer[trunkState] // what the SIP side says of the trunk; nil: no registration
+	notices *fakeNotices
+	t       testing.TB
+	url     string
+	token   string
+	clock   *clocktest.Fake
+	lines   *line.Lines
+	users   *auth.Store
+	trunk   atomic.Pointer[trunkState] // what the SIP side says of the trunk; nil: no registration
 }
 
 type trunkState struct {
@@ -91,8 +110,9 @@ func newEnv(t testing.TB) *env {
 	}
 	env := &env{t: t, token: tok, clock: clk, users: tokens}
 	env.lines = lines
+	env.notices = &fakeNotices{}
 	srv := httptest.NewServer(web.New(web.Deps{Lines: lines, Agents: agents, Tokens: tokens, Users: tokens, Audit: log, Clock: clk, Log: zerolog.Nop(),
-		Trunk: env.trunkState}))
+		Trunk: env.trunkState, Notifications: env.notices}))
 	t.Cleanup(srv.Close)
 	env.url = srv.URL
 	return env
