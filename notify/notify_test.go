@@ -264,3 +264,37 @@ func TestTheDaysSummaryGoesToWhoAsked(t *testing.T) {
 		t.Errorf("%d SMS for a summary", n)
 	}
 }
+
+// TestMailOverImplicitTLSAndRefusedCredentials: port 465's TLS from the first
+// byte works; 46elks refusing the credentials leaves the SMS pending with a
+// clear reason (retried slowly until the config is mended).
+func TestMailOverImplicitTLSAndRefusedCredentials(t *testing.T) {
+	dir := t.TempDir()
+	_, _, pool, cert := siptest.SelfSigned(t, dir, "mail465")
+	srv := notifytest.NewSMTPServerTLS(t, cert, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	cfg := config.SMTP{Host: "127.0.0.1", Port: srv.Port, Security: "tls", Username: srv.User, Password: srv.Password,
+		From: "Linjen <linjen@example.org>"}
+	m := notify.Message{ID: "m1", Channel: notify.Email, To: "kansliet@example.org", Subject: "Prov: åäö", Body: "Hej från linjen."}
+	if err := (notify.SMTPMail{Config: cfg, TLS: srv.TLS}).Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Mails(); len(got) != 1 || got[0].Subject != "Prov: åäö" || !strings.Contains(got[0].Body, "Hej från linjen.") {
+		t.Errorf("over TLS: %+v", got)
+	}
+	cfg.Password = "fel"
+	if err := (notify.SMTPMail{Config: cfg, TLS: srv.TLS}).Send(context.Background(), m); err == nil {
+		t.Error("a wrong SMTP password was accepted")
+	}
+
+	r := newRig(t, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	r.elks.Status.Store(401)
+	r.emit(t, event.AutoLogout{Agent: "jim", Missed: 3})
+	waitFor(t, "the refused attempt", func() bool {
+		msgs, _ := notify.Messages(r.db, 10)
+		return len(msgs) == 1 && msgs[0].Attempts == 1
+	})
+	msgs, _ := notify.Messages(r.db, 10)
+	if msgs[0].Status != notify.Pending || !strings.Contains(msgs[0].Error, "check notify.sms.username and password") {
+		t.Errorf("after a 401: %+v", msgs[0])
+	}
+}

@@ -45,9 +45,18 @@ type SMTPServer struct {
 	mails          []Mail
 }
 
-// NewSMTPServer starts one with a certificate from cert (a tls.Certificate
-// for 127.0.0.1) and pool, its CA for clients.
+// NewSMTPServer starts one with certificate cert (for 127.0.0.1); client is
+// a TLS config that trusts it, for the tests' clients.
 func NewSMTPServer(t testing.TB, cert tls.Certificate, client *tls.Config) *SMTPServer {
+	return newSMTPServer(t, cert, client, false)
+}
+
+// NewSMTPServerTLS is one that speaks TLS from the first byte (port 465's way).
+func NewSMTPServerTLS(t testing.TB, cert tls.Certificate, client *tls.Config) *SMTPServer {
+	return newSMTPServer(t, cert, client, true)
+}
+
+func newSMTPServer(t testing.TB, cert tls.Certificate, client *tls.Config, implicit bool) *SMTPServer {
 	t.Helper()
 	s := &SMTPServer{User: "linjen", Password: "smtp-hemlis", TLS: client}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
@@ -59,6 +68,9 @@ func NewSMTPServer(t testing.TB, cert tls.Certificate, client *tls.Config) *SMTP
 		t.Fatal(err)
 	}
 	s.Addr, s.Port = l.Addr().String(), l.Addr().(*net.TCPAddr).Port
+	if implicit {
+		l = tls.NewListener(l, srv.TLSConfig)
+	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return s
