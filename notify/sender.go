@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/peerline/peerline/config"
@@ -30,49 +29,26 @@ type Sender struct {
 	quiet    config.QuietHours
 	loc      *time.Location
 	log      zerolog.Logger
-	kick     chan struct{}
-
-	mu    sync.Mutex
-	timer clock.Timer
+	loop     *clock.Loop
 }
 
 // NewSender delivers p's messages through channels (by Email and SMS; a
 // missing one leaves its messages pending). Quiet hours are in loc.
 func NewSender(db *bolt.DB, c clock.Clock, p *Planner, channels map[string]Channel, loc *time.Location, log zerolog.Logger) *Sender {
 	s := &Sender{db: db, clock: c, channels: channels, quiet: p.cfg.QuietHours, loc: loc,
-		log: log.With().Str("component", "notify").Logger(), kick: make(chan struct{}, 1)}
+		log: log.With().Str("component", "notify").Logger(), loop: clock.NewLoop(c)}
 	p.wake = s.Kick
 	return s
 }
 
 // Kick asks the sender to look at the outbox now.
-func (s *Sender) Kick() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
+func (s *Sender) Kick() { s.loop.Kick() }
 
 // Run delivers until ctx ends, starting with what the outbox held at start-up.
-func (s *Sender) Run(ctx context.Context) {
-	s.Kick()
-	for {
-		select {
-		case <-ctx.Done():
-			s.mu.Lock()
-			if s.timer != nil {
-				s.timer.Stop()
-			}
-			s.mu.Unlock()
-			return
-		case <-s.kick:
-			s.flush(ctx)
-		}
-	}
-}
+func (s *Sender) Run(ctx context.Context) { s.loop.Run(ctx, s.flush) }
 
-// flush tries each due message once and arms a timer for the next one due.
-func (s *Sender) flush(ctx context.Context) {
+// flush tries each due message once and says when the next one is due.
+func (s *Sender) flush(ctx context.Context) time.Time {
 	now := s.clock.Now()
 	var next time.Time
 	due, err := s.due(now, &next)
@@ -81,25 +57,18 @@ func (s *Sender) flush(ctx context.Context) {
 	}
 	for _, m := range due {
 		if ctx.Err() != nil {
-			return
+			return time.Time{}
 		}
 		if at := s.held(m, now); !at.IsZero() {
 			s.update(m.key, func(m *Message) { m.Next = at })
-			earliest(&next, at)
+			clock.Earliest(&next, at)
 			continue
 		}
 		if at := s.attempt(ctx, m, now); !at.IsZero() {
-			earliest(&next, at)
+			clock.Earliest(&next, at)
 		}
 	}
-	if !next.IsZero() {
-		s.mu.Lock()
-		if s.timer != nil {
-			s.timer.Stop()
-		}
-		s.timer = s.clock.AfterFunc(next.Sub(s.clock.Now()), s.Kick)
-		s.mu.Unlock()
-	}
+	return next
 }
 
 // due lists the pending messages due at now, noting when the next one is,
@@ -120,7 +89,7 @@ func (s *Sender) due(now time.Time, next *time.Time) ([]Message, error) {
 				}
 			case m.Status != Pending:
 			case m.Next.After(now):
-				earliest(next, m.Next)
+				clock.Earliest(next, m.Next)
 			default:
 				m.key = append([]byte(nil), k...)
 				out = append(out, m)
@@ -216,11 +185,6 @@ func backoff(attempts int) time.Duration {
 	return min(d, time.Hour)
 }
 
-func earliest(t *time.Time, c time.Time) {
-	if t.IsZero() || c.Before(*t) {
-		*t = c
-	}
-}
 
 // Messages lists the outbox, newest first (at most limit).
 func Messages(db *bolt.DB, limit int) ([]Message, error) {

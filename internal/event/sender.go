@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/peerline/peerline/config"
@@ -46,15 +45,13 @@ type Sender struct {
 	client  *http.Client
 	log     zerolog.Logger
 
-	kick  chan struct{}
-	mu    sync.Mutex
-	timer clock.Timer
+	loop *clock.Loop
 }
 
 // NewSender returns a sender for the emitter's outbox and wires the emitter to wake it.
 func NewSender(db *bolt.DB, c clock.Clock, em *Emitter, hooks []config.Webhook, log zerolog.Logger) *Sender {
 	s := &Sender{db: db, clock: c, secrets: map[string]string{}, client: &http.Client{Timeout: sendTimeout},
-		log: log.With().Str("component", "webhooks").Logger(), kick: make(chan struct{}, 1)}
+		log: log.With().Str("component", "webhooks").Logger(), loop: clock.NewLoop(c)}
 	for _, h := range hooks {
 		s.secrets[h.URL] = h.Secret
 	}
@@ -63,50 +60,22 @@ func NewSender(db *bolt.DB, c clock.Clock, em *Emitter, hooks []config.Webhook, 
 }
 
 // Kick asks the sender to look at the outbox now.
-func (s *Sender) Kick() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
+func (s *Sender) Kick() { s.loop.Kick() }
 
 // Run delivers until ctx ends. It starts with whatever the outbox held at start-up.
-func (s *Sender) Run(ctx context.Context) {
-	s.Kick()
-	for {
-		select {
-		case <-ctx.Done():
-			s.mu.Lock()
-			if s.timer != nil {
-				s.timer.Stop()
-			}
-			s.mu.Unlock()
-			return
-		case <-s.kick:
-			s.flush(ctx)
-		}
-	}
-}
+func (s *Sender) Run(ctx context.Context) { s.loop.Run(ctx, s.flush) }
 
-// flush tries every due delivery once and arms a timer for the earliest later one.
-func (s *Sender) flush(ctx context.Context) {
+// flush tries every due delivery once and says when the earliest later one is due.
+func (s *Sender) flush(ctx context.Context) time.Time {
 	now := s.clock.Now()
 	var next time.Time
 	for _, k := range s.dueKeys(now, &next) {
 		if ctx.Err() != nil {
-			return
+			return time.Time{}
 		}
 		s.attempt(ctx, k, now, &next)
 	}
-	if !next.IsZero() {
-		s.mu.Lock()
-		if s.timer != nil {
-			s.timer.Stop()
-		}
-		// From the clock's time now, not the flush's start: a slow flush must not push retries later.
-		s.timer = s.clock.AfterFunc(next.Sub(s.clock.Now()), s.Kick)
-		s.mu.Unlock()
-	}
+	return next
 }
 
 func (s *Sender) dueKeys(now time.Time, next *time.Time) [][]byte {
@@ -118,7 +87,7 @@ func (s *Sender) dueKeys(now time.Time, next *time.Time) [][]byte {
 				return nil
 			}
 			if d.Next.After(now) {
-				earliest(next, d.Next)
+				clock.Earliest(next, d.Next)
 			} else {
 				keys = append(keys, append([]byte(nil), k...))
 			}
@@ -128,11 +97,6 @@ func (s *Sender) dueKeys(now time.Time, next *time.Time) [][]byte {
 	return keys
 }
 
-func earliest(t *time.Time, c time.Time) {
-	if t.IsZero() || c.Before(*t) {
-		*t = c
-	}
-}
 
 // attempt sends one delivery and records the outcome: gone when delivered or too
 // old, otherwise rescheduled with backoff.
@@ -168,7 +132,7 @@ func (s *Sender) attempt(ctx context.Context, key []byte, now time.Time, next *t
 			return b.Delete(key)
 		}
 		d.Next = now.Add(backoff(d.Attempts))
-		earliest(next, d.Next)
+		clock.Earliest(next, d.Next)
 		log.Warn().Err(err).Int("attempts", d.Attempts).Time("retry", d.Next).Msg("webhook failed")
 		return storage.Put(b, key, d)
 	})
