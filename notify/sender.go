@@ -185,7 +185,6 @@ func backoff(attempts int) time.Duration {
 	return min(d, time.Hour)
 }
 
-
 // Messages lists the outbox, newest first (at most limit).
 func Messages(db *bolt.DB, limit int) ([]Message, error) {
 	out := []Message{}

@@ -97,7 +97,6 @@ func (s *Sender) dueKeys(now time.Time, next *time.Time) [][]byte {
 	return keys
 }
 
-
 // attempt sends one delivery and records the outcome: gone when delivered or too
 // old, otherwise rescheduled with backoff.
 func (s *Sender) attempt(ctx context.Context, key []byte, now time.Time, next *time.Time) {
