@@ -10,7 +10,7 @@ check: tools fmt-check vet unit-check test
 # System tools the tests drive, as command:debian-package pairs, and files
 # (shell patterns) they need, as file:package pairs. Installed with apt-get when
 # missing; make check fails loudly when they cannot be had.
-SYSTEM_TOOLS := sipp:sip-tester chromium:chromium kamailio:kamailio baresip:baresip-core
+SYSTEM_TOOLS := sipp:sip-tester chromium:chromium kamailio:kamailio baresip:baresip-core curl:curl
 SYSTEM_FILES := /usr/lib/*/kamailio/modules/tls.so:kamailio-tls-modules /usr/lib/baresip/modules/srtp.so:baresip-core
 tools:
 	@missing=""; for tp in $(SYSTEM_TOOLS); do \
