@@ -39,7 +39,10 @@ const (
 	Failed  = "failed" // given up: the address is refused, or too many attempts
 )
 
-const bucket = "notify.outbox"
+const (
+	bucket      = "notify.outbox"
+	bucketAsked = "notify.asked" // line/date -> the colleagues asked to cover it
+)
 
 // Message is one e-mail or SMS to one person.
 type Message struct {
@@ -82,7 +85,7 @@ type Planner struct {
 
 // NewPlanner makes the outbox bucket and a planner for cfg's notify section.
 func NewPlanner(db *bolt.DB, cfg *config.Config) (*Planner, error) {
-	if err := storage.Buckets(db, bucket); err != nil {
+	if err := storage.Buckets(db, bucket, bucketAsked); err != nil {
 		return nil, err
 	}
 	texts, err := LoadTexts(cfg.Notify.Templates)
@@ -183,14 +186,19 @@ func (p *Planner) recipients(tx *bolt.Tx, e event.Event, d event.Data) ([]recipi
 	}
 	switch d := d.(type) {
 	case *event.Uncovered:
+		var asked []string
 		for _, c := range d.Free {
 			if err := agent(c.ID, "day.uncovered.colleague"); err != nil {
 				return nil, err
 			}
+			asked = append(asked, c.ID)
+		}
+		if err := storage.Put(tx.Bucket([]byte(bucketAsked)), []byte(e.Line+"/"+d.Date), asked); err != nil {
+			return nil, err
 		}
 		office("day.uncovered.office")
 	case *event.Cover:
-		ids, err := p.freeOn(tx, e.Line, d.Date)
+		ids, err := p.asked(tx, e.Line, d.Date)
 		if err != nil {
 			return nil, err
 		}
@@ -255,6 +263,17 @@ func (p *Planner) contact(c config.Contact) person {
 		}
 	}
 	return person{name: c.Name, email: c.Email, phone: ph, channels: []string{SMS, Email}}
+}
+
+// asked are the colleagues asked to cover line's date (YYYY-MM-DD) when it
+// lost its cover; without a record of that, those free that day.
+func (p *Planner) asked(tx *bolt.Tx, line, date string) ([]string, error) {
+	var ids []string
+	ok, err := storage.Get(tx.Bucket([]byte(bucketAsked)), []byte(line+"/"+date), &ids)
+	if err != nil || ok {
+		return ids, err
+	}
+	return p.freeOn(tx, line, date)
 }
 
 // freeOn are the ids of the agents free on line on date (YYYY-MM-DD).

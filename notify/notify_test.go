@@ -298,3 +298,24 @@ func TestMailOverImplicitTLSAndRefusedCredentials(t *testing.T) {
 		t.Errorf("after a 401: %+v", msgs[0])
 	}
 }
+
+// TestCoverTellsThoseWhoWereAsked: when Jim takes the day, the colleagues
+// asked to cover it are told it is taken (not Jim, not someone never asked).
+func TestCoverTellsThoseWhoWereAsked(t *testing.T) {
+	r := newRig(t, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	r.emit(t, event.Uncovered{Date: "2026-11-27", Sick: []string{"vera"},
+		Free: []event.Colleague{{ID: "jim", Name: "Jim"}, {ID: "klara", Name: "Klara"}}, Deadline: "11:00"})
+	waitFor(t, "the questions", func() bool { return len(r.elks.Sent()) == 3 })
+	r.emit(t, event.Cover{Date: "2026-11-27", Agent: "jim", Name: "Jim", DayCovered: true})
+	waitFor(t, "the news", func() bool { return len(r.elks.Sent()) == 5 })
+	time.Sleep(100 * time.Millisecond)
+	got := r.elks.Sent()[3:]
+	for _, s := range got {
+		if s.To == "+46701740606" {
+			t.Errorf("Jim was told of his own cover: %q", s.Message)
+		}
+	}
+	if s := smsTo(got, "+46701740605"); len(s) != 1 || !strings.Contains(s[0].Message, "fredag 27 november är täckt av Jim") {
+		t.Errorf("Klara's news: %+v", got)
+	}
+}
