@@ -4,6 +4,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,10 @@ var embedded embed.FS
 // Texts are the message templates, by name ("day.uncovered.colleague"): each
 // defines "subject" and "text" (the SMS, and the e-mail's body unless it also
 // defines "email"). An office's folder may replace any of them by name.
-type Texts struct{ byName map[string]*template.Template }
+type Texts struct {
+	byName   map[string]*template.Template
+	embedded map[string]*template.Template // the fallback when an office's fails
+}
 
 // LoadTexts reads the embedded templates and, from dir ("" for none), the
 // office's own, which replace them by name.
@@ -29,6 +33,7 @@ func LoadTexts(dir string) (*Texts, error) {
 			return nil, err
 		}
 	}
+	t.embedded = maps.Clone(t.byName)
 	if dir == "" {
 		return t, nil
 	}
@@ -64,10 +69,20 @@ func (t *Texts) add(file, text string) error {
 	return nil
 }
 
-// Render is the subject and body of template name for channel.
+// Render is the subject and body of template name for channel. An office's
+// template that fails (a field that does not exist) falls back to the
+// embedded one: a wording mistake must not stop the change that caused the
+// message, nor the message.
 func (t *Texts) Render(name, channel string, v any) (subject, body string, err error) {
-	tmpl, ok := t.byName[name]
-	if !ok {
+	subject, body, err = render(t.byName[name], channel, v)
+	if err != nil && t.embedded[name] != nil && t.embedded[name] != t.byName[name] {
+		return render(t.embedded[name], channel, v)
+	}
+	return subject, body, err
+}
+
+func render(tmpl *template.Template, channel string, v any) (subject, body string, err error) {
+	if tmpl == nil {
 		return "", "", errors.New("no such template")
 	}
 	var s, b strings.Builder
