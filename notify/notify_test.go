@@ -319,3 +319,19 @@ func TestCoverTellsThoseWhoWereAsked(t *testing.T) {
 		t.Errorf("Klara's news: %+v", got)
 	}
 }
+
+// TestAClosureForWantOfCover: line.closed for no cover tells the office;
+// other closures tell nobody.
+func TestAClosureForWantOfCover(t *testing.T) {
+	r := newRig(t, time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)) // 11:00 in Stockholm
+	r.emit(t, event.LineChange{Closed: true, Reason: "office", Text: "Stängt av kansliet"})
+	r.emit(t, event.LineChange{Closed: true, Reason: "no_cover", Text: "Stängt i dag: ingen täckning"})
+	waitFor(t, "the office's SMS", func() bool { return len(r.elks.Sent()) == 1 && len(r.smtp.Mails()) == 1 })
+	if s := r.elks.Sent()[0]; !strings.Contains(s.Message, "stängdes kl. 11:00 i dag, torsdag 26 november, eftersom ingen täckte dagen") {
+		t.Errorf("the office's SMS: %q", s.Message)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(r.elks.Sent()); n != 1 {
+		t.Errorf("%d SMS; the office's own closure should tell nobody", n)
+	}
+}
