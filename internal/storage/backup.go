@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -118,6 +119,11 @@ func Restore(dir, file string, now time.Time) (string, error) {
 		return "", err
 	}
 	defer os.Remove(tmp)
+	// Restored by root for a service that runs as its own user, the file
+	// must be that user's, as the one it replaces (or the directory) is.
+	if err := sameOwner(tmp, path, dir); err != nil {
+		return "", err
+	}
 	kept := ""
 	if _, err := os.Stat(path); err == nil {
 		kept = path + ".before-restore-" + now.UTC().Format("20060102T150405Z")
@@ -157,4 +163,23 @@ func copyInto(dir, file string) (string, error) {
 		return "", err
 	}
 	return out.Name(), nil
+}
+
+// sameOwner gives file the owner of like, or of dir when like does not exist;
+// only root may, and only root needs to.
+func sameOwner(file, like, dir string) error {
+	if os.Getuid() != 0 {
+		return nil
+	}
+	fi, err := os.Stat(like)
+	if err != nil {
+		if fi, err = os.Stat(dir); err != nil {
+			return err
+		}
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	return os.Chown(file, int(st.Uid), int(st.Gid))
 }
