@@ -253,8 +253,27 @@ type Wrapup struct {
 // Question is one wrap-up question: a prompt and the meaning of each key.
 type Question struct {
 	ID      string            `yaml:"id"`
+	Label   string            `yaml:"label"` // the question in Swedish, for the office's pages and files
 	Prompt  string            `yaml:"prompt"`
-	Answers map[string]string `yaml:"answers"`
+	Answers map[string]string `yaml:"answers"` // key -> the answer as stored
+	// Labels name the stored answers in Swedish ("stod" -> "stöd").
+	Labels map[string]string `yaml:"labels"`
+}
+
+// Title is the question as people read it: its label, else its id.
+func (q Question) Title() string {
+	if q.Label != "" {
+		return q.Label
+	}
+	return q.ID
+}
+
+// AnswerLabel is a stored answer as people read it.
+func (q Question) AnswerLabel(v string) string {
+	if l, ok := q.Labels[v]; ok {
+		return l
+	}
+	return v
 }
 
 // Cover is the no-cover rule.

@@ -354,21 +354,26 @@ func (p *Planner) view(tx *bolt.Tx, e event.Event, d event.Data, r recipient) vi
 		if day, err := config.ParseDate(d.Date); err == nil {
 			v.Date = swedishDate(day.In(loc))
 		}
-		v.Wrapup = wrapupText(d.Wrapup)
+		v.Wrapup = wrapupText(l.Wrapup.Questions, d.Wrapup)
 		v.TalkMean = fmt.Sprintf("%d min", int(d.TalkMean+30)/60)
 	}
 	return v
 }
 
-// wrapupText lists the wrap-up answers by question, in a stable order.
-func wrapupText(w map[string]map[string]int) string {
+// wrapupText lists the wrap-up answers in words, by the line's questions in
+// their order: "Typ av samtal: kris 2, stöd 3; Hänvisad vidare: ja 1".
+func wrapupText(questions []config.Question, w map[string]map[string]int) string {
 	var parts []string
-	for _, q := range slices.Sorted(maps.Keys(w)) {
-		var as []string
-		for _, a := range slices.Sorted(maps.Keys(w[q])) {
-			as = append(as, fmt.Sprintf("%s %d", a, w[q][a]))
+	for _, q := range questions {
+		counts := w[q.ID]
+		if len(counts) == 0 {
+			continue
 		}
-		parts = append(parts, q+": "+strings.Join(as, ", "))
+		var as []string
+		for _, a := range slices.Sorted(maps.Keys(counts)) {
+			as = append(as, fmt.Sprintf("%s %d", q.AnswerLabel(a), counts[a]))
+		}
+		parts = append(parts, q.Title()+": "+strings.Join(as, ", "))
 	}
 	return strings.Join(parts, "; ")
 }

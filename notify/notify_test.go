@@ -256,7 +256,7 @@ func TestTheDaysSummaryGoesToWhoAsked(t *testing.T) {
 	waitFor(t, "the summary", func() bool { return len(r.smtp.Mails()) == 1 })
 	m := r.smtp.Mails()[0]
 	if m.To[0] != "anna@example.org" || m.Subject != "Peer Support-linjen: dagen torsdag 26 november" ||
-		!strings.Contains(m.Body, "Besvarade:              5") || !strings.Contains(m.Body, "call_type: kris 2, stod 3") {
+		!strings.Contains(m.Body, "Besvarade:              5") || !strings.Contains(m.Body, "Typ av samtal: kris 2, stöd 3") {
 		t.Errorf("the summary: %q\n%s", m.Subject, m.Body)
 	}
 	time.Sleep(100 * time.Millisecond)

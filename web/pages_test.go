@@ -138,7 +138,8 @@ func TestLogInCloseAndOpenTheLine(t *testing.T) {
 			t.Errorf("%s: %d (or a caller's number)", p, code)
 		}
 	}
-	if _, body = b.get("/statistik?from=2026-11-23&to=2026-11-23"); !strings.Contains(body, `<svg class="chart"`) || !strings.Contains(body, `<dd id="calls">3</dd>`) {
+	if _, body = b.get("/statistik?from=2026-11-23&to=2026-11-23"); !strings.Contains(body, `<svg class="chart"`) || !strings.Contains(body, `<dd id="calls">3</dd>`) ||
+		!strings.Contains(body, "<caption>Typ av samtal</caption>") || !strings.Contains(body, "stöd <small>(tangent 1)</small>") {
 		t.Errorf("Statistik:\n%s", body)
 	}
 	if code, body = b.get("/linjer/peer/samtal.csv?from=2026-11-23"); code != 200 || !strings.HasPrefix(body, "id,start") || strings.Contains(body, "701234567") {

@@ -43,11 +43,11 @@ func (s *Server) callsCSV(c echo.Context) error {
 	loc := l.Calendar.Location()
 	head := []string{"id", "start", "end", "outcome", "reason", "seconds", "wait_seconds", "talk_seconds",
 		"agent", "ended", "limit_hit", "flagged", "callback", "wrapup_filled"}
-	var questions []string
-	for _, q := range l.Config.Wrapup.Questions {
-		questions = append(questions, q.ID)
+	questions := l.Config.Wrapup.Questions
+	for _, q := range questions {
+		head = append(head, q.Title()) // the office's spreadsheet says "Typ av samtal", not call_type
 	}
-	rows := [][]string{append(head, questions...)}
+	rows := [][]string{head}
 	for _, r := range recs {
 		row := []string{r.ID, r.Start.In(loc).Format(time.RFC3339), r.End.In(loc).Format(time.RFC3339), string(r.Outcome),
 			string(r.Reason), seconds(r.Seconds), seconds(r.Wait), seconds(r.Talk), r.Agent, r.Ended,
@@ -57,8 +57,8 @@ func (s *Server) callsCSV(c echo.Context) error {
 		}
 		for _, q := range questions {
 			a := ""
-			if r.Wrapup != nil {
-				a = r.Wrapup.Answers[q]
+			if r.Wrapup != nil && r.Wrapup.Answers[q.ID] != "" {
+				a = q.AnswerLabel(r.Wrapup.Answers[q.ID])
 			}
 			row = append(row, a)
 		}
