@@ -131,6 +131,7 @@ func (s *Server) routePages() {
 	g(http.MethodGet, "/schema", s.rosterPage)
 	g(http.MethodPost, "/schema/:line/sjuk", s.exceptionForm(roster.Sick))
 	g(http.MethodPost, "/schema/:line/tackning", s.exceptionForm(roster.Cover))
+	g(http.MethodPost, "/schema/:line/ta-tillbaka", s.undoExceptionForm)
 	g(http.MethodGet, "/agenter", s.agentsPage)
 	g(http.MethodPost, "/agenter", s.addAgentForm)
 	g(http.MethodPost, "/agenter/:id", s.editAgentForm)
@@ -292,6 +293,21 @@ func (s *Server) exceptionForm(kind roster.Kind) echo.HandlerFunc {
 		}
 		return done(c, "/schema", err, msg)
 	}
+}
+
+// undoExceptionForm takes a sick report or a cover back; the no-cover rule
+// looks at the day again, as for the API's DELETE.
+func (s *Server) undoExceptionForm(c echo.Context) error {
+	d, err := parseDate("date", c.FormValue("date"))
+	if err != nil {
+		return done(c, "/schema", err, "")
+	}
+	kind, msg := roster.Sick, "Sjukanmälan är borttagen."
+	if c.FormValue("kind") == "cover" {
+		kind, msg = roster.Cover, "Täckningen är borttagen."
+	}
+	_, err = s.Lines.RemoveException(c.Request().Context(), c.Param("line"), c.FormValue("agent"), d, kind)
+	return done(c, "/schema", err, msg)
 }
 
 type agentRow struct {

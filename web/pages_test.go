@@ -309,3 +309,39 @@ func TestLinjenWarnsWhileTheTrunkIsNotRegistered(t *testing.T) {
 		t.Errorf("healthz: %d %v", code, h)
 	}
 }
+
+// TestASickReportTakenBackOnSchema: Schema offers "Ta tillbaka" beside a sick
+// report; taking it back makes the day covered again.
+func TestASickReportTakenBackOnSchema(t *testing.T) {
+	e := newEnv(t)
+	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05"}`, nil)
+	if code := e.do("PUT", "/api/v1/lines/peer/schedule", `{"shifts":[{"agent":"klara","days":["tue"]}]}`, nil); code != 200 {
+		t.Fatalf("schedule: %d", code)
+	}
+	if code := e.do("POST", "/api/v1/lines/peer/sick", `{"agent":"klara","date":"2026-11-24"}`, nil); code != 201 {
+		t.Fatalf("sick: %d", code)
+	}
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	if _, page := b.get("/schema"); !strings.Contains(page, `Ta tillbaka sjukanmälan för Klara 2026-11-24`) {
+		t.Fatalf("Schema has no way to take the sick report back:\n%s", page)
+	}
+	form := url.Values{"kind": {"sick"}, "agent": {"klara"}, "date": {"2026-11-24"}}
+	if code, loc := b.post("/schema/peer/ta-tillbaka", form); code != http.StatusSeeOther || !strings.Contains(loc, "ok=") {
+		t.Fatalf("take back: %d %s", code, loc)
+	}
+	var days struct {
+		Days []struct {
+			Date      string   `json:"date"`
+			Sick      []string `json:"sick"`
+			Uncovered bool     `json:"uncovered"`
+		} `json:"days"`
+	}
+	e.do("GET", "/api/v1/lines/peer/roster?from=2026-11-24&to=2026-11-24", "", &days)
+	if len(days.Days) != 1 || len(days.Days[0].Sick) != 0 || days.Days[0].Uncovered {
+		t.Errorf("the day after taking the report back: %+v", days)
+	}
+	if code, loc := b.post("/schema/peer/ta-tillbaka", form); code != http.StatusSeeOther || !strings.Contains(loc, "fel=") {
+		t.Errorf("taking it back twice: %d %s", code, loc)
+	}
+}
