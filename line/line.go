@@ -194,7 +194,7 @@ func (ls *Lines) SetOverride(ctx context.Context, id string, state hours.State, 
 		return hours.Status{}, input.Errorf("until", "at most a year ahead")
 	}
 	if reason == "" {
-		reason = "öppnad av kansliet"
+		reason = hours.DefaultOpenReason
 	}
 	actor := audit.ActorFrom(ctx)
 	ov := &hours.Override{State: state, Reason: reason, Until: until.UTC(), By: actor.Name, At: now.UTC()}

@@ -66,7 +66,7 @@ func Evaluate(id string, now time.Time, c *Calendar, ov *Override, noCover bool)
 		if ov.State == Open {
 			s.State = Open
 			s.ClosesAt = ptr(closesAfterOverride(c, local.Until))
-			s.Text = fmt.Sprintf("Öppet av kansliet (%s) till %s", ov.Reason, clockText(*s.ClosesAt))
+			s.Text = openedText(ov.Reason, *s.ClosesAt)
 			return s
 		}
 		return closed(s, c, now, fmt.Sprintf("Stängt av kansliet: %s", ov.Reason), c.NextOpen(local.Until))
@@ -85,6 +85,22 @@ func Evaluate(id string, now time.Time, c *Calendar, ov *Override, noCover bool)
 		return s
 	}
 	return closed(s, c, now, closedText(c, now, reason, holiday), c.NextOpen(now))
+}
+
+// DefaultOpenReason is the reason of an opening the office gave none for.
+const DefaultOpenReason = "öppnad av kansliet"
+
+// openedText says that the office opened the line, why (unless it gave no
+// reason) and until when: "Öppet av kansliet till midnatt".
+func openedText(reason string, until time.Time) string {
+	t := "Öppet av kansliet"
+	if reason != "" && reason != DefaultOpenReason {
+		t += " (" + reason + ")"
+	}
+	if until.Hour() == 0 && until.Minute() == 0 {
+		return t + " till midnatt"
+	}
+	return t + " till " + clockText(until)
 }
 
 // closesAfterOverride is when an open override's opening ends: at until, or later

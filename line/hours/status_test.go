@@ -230,8 +230,14 @@ func TestOverridePrecedence(t *testing.T) {
 	}
 	openOv := &hours.Override{State: hours.Open, Reason: "Extra kväll", Until: at("2026-11-23 20:00:00")}
 	s = hours.Evaluate("peer", now, c, openOv, true)
-	if s.State != hours.Open || s.Reason != hours.ReasonOffice || *s.ClosesAt != at("2026-11-23 20:00:00") {
+	if s.State != hours.Open || s.Reason != hours.ReasonOffice || *s.ClosesAt != at("2026-11-23 20:00:00") ||
+		s.Text != "Öppet av kansliet (Extra kväll) till 20:00" {
 		t.Errorf("open override over no cover: %+v", s)
+	}
+	// Opened with no reason for the rest of the day: said plainly.
+	rest := &hours.Override{State: hours.Open, Reason: hours.DefaultOpenReason, Until: at("2026-11-24 00:00:00")}
+	if s := hours.Evaluate("peer", at("2026-11-23 18:00:00"), c, rest, false); s.Text != "Öppet av kansliet till midnatt" {
+		t.Errorf("an opening with no reason to the end of the day says %q", s.Text)
 	}
 	// Opened early: the opening runs on into the calendar's hours.
 	early := &hours.Override{State: hours.Open, Reason: "Tidig start", Until: at("2026-11-23 13:00:00")}
