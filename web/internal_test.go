@@ -47,3 +47,24 @@ func TestWaitTextRoundsUp(t *testing.T) {
 		}
 	}
 }
+
+func TestParseUntil(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Stockholm")
+	now := time.Date(2026, 5, 20, 13, 0, 0, 0, loc)
+	for raw, want := range map[string]string{
+		"17:30":            "2026-05-20 17:30",
+		"9:05":             "2026-05-20 09:05",
+		"2026-05-21 08:00": "2026-05-21 08:00",
+		"2026-05-21T08:00": "2026-05-21 08:00",
+	} {
+		got, err := parseUntil(raw, now)
+		if err != nil || got.Format("2006-01-02 15:04") != want || got.Location() != loc {
+			t.Errorf("%q: %v %v, want %s", raw, got, err, want)
+		}
+	}
+	for _, raw := range []string{"05/21/2026 8:00 PM", "imorgon", "25:00"} {
+		if _, err := parseUntil(raw, now); err == nil {
+			t.Errorf("%q was taken", raw)
+		}
+	}
+}

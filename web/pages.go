@@ -222,9 +222,9 @@ func (s *Server) overrideForm(state hours.State) echo.HandlerFunc {
 			return err
 		}
 		var until time.Time
-		if raw := c.FormValue("until"); raw != "" {
-			if until, err = time.ParseInLocation("2006-01-02T15:04", raw, l.Calendar.Location()); err != nil {
-				return done(c, "/linjen", input.Errorf("until", "%q is not a time", raw), "")
+		if raw := strings.TrimSpace(c.FormValue("until")); raw != "" {
+			if until, err = parseUntil(raw, s.now().In(l.Calendar.Location())); err != nil {
+				return done(c, "/linjen", input.Errorf("until", "%q är varken TT:MM eller ÅÅÅÅ-MM-DD TT:MM", raw), "")
 			}
 		}
 		_, err = s.Lines.SetOverride(c.Request().Context(), l.Config.ID, state, c.FormValue("reason"), until)
@@ -234,6 +234,21 @@ func (s *Server) overrideForm(state hours.State) echo.HandlerFunc {
 		}
 		return done(c, "/linjen", err, msg)
 	}
+}
+
+// parseUntil reads the page's until: a time today ("17:30") or a date and a
+// time ("2026-05-20 17:30", or with T as browsers write it), in now's zone.
+func parseUntil(raw string, now time.Time) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, raw, now.Location()); err == nil {
+			return t, nil
+		}
+	}
+	t, err := time.ParseInLocation("15:04", raw, now.Location())
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, now.Location()), nil
 }
 
 func (s *Server) clearOverrideForm(c echo.Context) error {
