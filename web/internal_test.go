@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/peerline/peerline/line"
 )
 
 // A cell a spreadsheet would run as a formula is quoted; numbers, also
@@ -65,6 +66,14 @@ func TestParseUntil(t *testing.T) {
 	for _, raw := range []string{"05/21/2026 8:00 PM", "imorgon", "25:00"} {
 		if _, err := parseUntil(raw, now); err == nil {
 			t.Errorf("%q was taken", raw)
+		}
+	}
+}
+
+func TestEveryLengthBandHasWords(t *testing.T) {
+	for _, b := range line.LengthBands() {
+		if bandText(b) == b {
+			t.Errorf("band %q has no words", b)
 		}
 	}
 }

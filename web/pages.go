@@ -30,7 +30,7 @@ var pageNames = []string{"login", "linjen", "schema", "agenter", "statistik", "l
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"activity": activityText, "ago": agoText, "clock": clockText, "weekday": weekdayText,
-		"chart": barChart, "pct": pct, "outcome": outcomeText,
+		"chart": barChart, "pct": pct, "outcome": outcomeText, "band": bandText,
 	}
 	out := map[string]*template.Template{}
 	for _, p := range pageNames {
@@ -476,6 +476,17 @@ var outcomes = map[line.Outcome]string{
 	line.OutcomeAbandonedQueue: "lade på innan svar", line.OutcomeQueueTimeout: "väntade för länge i kön",
 	line.OutcomeAgentNoAnswer: "agenten svarade inte", line.OutcomeFailed: "tekniskt fel",
 	line.OutcomeNotReached: "återuppringd, svarade inte", line.OutcomeInterrupted: "avbrutet av driftstopp",
+}
+
+// bands are the talk-time bands in words.
+var bands = map[string]string{"0-5m": "under 5 min", "5-10m": "5–10 min", "10-15m": "10–15 min",
+	"15-20m": "15–20 min", "20m+": "20 min eller mer"}
+
+func bandText(b string) string {
+	if t, ok := bands[b]; ok {
+		return t
+	}
+	return b
 }
 
 func outcomeText(o line.Outcome) string {
