@@ -435,16 +435,33 @@ func (s *Server) statsPage(c echo.Context) error {
 const auditPageSize = 200
 
 // logView is the Logg page: messages to people that need looking at (not yet
-// delivered, or failed), then the audit log.
+// delivered, or failed), then the audit log in words, filtered by the kind of
+// actor (?typ=) and by a part of their name (?vem=).
 type logView struct {
 	Notices []Notice
-	Audit   any
+	Audit   []auditLine
+	Kinds   map[string]string
+	Kind    string
+	Who     string
 }
 
 func (s *Server) auditPage(c echo.Context) error {
-	return s.page(c, "logg", func(*line.Line) (any, error) {
+	return s.page(c, "logg", func(l *line.Line) (any, error) {
 		entries, err := s.Audit.List(0, auditPageSize)
-		v := logView{Audit: entries}
+		v := logView{Kinds: actorKinds, Kind: c.QueryParam("typ"), Who: strings.TrimSpace(c.QueryParam("vem"))}
+		names := map[string]string{}
+		if agents, aerr := s.Agents.Agents(); aerr == nil {
+			for _, a := range agents {
+				names[a.ID] = a.Name
+			}
+		}
+		for _, e := range entries {
+			al := auditLine{Time: e.Time, Who: who(e.Actor, names), What: auditWords(e, names, l.Calendar.Location()),
+				Remote: e.Actor.Remote, Kind: e.Actor.Kind, Name: e.Actor.Name, Original: e.Action}
+			if (v.Kind == "" || v.Kind == al.Kind) && (v.Who == "" || strings.Contains(strings.ToLower(al.Who), strings.ToLower(v.Who))) {
+				v.Audit = append(v.Audit, al)
+			}
+		}
 		if s.Notifications != nil && err == nil {
 			all, nerr := s.Notifications.Notices(200)
 			for _, n := range all {

@@ -345,3 +345,28 @@ func TestASickReportTakenBackOnSchema(t *testing.T) {
 		t.Errorf("taking it back twice: %d %s", code, loc)
 	}
 }
+
+// TestLoggInWordsAndFiltered: Logg says what happened in Swedish sentences,
+// and filters by the kind of actor and by name.
+func TestLoggInWordsAndFiltered(t *testing.T) {
+	e := newEnv(t)
+	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05"}`, nil)
+	e.do("PUT", "/api/v1/lines/peer/schedule", `{"shifts":[{"agent":"klara","days":["tue"]}]}`, nil)
+	e.do("POST", "/api/v1/lines/peer/sick", `{"agent":"klara","date":"2026-11-24"}`, nil)
+	e.do("POST", "/api/v1/lines/peer/close", `{"reason":"Personalmöte"}`, nil)
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	_, page := b.get("/logg")
+	for _, want := range []string{"API-nyckeln kansliet", "sjukanmälde Klara för 2026-11-24", "stängde linjen: Personalmöte till 2026-11-24 00:00",
+		"lade till agenten Klara", "ändrade veckoschemat"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("Logg lacks %q", want)
+		}
+	}
+	if _, page = b.get("/logg?typ=user"); strings.Contains(page, "API-nyckeln kansliet") {
+		t.Error("the filter by kind lets tokens' entries through")
+	}
+	if _, page = b.get("/logg?vem=nobody"); !strings.Contains(page, "Inget att visa.") {
+		t.Error("the filter by name shows entries of others")
+	}
+}

@@ -179,8 +179,9 @@ lines: [{id: peer, name: Stödlinjen, numbers: [peer], prompts: %s}]
 	photograph(t, ctx, shots, "statistik")
 	run("audit", chromedp.Navigate(s.URL+"/logg"), chromedp.WaitVisible(chromedp.CSS(`table.audit`)))
 	text = read("main")
-	if !strings.Contains(text, "line.close") || !strings.Contains(text, "user kansliet") {
-		t.Errorf("Logg: %s", tail(text, 500))
+	if !strings.Contains(text, "stängde linjen: ") || !strings.Contains(text, "sjukanmälde Klara Berg för ") ||
+		!strings.Contains(text, "root på servern") || strings.Contains(text, "roster.sick") {
+		t.Errorf("Logg does not read in Swedish: %s", tail(text, 800))
 	}
 	photograph(t, ctx, shots, "logg")
 
