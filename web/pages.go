@@ -163,6 +163,16 @@ type liveLine struct {
 	Queue     []line.Queued
 	InCall    int
 	Now       time.Time
+	Today     *todayShift // the day as planned; nil on a day the line is not open by its calendar
+	Failed    int         // messages to people that did not get through
+}
+
+// todayShift is the day's plan beside who is there, by name.
+type todayShift struct {
+	line.RosterDay
+	Expected, Sick, Cover []string // names
+	Absent                []string // expected, not logged in
+	Extra                 []string // logged in, not expected
 }
 
 type agentOnLine struct {
@@ -178,17 +188,61 @@ func (s *Server) liveLine(l *line.Line) (liveLine, error) {
 	v := liveLine{Status: st, Queue: s.Lines.Queue(l.Config.ID), Now: s.now()}
 	on, ok, _ := s.trunk()
 	v.TrunkDown = on && !ok
+	in := map[string]bool{}
 	for _, p := range s.Lines.Presence(l.Config.ID) {
-		name := p.Agent
-		if a, err := s.Agents.Agent(p.Agent); err == nil {
-			name = a.Name
-		}
-		v.Agents = append(v.Agents, agentOnLine{Name: name, Presence: p})
+		v.Agents = append(v.Agents, agentOnLine{Name: s.agentName(p.Agent), Presence: p})
+		in[p.Agent] = true
 		if p.Activity == line.Busy {
 			v.InCall++
 		}
 	}
+	today := l.Calendar.Date(v.Now)
+	if days, err := s.Lines.Roster(l.Config.ID, today, today); err == nil && len(days) == 1 && days[0].Service {
+		v.Today = s.shift(days[0], in)
+	}
+	if s.Notifications != nil {
+		if all, err := s.Notifications.Notices(200); err == nil {
+			for _, n := range all {
+				if n.Status == "failed" {
+					v.Failed++
+				}
+			}
+		}
+	}
 	return v, nil
+}
+
+// shift is day's plan in names, with who of it is missing and who is extra.
+func (s *Server) shift(day line.RosterDay, in map[string]bool) *todayShift {
+	t := &todayShift{RosterDay: day}
+	expected := map[string]bool{}
+	for _, id := range day.Expected {
+		expected[id] = true
+		t.Expected = append(t.Expected, s.agentName(id))
+		if !in[id] {
+			t.Absent = append(t.Absent, s.agentName(id))
+		}
+	}
+	for _, id := range day.Sick {
+		t.Sick = append(t.Sick, s.agentName(id))
+	}
+	for _, id := range day.Cover {
+		t.Cover = append(t.Cover, s.agentName(id))
+	}
+	for id := range in {
+		if !expected[id] && len(day.Scheduled)+len(day.Cover) > 0 {
+			t.Extra = append(t.Extra, s.agentName(id))
+		}
+	}
+	slices.Sort(t.Extra)
+	return t
+}
+
+func (s *Server) agentName(id string) string {
+	if a, err := s.Agents.Agent(id); err == nil {
+		return a.Name
+	}
+	return id
 }
 
 func (s *Server) linePage(c echo.Context) error {

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"github.com/peerline/peerline/web"
 	"io"
 	"net"
 	"net/http"
@@ -368,5 +369,35 @@ func TestLoggInWordsAndFiltered(t *testing.T) {
 	}
 	if _, page = b.get("/logg?vem=nobody"); !strings.Contains(page, "Inget att visa.") {
 		t.Error("the filter by name shows entries of others")
+	}
+}
+
+// TestLinjenShowsTheDayAsPlanned: beside who is logged in, Linjen shows who
+// is expected today, who of them is not logged in, who is logged in without a
+// shift, and the warnings that need someone.
+func TestLinjenShowsTheDayAsPlanned(t *testing.T) {
+	e := newEnv(t) // Monday 23 November, 13:00
+	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05"}`, nil)
+	e.do("POST", "/api/v1/agents", `{"id":"jim","name":"Jim","phone":"070-174 06 06"}`, nil)
+	e.do("PUT", "/api/v1/lines/peer/schedule", `{"shifts":[{"agent":"klara","days":["mon"]}]}`, nil)
+	if code := e.do("POST", "/api/v1/agents/jim/login", "", nil); code != 200 {
+		t.Fatalf("log-in: %d", code)
+	}
+	e.notices.list = []web.Notice{{ID: "m1", Status: "failed", To: "Kansliet", Channel: "sms"}}
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	_, page := b.get("/linjen")
+	for _, want := range []string{"I dag enligt schemat", "Förväntade: Klara", `id="absent">Inte inloggade: Klara`,
+		`id="extra">Inloggade utan pass i dag: Jim`, "1 meddelande till personer har inte gått fram"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("Linjen lacks %q", want)
+		}
+	}
+	e.do("POST", "/api/v1/lines/peer/sick", `{"agent":"klara","date":"2026-11-23"}`, nil)
+	if _, page = b.get("/linjen/live?line=peer"); !strings.Contains(page, "sjuka: Klara") || !strings.Contains(page, `id="uncovered"`) {
+		t.Errorf("a sick report today is not on Linjen:\n%s", page)
+	}
+	if strings.Contains(page, "+4670") {
+		t.Error("Linjen shows a number")
 	}
 }
