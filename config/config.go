@@ -258,6 +258,9 @@ type Question struct {
 	Answers map[string]string `yaml:"answers"` // key -> the answer as stored
 	// Labels name the stored answers in Swedish ("stod" -> "stöd").
 	Labels map[string]string `yaml:"labels"`
+	// Incident is the stored answer that asks the office to follow the call
+	// up ("ja" to "Kansliet ska kontakta mig"); "": none does.
+	Incident string `yaml:"incident"`
 }
 
 // Title is the question as people read it: its label, else its id.

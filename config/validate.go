@@ -311,6 +311,9 @@ func validateWrapup(es *Errors, p string, w *Wrapup) {
 				es.add(qp+".answers."+k, "%q is not a key (0-9 or *; # skips)", k)
 			}
 		}
+		if q.Incident != "" && !slices.Contains(slices.Collect(maps.Values(q.Answers)), q.Incident) {
+			es.add(qp+".incident", "%q is none of the question's answers", q.Incident)
+		}
 		for v := range q.Labels {
 			if !slices.Contains(slices.Collect(maps.Values(q.Answers)), v) {
 				es.add(qp+".labels."+v, "%q is none of the question's answers", v)

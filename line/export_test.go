@@ -27,3 +27,6 @@ func (ls *Lines) SaveRecords(recs ...Record) error {
 	}
 	return nil
 }
+
+// Finish ends rec as the flows do at a call's end (its record, an incident).
+func (ls *Lines) Finish(rec Record) error { return ls.finish(&rec) }

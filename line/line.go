@@ -58,7 +58,7 @@ type Lines struct {
 
 // New builds the lines of cfg on db; events and agents may be nil.
 func New(db *bolt.DB, c clock.Clock, cfg []config.Line, events Emitter, agents Agents) (*Lines, error) {
-	if err := storage.Buckets(db, bucketOverrides, bucketClosures, bucketCalls, bucketOpenCalls, bucketMeta, bucketPresence); err != nil {
+	if err := storage.Buckets(db, bucketOverrides, bucketClosures, bucketCalls, bucketOpenCalls, bucketMeta, bucketPresence, bucketIncidents); err != nil {
 		return nil, err
 	}
 	ls := &Lines{db: db, clock: c, events: events, agents: agents, byID: map[string]*Line{}, queue: newQueue()}

@@ -57,9 +57,15 @@ func (ls *Lines) discard(rec *Record) error {
 func (ls *Lines) finish(rec *Record) error {
 	rec.End = ls.clock.Now().UTC()
 	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
+	l, _ := ls.Get(rec.Line)
 	return ls.db.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket([]byte(bucketOpenCalls)).Delete([]byte(rec.ID)); err != nil {
 			return err
+		}
+		if l != nil {
+			if err := openIncidentTx(tx, l, rec); err != nil {
+				return err
+			}
 		}
 		return storage.Put(tx.Bucket([]byte(bucketCalls)), recordKey(*rec), *rec)
 	})

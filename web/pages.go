@@ -128,6 +128,7 @@ func (s *Server) routePages() {
 	g(http.MethodPost, "/linjen/:line/stang", s.overrideForm(hours.Closed))
 	g(http.MethodPost, "/linjen/:line/oppna", s.overrideForm(hours.Open))
 	g(http.MethodPost, "/linjen/:line/schema", s.clearOverrideForm)
+	g(http.MethodPost, "/linjen/uppfoljning/:id", s.incidentForm)
 	g(http.MethodGet, "/schema", s.rosterPage)
 	g(http.MethodPost, "/schema/:line/sjuk", s.exceptionForm(roster.Sick))
 	g(http.MethodPost, "/schema/:line/tackning", s.exceptionForm(roster.Cover))
@@ -165,6 +166,7 @@ type liveLine struct {
 	Now       time.Time
 	Today     *todayShift // the day as planned; nil on a day the line is not open by its calendar
 	Failed    int         // messages to people that did not get through
+	Incidents []openIncident
 }
 
 // todayShift is the day's plan beside who is there, by name.
@@ -199,6 +201,13 @@ func (s *Server) liveLine(l *line.Line) (liveLine, error) {
 	today := l.Calendar.Date(v.Now)
 	if days, err := s.Lines.Roster(l.Config.ID, today, today); err == nil && len(days) == 1 && days[0].Service {
 		v.Today = s.shift(days[0], in)
+	}
+	if ins, err := s.Lines.Incidents(l.Config.ID, ""); err == nil {
+		for _, in := range ins {
+			if in.State != line.IncidentClosed {
+				v.Incidents = append(v.Incidents, openIncident{Incident: in, AgentName: s.agentName(in.Agent), Why: incidentReasons[in.Reason]})
+			}
+		}
 	}
 	if s.Notifications != nil {
 		if all, err := s.Notifications.Notices(200); err == nil {

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"github.com/peerline/peerline/web"
 	"io"
 	"net"
 	"net/http"
@@ -14,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/linetest"
+	"github.com/peerline/peerline/web"
+	bolt "go.etcd.io/bbolt"
 )
 
 // browser is an HTTP client with cookies, as a browser uses the office pages.
@@ -399,5 +401,44 @@ func TestLinjenShowsTheDayAsPlanned(t *testing.T) {
 	}
 	if strings.Contains(page, "+4670") {
 		t.Error("Linjen shows a number")
+	}
+}
+
+// TestIncidentsOnLinjen: a flagged call waits on Linjen under "Att följa
+// upp" until the office has contacted the agent and closed it; a note with a
+// number is refused; the API lists and moves incidents.
+func TestIncidentsOnLinjen(t *testing.T) {
+	e := newEnv(t)
+	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05"}`, nil)
+	// As line writes it when a call cut with the safety key ends (line's own
+	// test covers that; the SIP e2e test the whole way).
+	if err := e.db.Update(func(tx *bolt.Tx) error {
+		return storage.Put(tx.Bucket([]byte("line.incidents")), []byte("c1"),
+			line.Incident{ID: "c1", Line: "peer", Agent: "klara", Start: monday1300, Reason: "safety", State: line.IncidentNew})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	if _, page := b.get("/linjen"); !strings.Contains(page, "Att följa upp (1)") || !strings.Contains(page, "<strong>Klara</strong>, samtal 2026-11-23 13:00: säkerhetsknappen") {
+		t.Fatalf("Linjen:\n%s", page)
+	}
+	if code, loc := b.post("/linjen/uppfoljning/c1", url.Values{"state": {"kontaktad"}, "note": {"ring 0701234567"}}); code != http.StatusSeeOther || !strings.Contains(loc, "fel=") {
+		t.Errorf("a note with a number: %d %s", code, loc)
+	}
+	b.post("/linjen/uppfoljning/c1", url.Values{"state": {"kontaktad"}, "note": {"Pratade med Klara"}})
+	var out struct{ Incidents []line.Incident }
+	if e.do("GET", "/api/v1/incidents?state=kontaktad", "", &out); len(out.Incidents) != 1 || out.Incidents[0].Handler != officeUser || out.Incidents[0].Note != "Pratade med Klara" {
+		t.Errorf("after contact: %+v", out)
+	}
+	var in line.Incident
+	if code := e.do("PATCH", "/api/v1/incidents/c1", `{"state":"avslutad"}`, &in); code != 200 || in.State != "avslutad" || in.Note != "Pratade med Klara" {
+		t.Errorf("closed by the API: %d %+v", code, in)
+	}
+	if _, page := b.get("/linjen"); strings.Contains(page, "Att följa upp") {
+		t.Error("a closed incident is still on Linjen")
+	}
+	if code := e.do("PATCH", "/api/v1/incidents/nope", `{"state":"avslutad"}`, nil); code != 404 {
+		t.Errorf("an unknown incident: %d", code)
 	}
 }

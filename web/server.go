@@ -42,6 +42,8 @@ type Lines interface {
 	Presence(line string) []line.Presence
 	Queue(line string) []line.Queued
 	AgentPresence(agent string) (line.Presence, bool)
+	Incidents(line, state string) ([]line.Incident, error)
+	UpdateIncident(ctx context.Context, id, state, note string) (line.Incident, error)
 }
 
 // Agents is what the API needs of the roster.
@@ -142,6 +144,8 @@ func New(d Deps) *Server {
 	api(http.MethodPost, "/agents/:id/login", s.loginAgent)
 	api(http.MethodPost, "/agents/:id/logout", s.logoutAgent)
 	api(http.MethodGet, "/audit", s.listAudit)
+	api(http.MethodGet, "/incidents", s.listIncidents)
+	api(http.MethodPatch, "/incidents/:id", s.updateIncident)
 	admin := func(method, path string, h echo.HandlerFunc) {
 		e.Add(method, "/api/v1"+path, h, s.requireToken, requireAdmin)
 	}

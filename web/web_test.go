@@ -21,6 +21,7 @@ import (
 	"github.com/peerline/peerline/web"
 	"github.com/peerline/peerline/web/auth"
 	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
 )
 
 // The office user every env has.
@@ -48,6 +49,7 @@ func (f *fakeNotices) Resend(_ context.Context, id string) error {
 }
 
 type env struct {
+	db      *bolt.DB
 	notices *fakeNotices
 	t       testing.TB
 	url     string
@@ -108,7 +110,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &env{t: t, token: tok, clock: clk, users: tokens}
+	env := &env{t: t, token: tok, clock: clk, users: tokens, db: db}
 	env.lines = lines
 	env.notices = &fakeNotices{}
 	srv := httptest.NewServer(web.New(web.Deps{Lines: lines, Agents: agents, Tokens: tokens, Users: tokens, Audit: log, Clock: clk, Log: zerolog.Nop(),

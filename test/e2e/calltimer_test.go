@@ -233,6 +233,9 @@ func safetyKey(ctx context.Context, t *testing.T, s *server, token string, agent
 	if rec.Ended != "safety" || rec.Agent != "klara" || rec.ID != ev.Data["call"] {
 		t.Errorf("the flagged record: %+v (event %+v)", rec, ev.Data)
 	}
+	if _, body := s.request("GET", "/api/v1/incidents?state=ny", token, ""); !strings.Contains(body, `"id":"`+rec.ID+`"`) || !strings.Contains(body, `"reason":"safety"`) {
+		t.Errorf("the flagged call is no incident for the office: %s", body)
+	}
 }
 
 // waitCall waits (bounded) for the call record that match picks.
