@@ -22,7 +22,7 @@ type Incident struct {
 	ID      string     `json:"id"` // the call record's
 	Line    string     `json:"line"`
 	Agent   string     `json:"agent"`
-	Start   time.Time  `json:"start"` // the call's
+	Start   time.Time  `json:"start"`  // the call's
 	Reason  string     `json:"reason"` // safety or wrapup
 	State   string     `json:"state"`  // ny, kontaktad, avslutad
 	Handler string     `json:"handler,omitempty"`
