@@ -473,6 +473,9 @@ type statsView struct {
 	Questions  []config.Question
 	Bands      []string
 	Query      string // from and to, for the CSV links
+	// Incidents are the range's calls the office had to follow up, and how
+	// many of them are not closed yet.
+	Incidents, OpenIncidents int
 }
 
 // statsPage shows a range's figures with two charts: calls per day and per
@@ -489,8 +492,20 @@ func (s *Server) statsPage(c echo.Context) error {
 		}
 		hours, err := s.Lines.Stats(l.Config.ID, from, to, "hour")
 		q := url.Values{"from": {from.String()}, "to": {to.String()}}
-		return statsView{Stats: days, Hours: hours.Buckets, Questions: l.Config.Wrapup.Questions,
-			Bands: line.LengthBands(), Query: q.Encode()}, err
+		v := statsView{Stats: days, Hours: hours.Buckets, Questions: l.Config.Wrapup.Questions,
+			Bands: line.LengthBands(), Query: q.Encode()}
+		if ins, ierr := s.Lines.Incidents(l.Config.ID, ""); ierr == nil {
+			loc := l.Calendar.Location()
+			for _, in := range ins {
+				if d := config.DateOf(in.Start.In(loc)).String(); d >= from.String() && d <= to.String() {
+					v.Incidents++
+					if in.State != line.IncidentClosed {
+						v.OpenIncidents++
+					}
+				}
+			}
+		}
+		return v, err
 	})
 }
 

@@ -420,6 +420,9 @@ func TestIncidentsOnLinjen(t *testing.T) {
 	}
 	b := newBrowser(t, e)
 	b.login(officeUser, officePassword)
+	if _, page := b.get("/statistik?from=2026-11-23&to=2026-11-23"); !strings.Contains(page, `<dd id="incidents">1 (1 ej avslutade)</dd>`) {
+		t.Errorf("Statistik does not count the incident")
+	}
 	if _, page := b.get("/linjen"); !strings.Contains(page, "Att följa upp (1)") || !strings.Contains(page, "<strong>Klara</strong>, samtal 2026-11-23 13:00: säkerhetsknappen") {
 		t.Fatalf("Linjen:\n%s", page)
 	}
