@@ -25,12 +25,13 @@ import (
 var assets embed.FS
 
 // pageNames are the office pages; each is parsed with the layout.
-var pageNames = []string{"login", "linjen", "schema", "agenter", "statistik", "logg", "anvandare"}
+var pageNames = []string{"login", "linjen", "schema", "agenter", "samtal", "statistik", "logg", "anvandare"}
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"activity": activityText, "ago": agoText, "clock": clockText, "weekday": weekdayText,
 		"chart": barChart, "pct": pct, "outcome": outcomeText, "band": bandText,
+		"ending": endingText, "minutes": minutes, "joinWords": joinWords,
 	}
 	out := map[string]*template.Template{}
 	for _, p := range pageNames {
@@ -139,6 +140,7 @@ func (s *Server) routePages() {
 	g(http.MethodPost, "/agenter/:id/aktiv", s.activeForm)
 	g(http.MethodPost, "/agenter/:id/kod", s.pinForm)
 	g(http.MethodPost, "/agenter/:id/logga-ut", s.logoutForm)
+	g(http.MethodGet, "/samtal", s.callsPage)
 	g(http.MethodGet, "/statistik", s.statsPage)
 	g(http.MethodGet, "/linjer/:line/samtal.csv", s.callsCSV)
 	g(http.MethodGet, "/linjer/:line/statistik.csv", s.statsCSV)

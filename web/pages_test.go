@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -443,5 +444,48 @@ func TestIncidentsOnLinjen(t *testing.T) {
 	}
 	if code := e.do("PATCH", "/api/v1/incidents/nope", `{"state":"avslutad"}`, nil); code != 404 {
 		t.Errorf("an unknown incident: %d", code)
+	}
+}
+
+// TestSamtal: the day's calls in words (outcome, wait, talk, agent, how it
+// ended, wrap-up answers by their labels), newest first, filtered by agent and
+// outcome; never a number.
+func TestSamtal(t *testing.T) {
+	e := newEnv(t)
+	threeCalls(t, e) // two with nobody logged in, one while closed
+	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05"}`, nil)
+	r := line.Record{ID: "c4", Line: "peer", Start: monday1300.Add(30 * time.Minute), Outcome: line.OutcomeAnswered,
+		Agent: "klara", Wait: 12, Talk: 605, Ended: "limit", LimitHit: true,
+		Wrapup: &line.Wrapup{Answers: map[string]string{"call_type": "stod", "referred": "ja"}, Filled: true}}
+	if err := e.db.Update(func(tx *bolt.Tx) error { // as line writes a call's record
+		key := append(binary.BigEndian.AppendUint64(nil, uint64(r.Start.UnixNano())), r.ID...)
+		return storage.Put(tx.Bucket([]byte("line.calls")), key, r)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	code, page := b.get("/samtal")
+	if code != 200 {
+		t.Fatalf("Samtal: %d", code)
+	}
+	for _, want := range []string{"besvarade", "10 min 05 s – nådde tidsgränsen", "12 s", "Klara", "tidsgränsen",
+		"Typ av samtal: stöd, Hänvisad vidare: ja", "ingen inloggad", "linjen stängd"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("Samtal lacks %q", want)
+		}
+	}
+	table := func(page string) string { _, rows, _ := strings.Cut(page, "<tbody>"); return rows }
+	if rows := table(page); strings.Index(rows, "Klara") > strings.Index(rows, "ingen inloggad") {
+		t.Error("the newest call is not first")
+	}
+	if _, page = b.get("/samtal?agent=klara"); strings.Contains(table(page), "ingen inloggad") {
+		t.Error("the agent filter lets other calls through")
+	}
+	if _, page = b.get("/samtal?utfall=closed"); strings.Contains(table(page), "Klara") || !strings.Contains(table(page), "linjen stängd") {
+		t.Error("the outcome filter")
+	}
+	if strings.Contains(page, "701234567") {
+		t.Error("Samtal shows the caller's number")
 	}
 }

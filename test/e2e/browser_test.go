@@ -190,8 +190,13 @@ lines: [{id: peer, name: Stödlinjen, numbers: [peer], prompts: %s}]
 		chromedp.SendKeys(chromedp.CSS(`form.add input[name=password]`), "bos-långa-lösenord"),
 		chromedp.Click(chromedp.CSS(`form.add button`)), chromedp.WaitVisible(chromedp.CSS(`#user-bo`)))
 	photograph(t, ctx, shots, "anvandare")
+	run("calls", chromedp.Navigate(s.URL+"/samtal"), chromedp.WaitVisible(chromedp.CSS(`table.calls`)))
+	if text := read("table.calls"); !strings.Contains(text, "ingen inloggad") {
+		t.Errorf("Samtal: %s", tail(text, 500))
+	}
+	photograph(t, ctx, shots, "samtal")
 
-	for _, p := range []string{"/linjen", "/schema", "/agenter", "/statistik", "/logg", "/anvandare"} {
+	for _, p := range []string{"/linjen", "/schema", "/agenter", "/samtal", "/statistik", "/logg", "/anvandare"} {
 		run("page "+p, chromedp.Navigate(s.URL+p))
 		if html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, "701234567") {
 			t.Errorf("%s shows a caller's number", p)
