@@ -22,6 +22,7 @@ import (
 	"github.com/peerline/peerline/internal/event"
 	"github.com/peerline/peerline/internal/phone"
 	"github.com/peerline/peerline/internal/storage"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/roster"
 	bolt "go.etcd.io/bbolt"
 )
@@ -78,6 +79,7 @@ type Planner struct {
 	cfg      config.Notify
 	plan     phone.Plan
 	lines    map[string]config.Line
+	locs     map[string]*time.Location // each line's zone, loaded once
 	texts    *Texts
 	channels map[string]bool // the configured ones
 	wake     func()
@@ -93,9 +95,12 @@ func NewPlanner(db *bolt.DB, cfg *config.Config) (*Planner, error) {
 		return nil, err
 	}
 	p := &Planner{cfg: cfg.Notify, plan: cfg.SIP.Trunk.Plan(), lines: map[string]config.Line{}, texts: texts,
-		channels: map[string]bool{SMS: cfg.Notify.SMS.Provider != "", Email: cfg.Notify.SMTP.Host != ""}}
+		locs: map[string]*time.Location{}, channels: map[string]bool{SMS: cfg.Notify.SMS.Provider != "", Email: cfg.Notify.SMTP.Host != ""}}
 	for _, l := range cfg.Lines {
 		p.lines[l.ID] = l
+		if p.locs[l.ID], err = time.LoadLocation(l.Timezone); err != nil {
+			return nil, err // config validated it
+		}
 	}
 	return p, nil
 }
@@ -137,8 +142,10 @@ func (p *Planner) messages(tx *bolt.Tx, e event.Event, d event.Data) ([]Message,
 		return nil, err
 	}
 	var out []Message
+	base := p.view(tx, e, d)
 	for _, r := range to {
-		view := p.view(tx, e, d, r)
+		view := base
+		view.Name = r.person.name
 		for _, ch := range r.person.channels {
 			addr := r.person.phone
 			if ch == Email {
@@ -296,11 +303,7 @@ func (p *Planner) freeOn(tx *bolt.Tx, line, date string) ([]string, error) {
 
 // expected are the ids of the agents expected on e's line on e's local day.
 func (p *Planner) expected(tx *bolt.Tx, e event.Event) ([]string, error) {
-	loc, err := time.LoadLocation(p.lines[e.Line].Timezone)
-	if err != nil {
-		loc = time.Local
-	}
-	day, err := roster.In(tx).Day(e.Line, config.DateOf(e.Time.In(loc)))
+	day, err := roster.In(tx).Day(e.Line, config.DateOf(e.Time.In(p.locs[e.Line])))
 	if err != nil {
 		return nil, err
 	}
@@ -320,28 +323,26 @@ type view struct {
 	Talk     string // a flagged call's talk time ("12 min")
 	Away     string // who is away (day.uncovered), in Swedish: "Klara och Jim"
 	Deadline string
-	Wrapup   string // a summary's wrap-up answers: "call_type: kris 2, stod 3; referred: ja 1"
+	Wrapup   string // a summary's wrap-up answers: "Typ av samtal: kris 2, stöd 3; Hänvisad vidare: ja 1"
 	TalkMean string // a summary's mean talk time ("9 min")
 }
 
-func (p *Planner) view(tx *bolt.Tx, e event.Event, d event.Data, r recipient) view {
-	l := p.lines[e.Line]
-	loc, err := time.LoadLocation(l.Timezone)
-	if err != nil {
-		loc = time.Local
-	}
+func (p *Planner) view(tx *bolt.Tx, e event.Event, d event.Data) view {
+	l, loc := p.lines[e.Line], p.locs[e.Line]
 	t := e.Time.In(loc)
-	v := view{Line: l.Name, Event: e, Data: d, Name: r.person.name, Date: swedishDate(t), Time: t.Format("15:04")}
+	v := view{Line: l.Name, Event: e, Data: d, Date: hours.DateText(t), Time: t.Format("15:04")}
+	// day names an event's own date (YYYY-MM-DD) in Swedish.
+	day := func(date string) string {
+		if dd, err := config.ParseDate(date); err == nil {
+			return hours.DateText(dd.In(loc))
+		}
+		return date
+	}
 	switch d := d.(type) {
 	case *event.Uncovered:
-		if day, err := config.ParseDate(d.Date); err == nil {
-			v.Date = swedishDate(day.In(loc))
-		}
-		v.Away, v.Deadline = list(names(tx, d.Sick)), d.Deadline
+		v.Date, v.Away, v.Deadline = day(d.Date), list(names(tx, d.Sick)), d.Deadline
 	case *event.Cover:
-		if day, err := config.ParseDate(d.Date); err == nil {
-			v.Date = swedishDate(day.In(loc))
-		}
+		v.Date = day(d.Date)
 	case *event.Flag:
 		v.Time = d.Start.In(loc).Format("15:04")
 		v.Talk = fmt.Sprintf("%d min", int(d.TalkSeconds+30)/60)
@@ -351,9 +352,7 @@ func (p *Planner) view(tx *bolt.Tx, e event.Event, d event.Data, r recipient) vi
 	case *event.AutoLogout:
 		v.Agent = list(names(tx, []string{d.Agent}))
 	case *event.Summary:
-		if day, err := config.ParseDate(d.Date); err == nil {
-			v.Date = swedishDate(day.In(loc))
-		}
+		v.Date = day(d.Date)
 		v.Wrapup = wrapupText(l.Wrapup.Questions, d.Wrapup)
 		v.TalkMean = fmt.Sprintf("%d min", int(d.TalkMean+30)/60)
 	}
@@ -387,16 +386,6 @@ func names(tx *bolt.Tx, ids []string) []string {
 		}
 	}
 	return out
-}
-
-var (
-	weekdays = []string{"söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"}
-	months   = []string{"januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-		"september", "oktober", "november", "december"}
-)
-
-func swedishDate(t time.Time) string {
-	return fmt.Sprintf("%s %d %s", weekdays[t.Weekday()], t.Day(), months[t.Month()-1])
 }
 
 // list joins names the Swedish way: "Klara, Jim och Agneta".

@@ -168,4 +168,9 @@ func NextOpenText(now, next time.Time) string {
 
 func clockText(t time.Time) string { return t.Format("15:04") }
 
+// DateText is t's day in Swedish: "torsdag 26 november".
+func DateText(t time.Time) string {
+	return fmt.Sprintf("%s %d %s", weekdaysSV[t.Weekday()], t.Day(), monthsSV[t.Month()])
+}
+
 func ptr[T any](v T) *T { return &v }

@@ -30,7 +30,7 @@ var rules = []struct {
 	{"pbx/media", []string{"pbx/media"}},
 	{"pbx/", []string{"config", "internal/", "line", "pbx/"}},
 	{"web", []string{"config", "internal/", "roster", "line", "web"}},
-	{"notify", []string{"config", "internal/", "roster", "notify"}},
+	{"notify", []string{"config", "internal/", "roster", "line/hours", "notify"}},
 }
 
 func TestImportsFollowTheMap(t *testing.T) {
