@@ -90,14 +90,10 @@ func auditWords(e audit.Entry, names map[string]string, loc *time.Location) stri
 		return "stängde linjen: " + d("reason") + when()
 	case "line.override.delete":
 		return "lät linjen följa schemat igen"
-	case "roster.sick":
-		return fmt.Sprintf("sjukanmälde %s för %s", nameOf(d("agent"), names), d("date"))
-	case "roster.cover":
-		return fmt.Sprintf("lät %s täcka %s", nameOf(d("agent"), names), d("date"))
-	case "roster.sick.delete":
-		return fmt.Sprintf("tog tillbaka sjukanmälan för %s %s", nameOf(d("agent"), names), d("date"))
-	case "roster.cover.delete":
-		return fmt.Sprintf("tog tillbaka täckningen för %s %s", nameOf(d("agent"), names), d("date"))
+	case "roster.sick", "roster.cover", "roster.sick.delete", "roster.cover.delete":
+		format := map[string]string{"roster.sick": "sjukanmälde %s för %s", "roster.cover": "lät %s täcka %s",
+			"roster.sick.delete": "tog tillbaka sjukanmälan för %s %s", "roster.cover.delete": "tog tillbaka täckningen för %s %s"}
+		return fmt.Sprintf(format[e.Action], nameOf(d("agent"), names), d("date"))
 	case "schedule.set":
 		return "ändrade veckoschemat"
 	case "token.create":

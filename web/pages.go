@@ -168,6 +168,12 @@ type liveLine struct {
 	Now       time.Time
 	Today     *todayShift // the day as planned; nil on a day the line is not open by its calendar
 	Failed    int         // messages to people that did not get through
+}
+
+// linePageView is Linjen: the live part, and the incidents to follow up (outside
+// the live part, so that a note being typed is not refreshed away).
+type linePageView struct {
+	liveLine
 	Incidents []openIncident
 }
 
@@ -203,13 +209,6 @@ func (s *Server) liveLine(l *line.Line) (liveLine, error) {
 	today := l.Calendar.Date(v.Now)
 	if days, err := s.Lines.Roster(l.Config.ID, today, today); err == nil && len(days) == 1 && days[0].Service {
 		v.Today = s.shift(days[0], in)
-	}
-	if ins, err := s.Lines.Incidents(l.Config.ID, ""); err == nil {
-		for _, in := range ins {
-			if in.State != line.IncidentClosed {
-				v.Incidents = append(v.Incidents, openIncident{Incident: in, AgentName: s.agentName(in.Agent), Why: incidentReasons[in.Reason]})
-			}
-		}
 	}
 	if s.Notifications != nil {
 		if all, err := s.Notifications.Notices(200); err == nil {
@@ -257,7 +256,17 @@ func (s *Server) agentName(id string) string {
 }
 
 func (s *Server) linePage(c echo.Context) error {
-	return s.page(c, "linjen", func(l *line.Line) (any, error) { return s.liveLine(l) })
+	return s.page(c, "linjen", func(l *line.Line) (any, error) {
+		live, err := s.liveLine(l)
+		v := linePageView{liveLine: live}
+		ins, ierr := s.Lines.Incidents(l.Config.ID, "")
+		for _, in := range ins {
+			if in.State != line.IncidentClosed {
+				v.Incidents = append(v.Incidents, openIncident{Incident: in, AgentName: s.agentName(in.Agent), Why: incidentReasons[in.Reason]})
+			}
+		}
+		return v, errors.Join(err, ierr)
+	})
 }
 
 // liveFragment is Linjen's live part, fetched every few seconds by the page.

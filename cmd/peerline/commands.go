@@ -25,10 +25,10 @@ import (
 // running service runs it for the CLI over the admin socket (localapi), so the
 // output is the same either way.
 type command struct {
-	args   int               // positional arguments
+	args   int               // positional arguments the command runs with
 	flags  map[string]string // flag name -> default
 	input  func(r *localapi.Request, stdin io.Reader, stderr io.Writer) error
-	toFile bool // the first argument is a file the output goes to, on the CLI's side
+	toFile bool // one more argument first: the file the output goes to, on the CLI's side
 	run    func(ctx context.Context, a *app, r localapi.Request, out io.Writer) error
 }
 
@@ -41,7 +41,7 @@ var commands = map[string]command{
 	"token list":   {run: tokenList},
 	"token revoke": {args: 1, run: tokenRevoke},
 	"agent import": {args: 1, input: importFile, run: agentImport},
-	"backup":       {args: 1, toFile: true, run: backup},
+	"backup":       {toFile: true, run: backup},
 }
 
 // cli runs the command name ("token create") with its command line args.
@@ -55,11 +55,15 @@ func cli(ctx context.Context, name string, args []string, stdin io.Reader, stdou
 	for k, def := range cmd.flags {
 		vals[k] = f.String(k, def, "")
 	}
-	pos, err := f.parse(args, cmd.args)
+	file := 0
+	if cmd.toFile {
+		file = 1
+	}
+	pos, err := f.parse(args, file+cmd.args)
 	if err != nil {
 		return err
 	}
-	r := localapi.Request{Command: name, Args: pos, Flags: map[string]string{}}
+	r := localapi.Request{Command: name, Args: pos[file:], Flags: map[string]string{}}
 	for k, v := range vals {
 		r.Flags[k] = *v
 	}
@@ -78,7 +82,7 @@ func cli(ctx context.Context, name string, args []string, stdin io.Reader, stdou
 		}
 	}
 	if cmd.toFile {
-		return toFile(r.Args[0], func(out io.Writer) error { return execute(ctx, cfg, r, out) }, stdout)
+		return toFile(pos[0], func(out io.Writer) error { return execute(ctx, cfg, r, out) }, stdout)
 	}
 	return execute(ctx, cfg, r, stdout)
 }
@@ -109,12 +113,7 @@ func (a *app) serveCommand(ctx context.Context, c localapi.Caller, r localapi.Re
 
 func (a *app) runCommand(ctx context.Context, r localapi.Request, out io.Writer) error {
 	cmd, ok := commands[r.Command]
-	want := cmd.args
-	if cmd.toFile {
-		want-- // the file stays on the CLI's side
-		r.Args = r.Args[min(1, len(r.Args)):]
-	}
-	if !ok || len(r.Args) != want {
+	if !ok || len(r.Args) != cmd.args {
 		return fmt.Errorf("%w: %q with %d argument(s)", errUsage, r.Command, len(r.Args))
 	}
 	return cmd.run(ctx, a, r, out)
