@@ -216,6 +216,14 @@ func TestAnOutageLosesNothing(t *testing.T) {
 		msgs, _ := notify.Messages(r.db, 10)
 		return msgs[0].Attempts == 1 && msgs[0].Status == notify.Failed
 	})
+
+	// Done messages are listed for 30 days, then forgotten.
+	r.clock.Advance(31 * 24 * time.Hour)
+	r.sender.Kick()
+	waitFor(t, "the old messages forgotten", func() bool {
+		msgs, _ := notify.Messages(r.db, 10)
+		return len(msgs) == 0
+	})
 }
 
 // TestADayWithoutCoverAsksTheFreeColleagues: day.uncovered goes to the

@@ -75,18 +75,16 @@ func (s *Sender) flush(ctx context.Context) time.Time {
 // and forgets messages done long ago.
 func (s *Sender) due(now time.Time, next *time.Time) ([]Message, error) {
 	var out []Message
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		c := tx.Bucket([]byte(bucket)).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+	var stale [][]byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucket)).ForEach(func(k, v []byte) error {
 			var m Message
 			if storage.Decode(v, &m) != nil {
-				continue
+				return nil
 			}
 			switch {
 			case m.Status != Pending && now.Sub(m.Created) > keep:
-				if err := c.Delete(); err != nil {
-					return err
-				}
+				stale = append(stale, append([]byte(nil), k...))
 			case m.Status != Pending:
 			case m.Next.After(now):
 				clock.Earliest(next, m.Next)
@@ -94,10 +92,22 @@ func (s *Sender) due(now time.Time, next *time.Time) ([]Message, error) {
 				m.key = append([]byte(nil), k...)
 				out = append(out, m)
 			}
+			return nil
+		})
+	})
+	if err != nil || len(stale) == 0 {
+		return out, err
+	}
+	// A write (and its sync) only when there is something to forget.
+	return out, s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucket))
+		for _, k := range stale {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	return out, err
 }
 
 // held is when m may go if quiet hours hold it now (zero: it may go now).
