@@ -158,21 +158,6 @@ func answerKey(session *media.Session, local *media.Local, key *media.Crypto) er
 	return session.Encrypt(ours, *key)
 }
 
-// offerKey puts our key in an offer under policy p: always when SRTP is
-// required (RTP/SAVP), and when it is optional only over TLS, where the key
-// cannot be read on the way (RTP/AVP, which a phone without SRTP still takes).
-func offerKey(local *media.Local, p media.Policy, transport string) error {
-	if p == media.SRTPNone || (p == media.SRTPOptional && transport != "tls") {
-		return nil
-	}
-	key, err := media.NewCrypto(1, media.OfferedSuite)
-	if err != nil {
-		return err
-	}
-	local.Crypto, local.Secure = &key, p == media.SRTPRequired
-	return nil
-}
-
 // newLocal is our side of a new media session at addr.
 func newLocal(addr netip.AddrPort) media.Local {
 	return media.Local{Addr: addr, Codecs: []uint8{media.PCMU, media.PCMA}, DTMF: media.DefaultDTMF,

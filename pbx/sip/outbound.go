@@ -164,6 +164,21 @@ func (c *outboundCall) answered(ctx context.Context) error {
 	return nil
 }
 
+// offerKey puts our key in an offer under policy p: always when SRTP is
+// required (RTP/SAVP), and when it is optional only over TLS, where the key
+// cannot be read on the way (RTP/AVP, which a phone without SRTP still takes).
+func offerKey(local *media.Local, p media.Policy, transport string) error {
+	if p == media.SRTPNone || (p == media.SRTPOptional && transport != "tls") {
+		return nil
+	}
+	key, err := media.NewCrypto(1, media.OfferedSuite)
+	if err != nil {
+		return err
+	}
+	local.Crypto, local.Secure = &key, p == media.SRTPRequired
+	return nil
+}
+
 // CanCall says whether t can be called at all: a SIP URI that parses, or a
 // number and a trunk proxy to send it to (for line.Lines.SetReach).
 func (s *Server) CanCall(t line.Target) error {
