@@ -42,12 +42,12 @@ var (
 // announce plays prompt to a caller while listening for the line's agent key:
 // an agent calling from a phone peerline does not know presses it to reach the
 // agent menu (errAgentKey).
-func (ls *Lines) announce(ctx context.Context, l *Line, c Call, prompt string) error {
+func (ls *Lines) announce(ctx context.Context, l *Line, c Call, prompts ...string) error {
 	key := l.Config.Keys.AgentLogin
 	if ls.agents == nil || key == "" {
-		return c.Play(ctx, prompt)
+		return playAll(ctx, c, prompts)
 	}
-	got, err := c.Collect(ctx, CollectOptions{Prompts: []string{prompt}, Accept: key, Max: len(key), NextKey: keyWait})
+	got, err := c.Collect(ctx, CollectOptions{Prompts: prompts, Accept: key, Max: len(key), NextKey: keyWait})
 	switch {
 	case err == nil && got == key:
 		return errAgentKey
@@ -302,14 +302,7 @@ func (ls *Lines) sayOpens(l *Line, st hours.Status) []string {
 // and the hour and minutes, in the line's time zone.
 func (ls *Lines) sayTime(l *Line, t time.Time) []string {
 	local := t.In(l.Calendar.Location())
-	say := append(ls.sayDate(l, l.Calendar.Date(t)), "at", sayNumber(local.Hour()))
-	switch m := local.Minute(); {
-	case m >= 10:
-		say = append(say, sayNumber(m))
-	case m > 0:
-		say = append(say, "number-0", sayNumber(m))
-	}
-	return say
+	return append(append(ls.sayDate(l, l.Calendar.Date(t)), "at"), sayClock(local.Hour(), local.Minute())...)
 }
 
 // sayDate is "i dag", "i morgon", or the weekday, the day of the month and the month.

@@ -143,16 +143,6 @@ type Record struct {
 
 const bucketCalls = "line.calls" // start (big-endian ns) + id -> Record
 
-// closedPrompt is the announcement for each reason the line can be closed.
-var closedPrompt = map[hours.Reason]string{
-	hours.ReasonHours:      "closed-hours",
-	hours.ReasonWeekend:    "closed-hours",
-	hours.ReasonHoliday:    "closed-holiday",
-	hours.ReasonClosedDate: "closed-today",
-	hours.ReasonNoCover:    "closed-today",
-	hours.ReasonOffice:     "closed-today",
-}
-
 // Handle runs a call on line id to its end. A caller's call is recorded: a
 // closed line plays the announcement for its reason, an open line with nobody
 // logged in the no-one-available one; otherwise an agent is rung and the two are
@@ -174,10 +164,10 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 	switch {
 	case st.State == hours.Closed:
 		rec.Outcome, rec.Reason = OutcomeClosed, st.Reason
-		err = ls.tell(ctx, l, c, &rec, closedPrompt[st.Reason], true)
+		err = ls.tell(ctx, l, c, &rec, ls.closedSay(l, st.Reason), true)
 	case !ls.loggedIn(id):
 		rec.Outcome = OutcomeNoAgents
-		err = ls.tell(ctx, l, c, &rec, "no-agents", true)
+		err = ls.tell(ctx, l, c, &rec, []string{"no-agents"}, true)
 	default:
 		err = ls.connect(ctx, l, c, &rec)
 	}
@@ -193,15 +183,15 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 // tell answers, plays prompt and hangs up; a caller hanging up first ends it. A
 // failure marks the record failed. The first announcement of a call listens for
 // the agent key (agentKey), and returns errAgentKey when it is pressed.
-func (ls *Lines) tell(ctx context.Context, l *Line, c Call, rec *Record, prompt string, agentKey bool) error {
+func (ls *Lines) tell(ctx context.Context, l *Line, c Call, rec *Record, prompts []string, agentKey bool) error {
 	ctx, cancel := withCaller(ctx, c)
 	defer cancel()
 	err := c.Answer(ctx)
 	switch {
 	case err == nil && agentKey:
-		err = ls.announce(ctx, l, c, prompt)
+		err = ls.announce(ctx, l, c, prompts...)
 	case err == nil:
-		err = c.Play(ctx, prompt)
+		err = playAll(ctx, c, prompts)
 	}
 	if ctx.Err() != nil {
 		return nil // the caller hung up (or peerline is stopping); the call ends anyway
@@ -216,6 +206,16 @@ func (ls *Lines) tell(ctx context.Context, l *Line, c Call, rec *Record, prompt 
 		rec.Outcome = OutcomeFailed
 	}
 	return err
+}
+
+// playAll plays prompts one after the other; the first error ends it.
+func playAll(ctx context.Context, c Call, prompts []string) error {
+	for _, p := range prompts {
+		if err := c.Play(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // withCaller is ctx that also ends when the caller hangs up. Its Err is

@@ -40,16 +40,16 @@ func (ls *Lines) connect(ctx context.Context, l *Line, c Call, rec *Record) erro
 		return ls.gaveUp(rec)
 	case errors.As(err, &closed): // closing time came while the caller waited
 		rec.Outcome, rec.Reason = OutcomeClosed, closed.Status.Reason
-		return ls.tell(ctx, l, c, rec, closedPrompt[closed.Status.Reason], false)
+		return ls.tell(ctx, l, c, rec, ls.closedSay(l, closed.Status.Reason), false)
 	case errors.Is(err, errQueueTimeout):
 		rec.Outcome = OutcomeQueueTimeout
-		return ls.tell(ctx, l, c, rec, "queue-timeout", false)
+		return ls.tell(ctx, l, c, rec, []string{"queue-timeout"}, false)
 	case errors.Is(err, errNobodyAnswered):
 		rec.Outcome = OutcomeAgentNoAnswer
-		return ls.tell(ctx, l, c, rec, "no-agents", false)
+		return ls.tell(ctx, l, c, rec, []string{"no-agents"}, false)
 	case errors.Is(err, errNoAgents):
 		rec.Outcome = OutcomeNoAgents
-		return ls.tell(ctx, l, c, rec, "no-agents", false)
+		return ls.tell(ctx, l, c, rec, []string{"no-agents"}, false)
 	case err != nil:
 		rec.Outcome = OutcomeFailed
 		c.Hangup(context.WithoutCancel(ctx))

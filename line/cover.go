@@ -82,7 +82,7 @@ func rosterDay(tx *bolt.Tx, l *Line, d config.Date) (RosterDay, error) {
 // the day uncovered the office and the free colleagues are told (day.uncovered), and
 // after the deadline on the day itself the line closes at once.
 func (ls *Lines) ReportSick(ctx context.Context, id, agent string, date config.Date) (RosterDay, error) {
-	return ls.rosterChange(ctx, id, date, "roster.sick", agent, func(tx *bolt.Tx, l *Line) error {
+	return ls.rosterChange(ctx, id, date, "roster.sick", exceptionDetail(agent, date), func(tx *bolt.Tx, l *Line) error {
 		return roster.In(tx).PutException(ls.exception(ctx, id, agent, date, roster.Sick))
 	})
 }
@@ -90,7 +90,7 @@ func (ls *Lines) ReportSick(ctx context.Context, id, agent string, date config.D
 // TakeCover records that an agent works date for the line (cover.taken). A day
 // closed for want of cover opens again.
 func (ls *Lines) TakeCover(ctx context.Context, id, agent string, date config.Date) (RosterDay, error) {
-	return ls.rosterChange(ctx, id, date, "roster.cover", agent, func(tx *bolt.Tx, l *Line) error {
+	return ls.rosterChange(ctx, id, date, "roster.cover", exceptionDetail(agent, date), func(tx *bolt.Tx, l *Line) error {
 		if err := roster.In(tx).PutException(ls.exception(ctx, id, agent, date, roster.Cover)); err != nil {
 			return err
 		}
@@ -108,9 +108,13 @@ func (ls *Lines) TakeCover(ctx context.Context, id, agent string, date config.Da
 
 // RemoveException deletes a sick report or a cover, with the same consequences.
 func (ls *Lines) RemoveException(ctx context.Context, id, agent string, date config.Date, kind roster.Kind) (RosterDay, error) {
-	return ls.rosterChange(ctx, id, date, "roster."+string(kind)+".delete", agent, func(tx *bolt.Tx, _ *Line) error {
+	return ls.rosterChange(ctx, id, date, "roster."+string(kind)+".delete", exceptionDetail(agent, date), func(tx *bolt.Tx, _ *Line) error {
 		return roster.In(tx).DeleteException(id, date, agent, kind)
 	})
+}
+
+func exceptionDetail(agent string, d config.Date) map[string]any {
+	return map[string]any{"agent": agent, "date": d.String()}
 }
 
 func (ls *Lines) exception(ctx context.Context, line, agent string, d config.Date, k roster.Kind) roster.Exception {
@@ -119,8 +123,8 @@ func (ls *Lines) exception(ctx context.Context, line, agent string, d config.Dat
 
 // rosterChange applies f to the roster of (line, date) and then reconciles the day:
 // audit, day.uncovered when the day loses its cover, and today's closure, all in
-// one transaction with f.
-func (ls *Lines) rosterChange(ctx context.Context, id string, date config.Date, action, agent string,
+// one transaction with f. f may add to the audit's detail.
+func (ls *Lines) rosterChange(ctx context.Context, id string, date config.Date, action string, detail map[string]any,
 	f func(tx *bolt.Tx, l *Line) error) (RosterDay, error) {
 	l, err := ls.Get(id)
 	if err != nil {
@@ -139,7 +143,7 @@ func (ls *Lines) rosterChange(ctx context.Context, id string, date config.Date, 
 		if after, err = rosterDay(tx, l, date); err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, now, action, "line/"+id, map[string]any{"agent": agent, "date": date.String()}); err != nil {
+		if err := audit.Record(ctx, tx, now, action, "line/"+id, detail); err != nil {
 			return err
 		}
 		if !before.Uncovered && after.Uncovered {

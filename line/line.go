@@ -45,9 +45,10 @@ func (l *Line) ringsAll() bool { return l.Config.Calls.Strategy == "ring-all" }
 type Lines struct {
 	db     *bolt.DB
 	clock  clock.Clock
-	events Emitter            // nil: no events
-	agents Agents             // nil: agents cannot use the line by phone
-	reach  func(Target) error // nil: every agent's phone can be called
+	events Emitter                      // nil: no events
+	agents Agents                       // nil: agents cannot use the line by phone
+	reach  func(Target) error           // nil: every agent's phone can be called
+	own    func(line, name string) bool // nil: no line has recordings of its own
 	list   []*Line
 	byID   map[string]*Line
 

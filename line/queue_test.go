@@ -230,7 +230,7 @@ func TestClosingTimeTellsWaitingCallersAndLogsAgentsOutAfterTheirCall(t *testing
 	// 30 s before closing: the jump to 16:00 crosses no other deadline (the
 	// queue's announcements and max_wait, the call limit) on its way.
 	w := newWorld(t, "2026-05-19 15:59:30", quickLines())
-	closingWithACallerWaiting(t, w, func() { w.clock.Set(at("2026-05-19 16:00:00")) }, "closed-hours", hours.ReasonHours)
+	closingWithACallerWaiting(t, w, func() { w.clock.Set(at("2026-05-19 16:00:00")) }, "closed-welcome", hours.ReasonHours)
 }
 
 func TestOfficeClosingTellsWaitingCallers(t *testing.T) {

@@ -64,7 +64,7 @@ func TestAnUnreachablePhoneIsAMissAndTheOfficeSeesWhy(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if err := runUntilDone(t, w, errc, time.Second); err != nil {
+	if err := runUntilDone(t, w, errc); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := w.lines.AgentPresence("klara"); ok || attempts != 3 {

@@ -72,33 +72,39 @@ func (s *Store) Schedule(line string) ([]Shift, error) {
 	return out, err
 }
 
-// SetSchedule replaces a line's shifts. Errors name the shift: shifts[2].days.
+// SetSchedule replaces a line's shifts (agent import; the line's own
+// EditSchedule also re-checks today's cover). Errors name the shift: shifts[2].days.
 func (s *Store) SetSchedule(ctx context.Context, line string, shifts []Shift) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for i, sh := range shifts {
-			p := fmt.Sprintf("shifts[%d]", i)
-			a, ok, err := agent(tx, sh.Agent)
-			switch {
-			case err != nil:
-				return err
-			case !ok:
-				return input.Errorf(p+".agent", "%q is not an agent", sh.Agent)
-			case !slices.Contains(a.Lines, line):
-				return input.Errorf(p+".agent", "%s does not serve line %s", a.Name, line)
-			case len(sh.Days) == 0:
-				return input.Errorf(p+".days", "name at least one day")
-			case sh.From != nil && sh.To != nil && before(*sh.To, *sh.From):
-				return input.Errorf(p+".to", "%s is before from (%s)", sh.To, sh.From)
-			}
-		}
-		if shifts == nil {
-			shifts = []Shift{}
-		}
-		if err := storage.Put(tx.Bucket([]byte(bucketSchedule)), []byte(line), shifts); err != nil {
+		if err := setSchedule(tx, line, shifts); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, s.clock.Now(), "schedule.set", "line/"+line, map[string]any{"shifts": len(shifts)})
 	})
+}
+
+// setSchedule checks and stores shifts; see Tx.SetSchedule.
+func setSchedule(tx *bolt.Tx, line string, shifts []Shift) error {
+	for i, sh := range shifts {
+		p := fmt.Sprintf("shifts[%d]", i)
+		a, ok, err := agent(tx, sh.Agent)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return input.Errorf(p+".agent", "%q is not an agent", sh.Agent)
+		case !slices.Contains(a.Lines, line):
+			return input.Errorf(p+".agent", "%s does not serve line %s", a.Name, line)
+		case len(sh.Days) == 0:
+			return input.Errorf(p+".days", "name at least one day")
+		case sh.From != nil && sh.To != nil && before(*sh.To, *sh.From):
+			return input.Errorf(p+".to", "%s is before from (%s)", sh.To, sh.From)
+		}
+	}
+	if shifts == nil {
+		shifts = []Shift{}
+	}
+	return storage.Put(tx.Bucket([]byte(bucketSchedule)), []byte(line), shifts)
 }
 
 // hasSchedule: see Tx.HasSchedule.

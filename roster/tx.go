@@ -23,6 +23,13 @@ func (t Tx) Day(line string, d config.Date) (Day, error) { return dayOf(t.tx, li
 // HasSchedule reports whether line has any shifts at all.
 func (t Tx) HasSchedule(line string) (bool, error) { return hasSchedule(t.tx, line) }
 
+// Schedule returns a line's shifts.
+func (t Tx) Schedule(line string) ([]Shift, error) { return schedule(t.tx, line) }
+
+// SetSchedule checks and replaces a line's shifts; errors name the shift
+// (shifts[2].days). The caller audits.
+func (t Tx) SetSchedule(line string, shifts []Shift) error { return setSchedule(t.tx, line, shifts) }
+
 // FreeOn lists the active agents of line who are neither expected nor sick on
 // day: the colleagues to ask when the day is uncovered.
 func (t Tx) FreeOn(line string, day Day) ([]Agent, error) { return freeOn(t.tx, line, day) }

@@ -95,7 +95,15 @@ func auditWords(e audit.Entry, names map[string]string, loc *time.Location) stri
 			"roster.sick.delete": "tog tillbaka sjukanmälan för %s %s", "roster.cover.delete": "tog tillbaka täckningen för %s %s"}
 		return fmt.Sprintf(format[e.Action], nameOf(d("agent"), names), d("date"))
 	case "schedule.set":
-		return "ändrade veckoschemat"
+		agents, _ := e.Detail["agents"].([]any)
+		if len(agents) == 0 {
+			return "ändrade veckoschemat"
+		}
+		who := make([]string, len(agents))
+		for i, a := range agents {
+			who[i] = nameOf(fmt.Sprint(a), names)
+		}
+		return "ändrade veckoschemat för " + strings.Join(who, ", ")
 	case "token.create":
 		return "skapade API-nyckeln " + id
 	case "token.revoke":

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"strings"
 
+	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/line"
 )
 
@@ -52,6 +53,43 @@ func barChart(buckets []line.Bucket) template.HTML {
 		}
 	}
 	return template.HTML(sb.String() + `</svg>`)
+}
+
+// barList is the same figures as a list with a short bar on each row, for a
+// phone: the SVG's text would shrink to half its size at 390 px. Hours without
+// calls are left out; days are all shown, a day without calls is news too.
+// Bars are SVG rects sized in percent: the page's CSP allows no inline style.
+func barList(buckets []line.Bucket) template.HTML {
+	most := 1
+	for _, b := range buckets {
+		most = max(most, b.Calls)
+	}
+	var sb strings.Builder
+	sb.WriteString(`<table class="bars"><tbody>`)
+	for _, b := range buckets {
+		name, isDay := listLabel(b.Key)
+		if !isDay && b.Calls == 0 {
+			continue
+		}
+		fmt.Fprintf(&sb, `<tr><th scope="row">%s</th><td class="bar"><svg viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">`+
+			`<rect width="%.1f" height="10" class="calls"/><rect width="%.1f" height="10" class="answered"/></svg></td>`+
+			`<td class="n">%d <span>(%d besvarade)</span></td></tr>`,
+			template.HTMLEscapeString(name), 100*float64(b.Calls)/float64(most), 100*float64(b.Answered)/float64(most), b.Calls, b.Answered)
+	}
+	sb.WriteString(`</tbody></table>`)
+	return template.HTML(sb.String())
+}
+
+// listLabel names a bucket in full: "mån 19/11" for a day, "13–14" for an hour.
+func listLabel(key string) (string, bool) {
+	if d, err := config.ParseDate(key); err == nil {
+		return weekdayText(d) + " " + label(key), true
+	}
+	var h int
+	if _, err := fmt.Sscanf(key, "%d", &h); err == nil {
+		return fmt.Sprintf("%02d–%02d", h, (h+1)%24), false
+	}
+	return key, false
 }
 
 // label shortens a bucket's key: "2026-05-19" to "19/5", an hour "13" to "13".

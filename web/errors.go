@@ -36,6 +36,8 @@ func toAPIError(err error) *apiError {
 		return fromEcho(he)
 	case errors.As(err, &closed):
 		return errorf(http.StatusConflict, "line_closed", "line %s is closed: %s", closed.Status.Line, closed.Status.Text)
+	case errors.Is(err, line.ErrScheduleChanged):
+		return errorf(http.StatusConflict, "schedule_changed", "%s; read it again", err)
 	case errors.Is(err, line.ErrNotLoggedIn):
 		return errorf(http.StatusConflict, "not_logged_in", "%s", err)
 	case errors.Is(err, line.ErrAgentInactive), errors.Is(err, line.ErrNotServing):

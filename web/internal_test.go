@@ -77,3 +77,21 @@ func TestEveryLengthBandHasWords(t *testing.T) {
 		}
 	}
 }
+
+// TestBarListForAPhone: the phone's list names days and hours in full, keeps
+// days without calls, leaves quiet hours out and scales the bars to the most.
+func TestBarListForAPhone(t *testing.T) {
+	days := string(barList([]line.Bucket{
+		{Key: "2026-11-23", Figures: line.Figures{Calls: 4, Answered: 2}},
+		{Key: "2026-11-24"},
+	}))
+	for _, want := range []string{">mån 23/11<", ">tis 24/11<", `<rect width="100.0" height="10" class="calls"/><rect width="50.0"`, "4 <span>(2 besvarade)</span>"} {
+		if !strings.Contains(days, want) {
+			t.Errorf("days lack %q:\n%s", want, days)
+		}
+	}
+	hours := string(barList([]line.Bucket{{Key: "9"}, {Key: "13", Figures: line.Figures{Calls: 1}}}))
+	if strings.Contains(hours, "09–10") || !strings.Contains(hours, ">13–14<") {
+		t.Errorf("hours:\n%s", hours)
+	}
+}

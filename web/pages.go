@@ -30,8 +30,9 @@ var pageNames = []string{"login", "linjen", "schema", "agenter", "samtal", "stat
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"activity": activityText, "ago": agoText, "clock": clockText, "weekday": weekdayText,
-		"chart": barChart, "pct": pct, "outcome": outcomeText, "band": bandText,
+		"chart": barChart, "bars": barList, "pct": pct, "outcome": outcomeText, "band": bandText,
 		"ending": endingText, "minutes": minutes, "joinWords": joinWords,
+		"shiftArgs": func(p pageData, f shiftForm) shiftArgs { return shiftArgs{p, f} },
 	}
 	out := map[string]*template.Template{}
 	for _, p := range pageNames {
@@ -72,8 +73,18 @@ func (s *Server) render(c echo.Context, status int, page string, d pageData) err
 // page renders a logged-in page for the line ?line= (the first by default),
 // with ?fel= and ?ok= from the redirect after a form.
 func (s *Server) page(c echo.Context, page string, data func(l *line.Line) (any, error)) error {
+	return s.pageStatus(c, http.StatusOK, page, c.QueryParam("fel"), data)
+}
+
+// pageStatus is page with a status and an error message of its own: a form
+// shown again with what was typed and what is wrong with it. The line is
+// ?line=, or the form's :line.
+func (s *Server) pageStatus(c echo.Context, status int, page, fel string, data func(l *line.Line) (any, error)) error {
 	ids := s.Lines.IDs()
 	id := c.QueryParam("line")
+	if id == "" {
+		id = c.Param("line")
+	}
 	if id == "" {
 		id = ids[0]
 	}
@@ -81,7 +92,7 @@ func (s *Server) page(c echo.Context, page string, data func(l *line.Line) (any,
 	if err != nil {
 		return err
 	}
-	d := pageData{Line: l, Error: c.QueryParam("fel"), Notice: c.QueryParam("ok")}
+	d := pageData{Line: l, Error: fel, Notice: c.QueryParam("ok")}
 	for _, id := range ids {
 		x, _ := s.Lines.Get(id)
 		d.Lines = append(d.Lines, x)
@@ -94,7 +105,7 @@ func (s *Server) page(c echo.Context, page string, data func(l *line.Line) (any,
 		}
 		return err
 	}
-	return s.render(c, http.StatusOK, page, d)
+	return s.render(c, status, page, d)
 }
 
 // done redirects after a form to page, telling what happened or what was wrong.
@@ -134,6 +145,7 @@ func (s *Server) routePages() {
 	g(http.MethodPost, "/schema/:line/sjuk", s.exceptionForm(roster.Sick))
 	g(http.MethodPost, "/schema/:line/tackning", s.exceptionForm(roster.Cover))
 	g(http.MethodPost, "/schema/:line/ta-tillbaka", s.undoExceptionForm)
+	g(http.MethodPost, "/schema/:line/veckoschema", s.scheduleForm)
 	g(http.MethodGet, "/agenter", s.agentsPage)
 	g(http.MethodPost, "/agenter", s.addAgentForm)
 	g(http.MethodPost, "/agenter/:id", s.editAgentForm)
@@ -338,17 +350,36 @@ type rosterView struct {
 	Agents []roster.Agent
 	Names  map[string]string
 	Today  string
+	Week   weekView
 }
 
 func (s *Server) rosterPage(c echo.Context) error {
-	return s.page(c, "schema", func(l *line.Line) (any, error) {
+	return s.rosterPageWith(c, http.StatusOK, c.QueryParam("fel"), nil)
+}
+
+// rosterPageWith shows Schema; failed, when set, is a shift form shown again
+// as it was posted, with fel saying what is wrong.
+func (s *Server) rosterPageWith(c echo.Context, status int, fel string, failed *shiftForm) error {
+	return s.pageStatus(c, status, "schema", fel, func(l *line.Line) (any, error) {
 		today := l.Calendar.Date(s.now())
 		days, err := s.Lines.Roster(l.Config.ID, today, today.AddDays(rosterWeeks*7-1))
 		if err != nil {
 			return nil, err
 		}
-		agents, names, err := s.agentsOf(l.Config.ID)
-		return rosterView{Days: days, Agents: agents, Names: names, Today: today.String()}, err
+		shifts, err := s.Agents.Schedule(l.Config.ID)
+		if err != nil {
+			return nil, err
+		}
+		v := rosterView{Days: days, Today: today.String(), Week: newWeekView(shifts)}
+		switch {
+		case failed == nil:
+		case failed.Index < 0:
+			v.Week.New = *failed
+		case failed.Index < len(v.Week.Shifts):
+			v.Week.Shifts[failed.Index] = *failed
+		}
+		v.Agents, v.Names, err = s.agentsOf(l.Config.ID)
+		return v, err
 	})
 }
 

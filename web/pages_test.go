@@ -16,6 +16,7 @@ import (
 
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/line/linetest"
 	"github.com/peerline/peerline/web"
 	bolt "go.etcd.io/bbolt"
@@ -488,4 +489,86 @@ func TestSamtal(t *testing.T) {
 	if strings.Contains(page, "701234567") {
 		t.Error("Samtal shows the caller's number")
 	}
+}
+
+// TestWeeklyScheduleOnSchema: the office adds, edits and removes shifts on the
+// page; a mistake shows the form again as typed; an edit from a page drawn
+// before someone else's change is refused instead of overwriting it; the
+// no-cover rule looks at today again (Monday 13:00, after the deadline).
+func TestWeeklyScheduleOnSchema(t *testing.T) {
+	e := newEnv(t) // Monday 23 November 2026, 13:00
+	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05"}`, nil)
+	e.do("POST", "/api/v1/agents", `{"id":"jim","name":"Jim","phone":"070-174 06 06"}`, nil)
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	_, page := b.get("/schema")
+	version := regexp.MustCompile(`name="version" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	if version == nil || !strings.Contains(page, "Linjen har inget veckoschema") {
+		t.Fatalf("Schema without a weekly schedule:\n%s", page)
+	}
+	add := url.Values{"version": {version[1]}, "index": {"-1"}, "do": {"spara"}, "agent": {"klara"},
+		"dag": {"mon", "wed"}, "from": {"2026-11-01"}}
+	if code, loc := b.post("/schema/peer/veckoschema", add); code != http.StatusSeeOther || !strings.Contains(loc, "ok=") {
+		t.Fatalf("add a shift: %d %s", code, loc)
+	}
+	if st := e.status(); st.State != hours.Open {
+		t.Errorf("Klara works Mondays: the line is %s", st.State)
+	}
+
+	// A shift without a day: the form again with the agent and the date kept.
+	_, page = b.get("/schema")
+	version = regexp.MustCompile(`name="version" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	bad := url.Values{"version": {version[1]}, "index": {"-1"}, "do": {"spara"}, "agent": {"jim"}, "from": {"2026-12-01"}}
+	code, page := b.post("/schema/peer/veckoschema", bad)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "Kryssa i minst en veckodag.") ||
+		!strings.Contains(page, `value="2026-12-01"`) || !strings.Contains(page, `<option value="jim" selected>`) {
+		t.Errorf("a shift without days: %d\n%s", code, page)
+	}
+	bad.Set("from", "1 dec")
+	bad["dag"] = []string{"fri"}
+	if code, page = b.post("/schema/peer/veckoschema", bad); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(page, "Datumet ska skrivas som 2026-11-23.") || !strings.Contains(page, `value="1 dec"`) {
+		t.Errorf("a bad date: %d", code)
+	}
+
+	// Klara stops working Mondays: today is uncovered after the deadline and closes.
+	edit := url.Values{"version": {version[1]}, "index": {"0"}, "do": {"spara"}, "agent": {"klara"}, "dag": {"wed"}, "from": {"2026-11-01"}}
+	if code, loc := b.post("/schema/peer/veckoschema", edit); code != http.StatusSeeOther || !strings.Contains(loc, "ok=") {
+		t.Fatalf("edit: %d %s", code, loc)
+	}
+	if st := e.status(); st.State != hours.Closed || st.Reason != hours.ReasonNoCover {
+		t.Errorf("after Monday left the schedule: %+v", st)
+	}
+	// The same page, posted again: its version is old now.
+	edit["dag"] = []string{"thu"}
+	if code, loc := b.post("/schema/peer/veckoschema", edit); code != http.StatusSeeOther || !strings.Contains(loc, "fel=") {
+		t.Errorf("an edit from an old page: %d %s", code, loc)
+	}
+	var sched struct {
+		Shifts []struct{ Days []string }
+	}
+	if e.do("GET", "/api/v1/lines/peer/schedule", "", &sched); len(sched.Shifts) != 1 || strings.Join(sched.Shifts[0].Days, ",") != "wed" {
+		t.Errorf("schedule: %+v", sched)
+	}
+	_, page = b.get("/schema")
+	version = regexp.MustCompile(`name="version" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	remove := url.Values{"version": {version[1]}, "index": {"0"}, "do": {"ta-bort"}}
+	if code, loc := b.post("/schema/peer/veckoschema", remove); code != http.StatusSeeOther || !strings.Contains(loc, "ok=") {
+		t.Fatalf("remove: %d %s", code, loc)
+	}
+	if st := e.status(); st.State != hours.Open {
+		t.Errorf("a line without a schedule does not close for want of cover: %+v", st)
+	}
+	if _, page = b.get("/logg"); !strings.Contains(page, "ändrade veckoschemat för Klara") {
+		t.Error("Logg does not say whose shifts changed")
+	}
+}
+
+func (e *env) status() hours.Status {
+	e.t.Helper()
+	st, err := e.lines.Status("peer")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return st
 }

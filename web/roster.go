@@ -262,7 +262,7 @@ func (s *Server) putSchedule(c echo.Context) error {
 		}
 		shifts[i] = sh
 	}
-	if err := s.Agents.SetSchedule(c.Request().Context(), c.Param("line"), shifts); err != nil {
+	if _, err := s.Lines.SetSchedule(c.Request().Context(), c.Param("line"), shifts); err != nil {
 		return err
 	}
 	return s.getSchedule(c)

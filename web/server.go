@@ -35,6 +35,8 @@ type Lines interface {
 	TakeCover(ctx context.Context, id, agent string, date config.Date) (line.RosterDay, error)
 	RemoveException(ctx context.Context, id, agent string, date config.Date, kind roster.Kind) (line.RosterDay, error)
 	Roster(id string, from, to config.Date) ([]line.RosterDay, error)
+	SetSchedule(ctx context.Context, id string, shifts []roster.Shift) ([]roster.Shift, error)
+	EditSchedule(ctx context.Context, id string, edit func([]roster.Shift) ([]roster.Shift, error)) ([]roster.Shift, error)
 	Records(id string, from, to config.Date) ([]line.Record, error)
 	Stats(id string, from, to config.Date, by string) (line.Stats, error)
 	Login(ctx context.Context, agent, line string) (line.Presence, error)
@@ -57,7 +59,6 @@ type Agents interface {
 	Unlock(ctx context.Context, id string) error
 	PINStatus(id string) (set bool, locked error)
 	Schedule(line string) ([]roster.Shift, error)
-	SetSchedule(ctx context.Context, line string, shifts []roster.Shift) error
 }
 
 // AuditLog reads the audit log.

@@ -13,6 +13,7 @@ var pageMessages = []struct{ code, field, part, text string }{
 	{"exists", "", "", "Det namnet finns redan."},
 	{"not_found", "", "", "Det finns inte (längre)."},
 	{"line_closed", "", "", "Linjen är stängd."},
+	{"schedule_changed", "", "", "Någon annan ändrade veckoschemat under tiden. Här är det nya; gör din ändring igen."},
 	{"not_logged_in", "", "", "Agenten är inte inloggad."},
 	{"not_allowed", "", "", "Agenten är pausad eller hör inte till linjen."},
 	{"", "id", "already", "Det id:t har redan en agent."},
@@ -33,6 +34,8 @@ var pageMessages = []struct{ code, field, part, text string }{
 	{"", "until", "year", "Sluttiden får vara högst ett år fram."},
 	{"", "until", "", "Sluttiden ska vara en dag och en tid."},
 	{"", "agent", "does not serve", "Agenten hör inte till linjen eller är pausad."},
+	{"", "agent", "not an agent", "Agenten finns inte (längre)."},
+	{"", "days", "", "Kryssa i minst en veckodag."},
 	{"", "agent", "", "Välj en agent."},
 	{"", "date", "not expected", "Agenten har inget pass den dagen."},
 	{"", "date", "already expected", "Agenten har redan pass den dagen."},
@@ -47,9 +50,13 @@ var pageMessages = []struct{ code, field, part, text string }{
 
 // pageMessage is what a page says of an error the API would answer with ae.
 func pageMessage(ae *apiError) string {
+	field := ae.Field
+	if _, f, ok := strings.Cut(field, "]."); ok && strings.HasPrefix(field, "shifts[") {
+		field = f // the weekly schedule's shifts[2].days is the shift form's days
+	}
 	for _, m := range pageMessages {
 		if (m.code != "" && m.code == ae.Code) ||
-			(m.code == "" && m.field == ae.Field && strings.Contains(ae.Message, m.part)) {
+			(m.code == "" && m.field == field && strings.Contains(ae.Message, m.part)) {
 			return m.text
 		}
 	}

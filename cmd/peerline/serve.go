@@ -103,6 +103,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	a.lines.SetOwnPrompts(func(line, name string) bool { return lineSounds[line].Own(name) })
 	phone, err := sip.New(cfg, lineSounds, a.lines, clk, log)
 	if err != nil {
 		return err

@@ -131,6 +131,14 @@ func Check(cfg *config.Config) config.Errors {
 	return es
 }
 
+// Own reports whether the set's prompt name is a line's own recording rather
+// than the default voice.
+func (s Set) Own(name string) bool {
+	d, _ := defaults()
+	p, ok := s[name]
+	return ok && p != d[name]
+}
+
 // Names lists the prompts in the set.
 func (s Set) Names() []string {
 	out := make([]string, 0, len(s))

@@ -51,6 +51,9 @@ func TestOverrideFolder(t *testing.T) {
 	if len(set["greeting"].Samples) != len(set["no-agents"].Samples) {
 		t.Error("the folder's greeting did not replace the embedded one")
 	}
+	if !set.Own("greeting") || set.Own("no-agents") || set.Own("nonesuch") {
+		t.Error("Own does not tell the folder's recordings from the default voice")
+	}
 	os.WriteFile(filepath.Join(dir, "broken.wav"), []byte("RIFF....WAVEjunk"), 0o600)
 	if _, err := prompts.Load(dir); !errors.Is(err, media.ErrWAV) {
 		t.Errorf("broken file: %v", err)
@@ -73,7 +76,8 @@ func TestEmbeddedPromptsCoverTheFlows(t *testing.T) {
 		"status-closed", "status-agents", "status-queue", "goodbye", "today", "tomorrow", "at",
 		"queue-hold", "queue-first", "queue-place", "queue-in-line", "queue-many", "queue-timeout", "queue-music",
 		"call-warning", "one-minute-left", "minutes-left", "call-limit", "wrapup-intro", "wrapup-call-type",
-		"wrapup-referred", "wrapup-office-contact", "wrapup-done"}
+		"wrapup-referred", "wrapup-office-contact", "wrapup-done",
+		"closed-thanks", "closed-here", "closed-welcome", "closed-holiday-today", "days-weekdays", "days-all", "between", "and", "to"}
 	for n := range 60 {
 		names = append(names, fmt.Sprintf("number-%d", n))
 	}
@@ -84,7 +88,7 @@ func TestEmbeddedPromptsCoverTheFlows(t *testing.T) {
 		names = append(names, fmt.Sprintf("month-%d", m))
 	}
 	for w := 1; w <= 7; w++ {
-		names = append(names, fmt.Sprintf("weekday-%d", w))
+		names = append(names, fmt.Sprintf("weekday-%d", w), fmt.Sprintf("weekdays-%d", w))
 	}
 	for _, name := range names {
 		p, ok := set[name]

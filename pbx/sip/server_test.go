@@ -105,6 +105,9 @@ func serveAll(t *testing.T, cfg *config.Config, h psip.Handler, clk clock.Clock)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ls, ok := h.(*line.Lines); ok { // as serve does: the folder's own recordings play whole
+		ls.SetOwnPrompts(func(line, name string) bool { return sounds[line].Own(name) })
+	}
 	srv, err := psip.New(cfg, sounds, h, clk, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)

@@ -190,7 +190,10 @@ func TestClosedLinePlaysAndHangsUp(t *testing.T) {
 	r := startRig(t, saturday)
 	leg := r.call(t, callerNum)
 	done(t, leg)
-	if got := names(leg.Actions()); got != "answer, play closed-hours.wav, hangup" {
+	// The hours said from the config's days and times, piece by piece.
+	want := "answer, play closed-thanks.wav, play closed-here.wav, play days-weekdays.wav, play between.wav, " +
+		"play number-12.wav, play number-45.wav, play and.wav, play number-16.wav, play closed-welcome.wav, hangup"
+	if got := names(leg.Actions()); got != want {
 		t.Errorf("actions: %s", got)
 	}
 	res, err := http.Get(leg.Actions()[1].Prompts[0])
@@ -363,7 +366,7 @@ func TestBadRequests(t *testing.T) {
 	// the same answer.
 	first, b1, _ := r.sim.Post(ctx, "calls/c1/results", webhook.Result{Seq: 1, Result: "done"})
 	again, b2, _ := r.sim.Post(ctx, "calls/c1/results", webhook.Result{Seq: 1, Result: "done"})
-	if first != 200 || again != 200 || string(b1) != string(b2) || !strings.Contains(string(b1), "closed-hours") {
+	if first != 200 || again != 200 || string(b1) != string(b2) || !strings.Contains(string(b1), "closed-thanks") {
 		t.Errorf("a duplicate result: %d %s / %d %s", first, b1, again, b2)
 	}
 	if code, body, _ := r.sim.Post(ctx, "calls/c1/results", webhook.Result{Seq: 1, Result: "failed"}); code != 409 || !strings.Contains(string(body), "conflicting_result") {
@@ -382,6 +385,12 @@ func TestBadRequests(t *testing.T) {
 	req2.Header = req.Header.Clone()
 	if res, err := http.DefaultClient.Do(req2); err != nil || res.StatusCode != http.StatusConflict {
 		t.Errorf("a replay: %v %+v", err, res)
+	}
+	for seq := 3; seq < 20; seq++ { // the rest of the announcement, to the hangup
+		code, body, _ := r.sim.Post(ctx, "calls/c1/results", webhook.Result{Seq: seq, Result: "done"})
+		if code != 200 || strings.Contains(string(body), "hangup") {
+			break
+		}
 	}
 	if rec := r.records(t, 1)[0]; rec.Outcome != line.OutcomeClosed {
 		t.Errorf("record: %+v", rec)

@@ -50,6 +50,20 @@ func (c *Fake) Armed(t time.Time) bool {
 	return false
 }
 
+// Next is when the earliest function is due and how many are waiting; ok is
+// false when none is. A test that runs code to its end jumps from deadline to
+// deadline with it, never past one the code has yet to set.
+func (c *Fake) Next() (at time.Time, waiting int, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, x := range c.timers {
+		if !ok || x.at.Before(at) {
+			at, ok = x.at, true
+		}
+	}
+	return at, len(c.timers), ok
+}
+
 // Advance moves the clock forward by d, running every function that falls due.
 func (c *Fake) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
