@@ -104,6 +104,8 @@ func auditWords(e audit.Entry, names map[string]string, loc *time.Location) stri
 			who[i] = nameOf(fmt.Sprint(a), names)
 		}
 		return "ändrade veckoschemat för " + strings.Join(who, ", ")
+	case "incident.update":
+		return fmt.Sprintf("satte uppföljningen av %ss samtal till %s (var %s)", nameOf(d("agent"), names), d("to"), d("from"))
 	case "token.create":
 		return "skapade API-nyckeln " + id
 	case "token.revoke":

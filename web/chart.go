@@ -71,10 +71,14 @@ func barList(buckets []line.Bucket) template.HTML {
 		if !isDay && b.Calls == 0 {
 			continue
 		}
+		n := "0"
+		if b.Calls > 0 {
+			n = fmt.Sprintf("%d <span>(%d besvarade)</span>", b.Calls, b.Answered)
+		}
 		fmt.Fprintf(&sb, `<tr><th scope="row">%s</th><td class="bar"><svg viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">`+
 			`<rect width="%.1f" height="10" class="calls"/><rect width="%.1f" height="10" class="answered"/></svg></td>`+
-			`<td class="n">%d <span>(%d besvarade)</span></td></tr>`,
-			template.HTMLEscapeString(name), 100*float64(b.Calls)/float64(most), 100*float64(b.Answered)/float64(most), b.Calls, b.Answered)
+			`<td class="n">%s</td></tr>`,
+			template.HTMLEscapeString(name), 100*float64(b.Calls)/float64(most), 100*float64(b.Answered)/float64(most), n)
 	}
 	sb.WriteString(`</tbody></table>`)
 	return template.HTML(sb.String())

@@ -46,6 +46,9 @@ var pageMessages = []struct{ code, field, part, text string }{
 	{"", "to", "days", "Visa högst ett år åt gången."},
 	{"", "to", "", "Datumet ska skrivas som 2026-11-23."},
 	{"", "by", "", "Välj per dag eller per timme."},
+	{"", "note", "phone", "Skriv inga telefonnummer i anteckningen: den sparas."},
+	{"", "note", "", "Anteckningen får vara högst 500 tecken."},
+	{"", "state", "", "Välj ny, kontaktad eller avslutad."},
 }
 
 // pageMessage is what a page says of an error the API would answer with ae.
