@@ -214,8 +214,39 @@ type Line struct {
 	Cover          Cover    `yaml:"cover"`
 	PIN            PIN      `yaml:"pin"`
 	Keys           Keys     `yaml:"keys"`
-	CallbackWindow Duration `yaml:"callback_window"`
-	Prompts        string   `yaml:"prompts"`
+	CallbackWindow Duration   `yaml:"callback_window"`
+	Prompts        string     `yaml:"prompts"`
+	Referrals      []Referral `yaml:"referrals"`
+}
+
+// Referral modes: how an agent hands a caller on.
+const (
+	ReferWarm  = "warm"  // the agent stays until the service answers; three talk, then the agent leaves
+	ReferBlind = "blind" // the caller is connected to the service at once; the agent goes to the form
+	ReferTell  = "tell"  // the caller is told the number; the call goes on
+)
+
+// Referral is a service an agent can hand a caller on to with a key during
+// the call.
+type Referral struct {
+	Key    string `yaml:"key"`    // pressed by the agent during the call, e.g. "*1"
+	Name   string `yaml:"name"`   // the service, for the office's pages and the records
+	Number string `yaml:"number"` // dialled through the trunk (warm, blind) or said (tell)
+	Mode   string `yaml:"mode"`   // warm (default), blind or tell
+	// Prompt is a recording of the line's that the caller hears instead of
+	// the default built from the number ("Jag kopplar dig vidare till ...").
+	Prompt string `yaml:"prompt"`
+	// ShowCaller sends the caller's own number to the service (a privacy
+	// choice: the service may see who calls); by default the line's number.
+	ShowCaller bool `yaml:"show_caller"`
+}
+
+// ModeOrDefault is the referral's mode, warm when unset.
+func (r Referral) ModeOrDefault() string {
+	if r.Mode == "" {
+		return ReferWarm
+	}
+	return r.Mode
 }
 
 // Hours is the line's calendar.
@@ -261,6 +292,9 @@ type Question struct {
 	// Incident is the stored answer that asks the office to follow the call
 	// up ("ja" to "Kansliet ska kontakta mig"); "": none does.
 	Incident string `yaml:"incident"`
+	// Referral is the stored answer filled in by itself when the agent handed
+	// the caller on with a referral key ("ja" to "Hänvisad vidare").
+	Referral string `yaml:"referral"`
 }
 
 // Title is the question as people read it: its label, else its id.

@@ -115,6 +115,13 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown top-level", "colour: blue", "colour"},
 		{"no lines", "lines: []", "lines"},
 		{"bad log level", "log: {level: loud}", "log.level"},
+		{"referral key clashes with safety", "lines: [{id: a, numbers: [a], referrals: [{key: '9', name: X, number: '1177'}]}]", "lines[0].referrals[0].key"},
+		{"referral keys clash", "lines: [{id: a, numbers: [a], referrals: [{key: '*1', name: X, number: '1177'}, {key: '1', name: Y, number: '1177'}]}]", "lines[0].referrals[1].key"},
+		{"referral dials 112", "lines: [{id: a, numbers: [a], referrals: [{key: '*3', name: SOS, number: '112'}]}]", "lines[0].referrals[0].number"},
+		{"referral without a number", "lines: [{id: a, numbers: [a], referrals: [{key: '*3', name: X, mode: blind}]}]", "lines[0].referrals[0].number"},
+		{"referral to no number", "lines: [{id: a, numbers: [a], referrals: [{key: '*3', name: X, number: 'sip:x@y'}]}]", "lines[0].referrals[0].number"},
+		{"referral mode", "lines: [{id: a, numbers: [a], referrals: [{key: '*3', name: X, number: '1177', mode: cold}]}]", "lines[0].referrals[0].mode"},
+		{"tell without number or prompt", "lines: [{id: a, numbers: [a], referrals: [{key: '*3', name: X, mode: tell}]}]", "lines[0].referrals[0].prompt"},
 		{"bad answer key", "lines: [{id: a, numbers: [a], wrapup: {questions: [{id: q, prompt: p, answers: {'#': x}}]}}]", "lines[0].wrapup.questions[0].answers.#"},
 	}
 	for _, tt := range tests {

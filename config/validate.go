@@ -245,6 +245,7 @@ func validateLine(es *Errors, p string, l *Line) {
 	}
 	validatePIN(es, p+".pin", &l.PIN)
 	validateKeys(es, p+".keys", &l.Keys)
+	validateReferrals(es, p, l)
 	if l.CallbackWindow < 0 {
 		es.add(p+".callback_window", "must not be negative")
 	}
@@ -314,6 +315,9 @@ func validateWrapup(es *Errors, p string, w *Wrapup) {
 		if q.Incident != "" && !slices.Contains(slices.Collect(maps.Values(q.Answers)), q.Incident) {
 			es.add(qp+".incident", "%q is none of the question's answers", q.Incident)
 		}
+		if q.Referral != "" && !slices.Contains(slices.Collect(maps.Values(q.Answers)), q.Referral) {
+			es.add(qp+".referral", "%q is none of the question's answers", q.Referral)
+		}
 		for v := range q.Labels {
 			if !slices.Contains(slices.Collect(maps.Values(q.Answers)), v) {
 				es.add(qp+".labels."+v, "%q is none of the question's answers", v)
@@ -345,6 +349,51 @@ func validateKeys(es *Errors, p string, k *Keys) {
 	}
 	if k.EndCall == k.Safety {
 		es.add(p+".safety", "must differ from end_call")
+	}
+}
+
+// emergencyNumbers are never dialled by peerline: an emergency call must come
+// from the caller's own line, so that the emergency centre sees where they are.
+var emergencyNumbers = []string{"112", "911", "999", "000", "110", "118", "119"}
+
+// shortNumber is a service's number as a trunk takes it: a short number
+// (1177, 90101) or a full one (+46 8 123 456 78, 08-123 456 78).
+var shortNumber = regexp.MustCompile(`^\+?[0-9][0-9 ()-]{1,20}$`)
+
+func validateReferrals(es *Errors, p string, l *Line) {
+	keys := map[string]string{"keys.end_call": l.Keys.EndCall, "keys.safety": l.Keys.Safety}
+	for i, r := range l.Referrals {
+		rp := fmt.Sprintf("%s.referrals[%d]", p, i)
+		if !dtmfPattern.MatchString(r.Key) {
+			es.add(rp+".key", "%q is not a key sequence (0-9, * and #, at most 4)", r.Key)
+		}
+		for name, k := range keys { // the key watcher matches the end of what was typed
+			if k != "" && r.Key != "" && (strings.HasSuffix(k, r.Key) || strings.HasSuffix(r.Key, k)) {
+				es.add(rp+".key", "%q clashes with %s (%q): neither may end the other", r.Key, name, k)
+			}
+		}
+		keys[fmt.Sprintf("referrals[%d].key", i)] = r.Key
+		if strings.TrimSpace(r.Name) == "" {
+			es.add(rp+".name", "must not be empty")
+		}
+		digits := strings.Map(func(c rune) rune {
+			if c >= '0' && c <= '9' {
+				return c
+			}
+			return -1
+		}, r.Number)
+		switch mode := r.ModeOrDefault(); {
+		case mode != ReferWarm && mode != ReferBlind && mode != ReferTell:
+			es.add(rp+".mode", "%q is not a mode (use warm, blind or tell)", r.Mode)
+		case r.Number != "" && !shortNumber.MatchString(r.Number):
+			es.add(rp+".number", "%q is not a number (1177, 90101, 08-123 456 78, +46 8 123 456 78)", r.Number)
+		case mode != ReferTell && slices.Contains(emergencyNumbers, digits):
+			es.add(rp+".number", "%s is never dialled: an emergency call must come from the caller's own phone, so that the centre sees where they are; use mode tell", r.Number)
+		case mode != ReferTell && r.Number == "":
+			es.add(rp+".number", "a %s referral dials a number", mode)
+		case mode == ReferTell && r.Number == "" && r.Prompt == "":
+			es.add(rp+".prompt", "a tell referral without a number needs a prompt that says it")
+		}
 	}
 }
 

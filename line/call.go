@@ -28,6 +28,10 @@ type Call interface {
 	Collect(ctx context.Context, o CollectOptions) (string, error)
 	Dial(ctx context.Context, t Target, o DialOptions) (Call, error)
 	Bridge(ctx context.Context, other Call) (Bridge, error)
+	// Conference joins this leg and others so that each hears all the others
+	// (a warm referral's three-way part); ErrNoConference when the driver's
+	// side cannot.
+	Conference(ctx context.Context, others ...Call) (Bridge, error)
 	Hangup(ctx context.Context) error
 	Done() <-chan struct{} // closed when the leg has ended, whoever ended it
 }
@@ -89,6 +93,10 @@ type Bridge interface {
 // the drivers cancel with it, and the record says the call ended "stopped".
 var ErrStopped = errors.New("peerline is stopping")
 
+// ErrNoConference is a driver's answer when it cannot hold three parties in
+// one conversation (a PBX that says so in webhook mode).
+var ErrNoConference = errors.New("no conference: the PBX cannot mix three parties")
+
 // What a call's prompts and keys can fail with.
 var (
 	ErrNoPrompt = errors.New("no such prompt")
@@ -139,6 +147,10 @@ type Record struct {
 	// Callback says the agent called the caller back from the agent menu (key 4):
 	// a call of the line, but no one called in.
 	Callback bool `json:"callback,omitempty"`
+	// Referral is the service the agent handed the caller on to, if any.
+	Referral *Referred `json:"referral,omitempty"`
+
+	handover chan struct{} // closed when a referred caller's part with the service ends
 }
 
 const bucketCalls = "line.calls" // start (big-endian ns) + id -> Record
@@ -173,6 +185,9 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 	}
 	if errors.Is(err, errAgentKey) {
 		return errors.Join(ls.discard(&rec), ls.agentCall(ctx, l, c)) // no caller's call after all
+	}
+	if rec.handover != nil {
+		<-rec.handover // a referred caller's talk with the service: the record says how it went
 	}
 	if serr := ls.finish(&rec); serr != nil {
 		return serr

@@ -3,6 +3,7 @@ package line
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +28,9 @@ const keySequenceGap = 2 * time.Second
 // talk bridges the caller to the agent's leg under the line's call limit until
 // either hangs up, the limit cuts it, the agent presses the end or safety key,
 // or peerline stops; then the caller's leg is hung up and, with the agent still
-// on the line, the wrap-up form runs. connect hangs up the agent's leg.
+// on the line, the wrap-up form runs. connect hangs up the agent's leg. A caller
+// the agent referred on stays with the service (handover) while the agent
+// fills the form; Handle waits for both.
 func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) error {
 	rec.Outcome = OutcomeAnswered
 	// The talk starts as the bridge is made: read the clock before, so that
@@ -48,10 +51,22 @@ func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) er
 		c.Hangup(context.WithoutCancel(ctx))
 		return err
 	}
-	rec.Ended = ls.converse(ctx, l, c, leg, br, start)
-	br.Stop()
+	cv := &conversation{c: c, leg: leg, br: br, start: start}
+	rec.Ended = ls.converse(ctx, l, cv, rec)
+	cv.br.Stop()
 	rec.Talk = ls.clock.Now().Sub(start).Seconds()
 	bg := context.WithoutCancel(ctx)
+	handedOver := cv.ref != nil && (rec.Ended == EndedReferred || rec.Ended == EndedAgent) && !isDone(c)
+	if handedOver {
+		done := make(chan struct{})
+		rec.handover = done
+		go func() {
+			defer close(done)
+			ls.handover(bg, l, c, cv.ref)
+		}()
+	} else {
+		cv.ref.stop(bg)
+	}
 	if rec.Ended == EndedLimit {
 		rec.LimitHit = true
 		ls.closingPhrase(bg, c, leg)
@@ -61,23 +76,39 @@ func (ls *Lines) talk(ctx context.Context, l *Line, c, leg Call, rec *Record) er
 		rec.Flagged = true
 		ferr = ls.flag(l, rec)
 	}
-	herr := errors.Join(ferr, c.Hangup(bg))
+	var herr error
+	if !handedOver {
+		herr = c.Hangup(bg)
+	}
+	herr = errors.Join(ferr, herr)
 	switch {
 	case len(l.Config.Wrapup.Questions) == 0: // the line has no form
 	case rec.Ended == EndedAgent || rec.Ended == EndedStopped:
 		rec.Wrapup = &Wrapup{} // not filled: the agent is gone
+		fillReferred(l, rec)
 	default:
 		ls.wrapup(bg, l, leg, rec)
 	}
 	return herr
 }
 
+// conversation is a bridged call: the caller, the agent, what joins them, and
+// a referral under way.
+type conversation struct {
+	c, leg   Call
+	br       Bridge
+	ref      *referring
+	threeWay bool // the caller, the agent and the referral's service hear each other
+	start    time.Time
+}
+
 // converse waits for the bridged call's end and whispers the limit's warnings to
-// the agent. It reports how the call ended.
-func (ls *Lines) converse(ctx context.Context, l *Line, c, leg Call, br Bridge, start time.Time) string {
+// the agent; it runs the referral keys. It reports how the call ended.
+func (ls *Lines) converse(ctx context.Context, l *Line, cv *conversation, rec *Record) string {
+	c, leg := cv.c, cv.leg
 	// The limit counts from start, not from now: the clock may have moved while
 	// the bridge was noted in the database.
-	limit := max(0, time.Duration(l.Config.Calls.Limit)-ls.clock.Now().Sub(start))
+	limit := max(0, time.Duration(l.Config.Calls.Limit)-ls.clock.Now().Sub(cv.start))
 	ticks := make(chan int, len(l.Config.Calls.Warnings)+1) // a warning's index; -1: the limit
 	if l.Config.Calls.Limit > 0 {
 		for i, w := range l.Config.Calls.Warnings {
@@ -95,24 +126,186 @@ func (ls *Lines) converse(ctx context.Context, l *Line, c, leg Call, br Bridge, 
 	keys, watched := ls.watchKeys(kctx, l, leg)
 	defer func() { stopKeys(); <-watched }() // the wrap-up's keys are the form's
 	for {
+		var ringing chan dialed
+		if cv.ref != nil {
+			ringing = cv.ref.result
+		}
 		select {
-		case <-br.Done():
-			if errors.Is(context.Cause(ctx), ErrStopped) {
-				return EndedStopped // the legs ended because peerline stops
+		case <-cv.br.Done():
+			if ended, goOn := ls.bridgeEnded(ctx, cv); !goOn {
+				return ended
 			}
-			if isDone(c) {
-				return EndedCaller
-			}
-			return EndedAgent
 		case <-ctx.Done(): // a callback's ctx ends with the agent's own call
 			return endedBy(ctx, c, leg)
 		case i := <-ticks:
-			if i < 0 {
+			switch {
+			case i >= 0:
+				cv.br.Whisper(leg, sayLeft(time.Duration(l.Config.Calls.Warnings[i]))...)
+			case cv.threeWay: // the agent's time is up; the caller stays with the service
+				rec.LimitHit = true
+				return EndedReferred
+			default:
 				return EndedLimit
 			}
-			br.Whisper(leg, sayLeft(time.Duration(l.Config.Calls.Warnings[i]))...)
-		case ended := <-keys:
-			return ended
+		case d := <-ringing:
+			if ended := ls.serviceAnswered(ctx, cv, d); ended != "" {
+				return ended
+			}
+		case token := <-keys:
+			if ended := ls.pressed(ctx, l, cv, rec, token); ended != "" {
+				return ended
+			}
+		}
+	}
+}
+
+// bridgeEnded says how the call ended when its bridge did, or that it goes on:
+// a service that leaves the three-way part leaves the caller with the agent.
+func (ls *Lines) bridgeEnded(ctx context.Context, cv *conversation) (string, bool) {
+	c, leg := cv.c, cv.leg
+	switch {
+	case errors.Is(context.Cause(ctx), ErrStopped):
+		return EndedStopped, false // the legs ended because peerline stops
+	case isDone(c):
+		return EndedCaller, false
+	case cv.threeWay && !isDone(leg):
+		cv.ref.rec.Seconds = ls.clock.Now().Sub(cv.ref.started).Seconds()
+		cv.ref, cv.threeWay = nil, false
+		br, err := c.Bridge(ctx, leg)
+		if err != nil {
+			return endedBy(ctx, c, leg), false
+		}
+		cv.br = br
+		br.Whisper(leg, "referral-ended")
+		return "", true
+	}
+	return EndedAgent, false // with a referral under way, the caller stays for the service
+}
+
+// serviceAnswered starts the three-way part once the service answered, or
+// tells the agent it did not; "" goes on.
+func (ls *Lines) serviceAnswered(ctx context.Context, cv *conversation, d dialed) string {
+	err := cv.ref.took(d)
+	switch {
+	case isDone(cv.c):
+		return EndedCaller
+	case isDone(cv.leg): // the agent hung up as it answered: the caller goes on alone
+		return EndedAgent
+	}
+	if err != nil {
+		cv.br.Whisper(cv.leg, "referral-no-answer")
+		cv.ref = nil
+		return ""
+	}
+	cv.ref.started = ls.clock.Now()
+	cv.br.Stop()
+	conf, err := cv.c.Conference(ctx, cv.leg, cv.ref.service)
+	switch {
+	case errors.Is(err, ErrNoConference):
+		return EndedReferred // a blind hand-over instead: the agent leaves
+	case err != nil:
+		cv.ref.stop(ctx)
+		cv.ref = nil
+		br, berr := cv.c.Bridge(ctx, cv.leg)
+		if berr != nil {
+			return endedBy(ctx, cv.c, cv.leg)
+		}
+		cv.br = br
+		br.Whisper(cv.leg, "referral-no-answer")
+		return ""
+	}
+	cv.br, cv.threeWay = conf, true
+	return ""
+}
+
+// pressed acts on a key token of the agent's; "" goes on.
+func (ls *Lines) pressed(ctx context.Context, l *Line, cv *conversation, rec *Record, token string) string {
+	switch {
+	case token == EndedSafety:
+		return EndedSafety
+	case cv.threeWay && (token == EndedEndKey || token == leaveToken):
+		return EndedReferred // the agent leaves the caller with the service
+	case token == EndedEndKey:
+		return EndedEndKey
+	case strings.HasPrefix(token, refToken):
+		r, ok := referralByKey(l, token)
+		switch {
+		case !ok:
+		case cv.ref != nil: // one at a time
+			cv.br.Whisper(cv.leg, "referral-busy")
+		case rec.Callback && r.ModeOrDefault() != config.ReferTell:
+			// The callee's leg was dialled by the agent's own call, which
+			// goes back to the menu: there is nobody to hand the callee to.
+			cv.br.Whisper(cv.leg, "referral-not-here")
+		case r.ModeOrDefault() == config.ReferTell:
+			rec.Referral = &Referred{Key: r.Key, Name: r.Name, Mode: config.ReferTell}
+			cv.br.Whisper(cv.c, sayTell(r)...)
+		default:
+			// The service is dialled on a context of its own: a caller handed
+			// over outlives the agent's part of the call.
+			cv.ref = ls.dialService(context.WithoutCancel(ctx), l, cv.c, r)
+			rec.Referral = cv.ref.rec
+			if r.ModeOrDefault() == config.ReferBlind {
+				return EndedReferred
+			}
+			cv.br.Whisper(cv.c, sayReferral(r)...)
+			cv.br.Whisper(cv.leg, "referral-ringing")
+		}
+	}
+	return ""
+}
+
+// handover keeps a referred caller until the service answers and then
+// connects them for as long as they talk; a service that does not answer is
+// said, with its number, and the call ends. The line's limit is not the
+// service's: nothing here is timed.
+func (ls *Lines) handover(ctx context.Context, l *Line, c Call, x *referring) {
+	ctx, cancel := withCaller(ctx, c)
+	defer cancel()
+	defer c.Hangup(context.WithoutCancel(ctx))
+	if x.service == nil {
+		if x.rec.Mode == config.ReferBlind {
+			playAll(ctx, c, sayReferral(x.ref))
+		}
+		rctx, stopRing := context.WithCancel(ctx)
+		go c.Ring(rctx)
+		err := x.wait(ctx)
+		stopRing()
+		if err != nil {
+			if ctx.Err() == nil {
+				playAll(ctx, c, append([]string{"referral-failed"}, sayTell(x.ref)...))
+			}
+			return
+		}
+	}
+	defer x.service.Hangup(context.WithoutCancel(ctx))
+	if x.started.IsZero() {
+		x.started = ls.clock.Now()
+	}
+	br, err := c.Bridge(ctx, x.service)
+	if err != nil {
+		return
+	}
+	select {
+	case <-br.Done():
+	case <-ctx.Done():
+	}
+	br.Stop()
+	x.rec.Seconds = ls.clock.Now().Sub(x.started).Seconds()
+}
+
+// fillReferred answers the form's referral question by itself when the agent
+// referred the caller on.
+func fillReferred(l *Line, rec *Record) {
+	if rec.Referral == nil || rec.Wrapup == nil {
+		return
+	}
+	for _, q := range l.Config.Wrapup.Questions {
+		if q.Referral != "" {
+			if rec.Wrapup.Answers == nil {
+				rec.Wrapup.Answers = map[string]string{}
+			}
+			rec.Wrapup.Answers[q.ID] = q.Referral
 		}
 	}
 }
@@ -153,12 +346,36 @@ func sayLeft(left time.Duration) []string {
 	}
 }
 
-// watchKeys reports EndedEndKey or EndedSafety when the agent presses the end or
-// the safety key sequence; other keys (a single *) do nothing to the call.
+// Key tokens of watchKeys beside EndedEndKey and EndedSafety.
+const (
+	refToken   = "ref:" // + the referral's index in the line's config
+	leaveToken = "#"    // the agent leaves a three-way part
+)
+
+// watchKeys reports the agent's key sequences as tokens until ctx ends:
+// EndedEndKey, EndedSafety, refToken+i for the line's referral i, and
+// leaveToken for #. Other keys (a single *) do nothing to the call.
 func (ls *Lines) watchKeys(ctx context.Context, l *Line, leg Call) (<-chan string, <-chan struct{}) {
-	out := make(chan string, 1)
+	out := make(chan string, 4)
 	done := make(chan struct{})
-	end, safety := l.Config.Keys.EndCall, l.Config.Keys.Safety
+	seqs := map[string]string{}
+	if k := l.Config.Keys.EndCall; k != "" {
+		seqs[k] = EndedEndKey
+	}
+	if k := l.Config.Keys.Safety; k != "" {
+		seqs[k] = EndedSafety
+	}
+	for i, r := range l.Config.Referrals {
+		seqs[r.Key] = refToken + strconv.Itoa(i)
+	}
+	send := func(token string) bool {
+		select {
+		case out <- token:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 	go func() {
 		defer close(done)
 		var typed []byte
@@ -177,13 +394,17 @@ func (ls *Lines) watchKeys(ctx context.Context, l *Line, leg Call) (<-chan strin
 			}
 			last = now
 			typed = append(typed, k[0])
-			switch s := string(typed); {
-			case safety != "" && strings.HasSuffix(s, safety):
-				out <- EndedSafety
+			if k == leaveToken && !send(leaveToken) {
 				return
-			case end != "" && strings.HasSuffix(s, end):
-				out <- EndedEndKey
-				return
+			}
+			for seq, token := range seqs {
+				if strings.HasSuffix(string(typed), seq) {
+					typed = typed[:0] // a sequence is used once
+					if !send(token) || token == EndedEndKey || token == EndedSafety {
+						return // the keys after the end are the form's
+					}
+					break
+				}
 			}
 		}
 	}()
@@ -229,11 +450,17 @@ func (ls *Lines) wrapup(ctx context.Context, l *Line, leg Call, rec *Record) {
 	ctx, cancelLeg := withCaller(ctx, leg)
 	defer cancelLeg()
 	w.Filled = true
-	for i, q := range l.Config.Wrapup.Questions {
+	fillReferred(l, rec) // not asked: the agent used a referral key
+	asked := 0
+	for _, q := range l.Config.Wrapup.Questions {
+		if _, ok := w.Answers[q.ID]; ok {
+			continue
+		}
 		prompts := []string{q.Prompt}
-		if i == 0 {
+		if asked == 0 {
 			prompts = append([]string{"wrapup-intro"}, prompts...)
 		}
+		asked++
 		k, err := leg.Collect(ctx, CollectOptions{Prompts: prompts, Accept: answerKeys(q) + "#", Max: 1, FirstKey: wrapupKeyWait})
 		if err != nil && !errors.Is(err, ErrNoInput) || ctx.Err() != nil {
 			w.Filled = false

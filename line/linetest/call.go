@@ -28,21 +28,25 @@ type Call struct {
 	// Prompts are the line's prompts; nil: every name is one. Play and Whisper
 	// of another are line.ErrNoPrompt, as on the real drivers.
 	Prompts []string
+	// NoConference makes Conference fail with line.ErrNoConference.
+	NoConference bool
 
 	keys chan byte // pressed, not yet collected
 
-	mu       sync.Mutex
-	answered bool
-	played   []string
-	rang     bool
-	held     int
-	dialled  []line.Target
-	options  []line.DialOptions
-	bridged  bool
-	whispers []string
-	hungUp   bool
-	done     chan struct{}
-	once     sync.Once
+	mu          sync.Mutex
+	answered    bool
+	played      []string
+	rang        bool
+	held        int
+	dialled     []line.Target
+	options     []line.DialOptions
+	bridged     bool
+	conferences int
+	joins       [][]string
+	whispers    []string
+	hungUp      bool
+	done        chan struct{}
+	once        sync.Once
 }
 
 // NewCall returns a call from number with the given id.
@@ -176,31 +180,79 @@ func (c *Call) Dial(ctx context.Context, t line.Target, o line.DialOptions) (lin
 
 // Bridge joins c and other until either hangs up or Stop.
 func (c *Call) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) {
-	for _, x := range []line.Call{c, other} {
+	return join(ctx, false, c, other)
+}
+
+// Conference joins c and others until one hangs up or Stop; with
+// NoConference set it is line.ErrNoConference, as from a PBX that cannot.
+func (c *Call) Conference(ctx context.Context, others ...line.Call) (line.Bridge, error) {
+	if c.NoConference {
+		return nil, line.ErrNoConference
+	}
+	return join(ctx, true, append([]line.Call{c}, others...)...)
+}
+
+func join(ctx context.Context, conference bool, legs ...line.Call) (line.Bridge, error) {
+	for _, x := range legs {
 		select {
 		case <-x.Done():
 			return nil, errors.New("bridge: a leg has ended")
 		default:
 		}
 	}
-	for _, x := range []line.Call{c, other} {
+	var ids []string
+	for _, x := range legs {
+		ids = append(ids, x.ID())
+	}
+	for _, x := range legs {
 		if f, ok := x.(*Call); ok {
 			f.mu.Lock()
 			f.bridged = true
+			f.joins = append(f.joins, ids)
+			if conference {
+				f.conferences++
+			}
 			f.mu.Unlock()
 		}
 	}
 	b := &bridge{stop: make(chan struct{}), done: make(chan struct{})}
+	ended := make(chan struct{}, 1)
+	for _, x := range legs {
+		go func() {
+			select {
+			case <-x.Done():
+				select {
+				case ended <- struct{}{}:
+				default:
+				}
+			case <-b.done:
+			}
+		}()
+	}
 	go func() {
 		defer close(b.done)
 		select {
-		case <-c.Done():
-		case <-other.Done():
+		case <-ended:
 		case <-ctx.Done():
 		case <-b.stop:
 		}
 	}()
 	return b, nil
+}
+
+// Joins lists, for each bridge or conference the leg was in, the ids of the
+// legs in it.
+func (c *Call) Joins() [][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.joins)
+}
+
+// Conferences is how many times the leg was in a conference.
+func (c *Call) Conferences() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conferences
 }
 
 type bridge struct {

@@ -161,12 +161,40 @@ func (l *leg) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) 
 	return bridgeLegs(ctx, l, o.legOf())
 }
 
-// bridge is two legs relaying to each other.
+// Conference mixes this leg and others (SIP calls of either direction) so
+// that each hears all the others: a warm referral's three-way part.
+func (l *leg) Conference(ctx context.Context, others ...line.Call) (line.Bridge, error) {
+	legs := []*leg{l}
+	for _, o := range others {
+		x, ok := o.(legger)
+		if !ok {
+			return nil, fmt.Errorf("conference: %T is not a SIP call", o)
+		}
+		legs = append(legs, x.legOf())
+	}
+	ml := make([]media.Leg, len(legs))
+	for i, x := range legs {
+		ml[i] = mediaLeg(x)
+	}
+	mix, err := media.NewMix(ml...)
+	if err != nil {
+		return nil, err
+	}
+	return run(ctx, mix, legs)
+}
+
+// mixer is what a bridge runs: the two-party relay or a mix.
+type mixer interface {
+	Run(ctx context.Context) error
+	Whisper(leg int, samples []int16)
+}
+
+// bridge is legs talking to each other through a relay or a mix.
 type bridge struct {
 	stop  context.CancelFunc
 	done  chan struct{}
-	relay *media.Bridge
-	legs  [2]*leg
+	relay mixer
+	legs  []*leg
 }
 
 // Whisper mixes the prompts of to's line into what to hears.
@@ -176,7 +204,7 @@ func (b *bridge) Whisper(to line.Call, prompts ...string) error {
 		return fmt.Errorf("whisper: %T is not a SIP call", to)
 	}
 	l := o.legOf()
-	i := slices.Index(b.legs[:], l)
+	i := slices.Index(b.legs, l)
 	if i < 0 {
 		return fmt.Errorf("whisper: the leg is not in this bridge")
 	}
@@ -198,29 +226,51 @@ func (b *bridge) Stop() {
 	<-b.done
 }
 
+func mediaLeg(l *leg) media.Leg { return media.Leg{Session: l.session, PT: l.pt} }
+
 // bridgeLegs relays a and b until ctx ends, either leg ends, or Stop.
 func bridgeLegs(ctx context.Context, a, b *leg) (*bridge, error) {
-	if a == b {
-		return nil, fmt.Errorf("bridge: a leg cannot be bridged to itself")
-	}
-	if a.ctx.Err() != nil || b.ctx.Err() != nil {
-		return nil, fmt.Errorf("bridge: a leg has ended")
+	relay := media.NewBridge(mediaLeg(a), mediaLeg(b))
+	relay.CountInto(a.relayed)
+	return run(ctx, relay, []*leg{a, b})
+}
+
+// run runs relay over legs until ctx ends, a leg ends, or Stop.
+func run(ctx context.Context, relay mixer, legs []*leg) (*bridge, error) {
+	for i, l := range legs {
+		if slices.Index(legs, l) != i {
+			return nil, fmt.Errorf("bridge: a leg cannot be bridged to itself")
+		}
+		if l.ctx.Err() != nil {
+			return nil, fmt.Errorf("bridge: a leg has ended")
+		}
 	}
 	ctx, stop := context.WithCancel(ctx)
-	stopA := context.AfterFunc(a.ctx, stop)
-	stopB := context.AfterFunc(b.ctx, stop)
-	relay := media.NewBridge(media.Leg{Session: a.session, PT: a.pt},
-		media.Leg{Session: b.session, PT: b.pt})
-	br := &bridge{stop: stop, done: make(chan struct{}), relay: relay, legs: [2]*leg{a, b}}
-	relay.CountInto(a.relayed)
+	var stops []func() bool
+	for _, l := range legs {
+		stops = append(stops, context.AfterFunc(l.ctx, stop))
+	}
+	br := &bridge{stop: stop, done: make(chan struct{}), relay: relay, legs: legs}
 	go func() {
 		defer close(br.done)
-		defer stopA()
-		defer stopB()
-		if err := relay.Run(ctx); err != nil && a.ctx.Err() == nil && b.ctx.Err() == nil {
-			a.log.Warn().Err(err).Msg("bridge failed")
+		defer func() {
+			for _, s := range stops {
+				s()
+			}
+		}()
+		if err := relay.Run(ctx); err != nil && !anyEnded(legs) {
+			legs[0].log.Warn().Err(err).Msg("bridge failed")
 		}
 		stop()
 	}()
 	return br, nil
+}
+
+func anyEnded(legs []*leg) bool {
+	for _, l := range legs {
+		if l.ctx.Err() != nil {
+			return true
+		}
+	}
+	return false
 }

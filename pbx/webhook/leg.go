@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -209,20 +210,62 @@ func (l *leg) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) 
 		return nil, errors.New("bridge: a leg has ended")
 	}
 	l.queue(Action{Action: ActBridge, Leg: o.id})
-	b := &bridge{a: l, b: o, stop: make(chan struct{}), done: make(chan struct{})}
+	return newBridge(l, o), nil
+}
+
+// Conference has the PBX join this leg and others so that each hears all the
+// others; a PBX that cannot says so, and Conference is ErrNoConference.
+func (l *leg) Conference(ctx context.Context, others ...line.Call) (line.Bridge, error) {
+	legs := []*leg{l}
+	var ids []string
+	for _, other := range others {
+		o, ok := other.(*leg)
+		if !ok || o.pbx != l.pbx {
+			return nil, fmt.Errorf("conference: %T is not a leg of this PBX", other)
+		}
+		if o.ctx.Err() != nil {
+			return nil, errors.New("conference: a leg has ended")
+		}
+		legs, ids = append(legs, o), append(ids, o.id)
+	}
+	if l.ctx.Err() != nil {
+		return nil, errors.New("conference: a leg has ended")
+	}
+	r, err := l.await(ctx, l.queue(Action{Action: ActConference, Legs: ids}))
+	if r.Result == ResFailed && r.Cause == CauseUnsupported {
+		return nil, fmt.Errorf("%w (%s)", line.ErrNoConference, l.pbx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newBridge(legs...), nil
+}
+
+// newBridge watches legs talking at the PBX: done when one ends or Stop.
+func newBridge(legs ...*leg) *bridge {
+	b := &bridge{legs: legs, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(b.done)
+		ended := make(chan struct{}, 1)
+		for _, l := range legs {
+			stop := context.AfterFunc(l.ctx, func() {
+				select {
+				case ended <- struct{}{}:
+				default:
+				}
+			})
+			defer stop()
+		}
 		select {
-		case <-l.ctx.Done():
-		case <-o.ctx.Done():
+		case <-ended:
 		case <-b.stop:
 		}
 	}()
-	return b, nil
+	return b
 }
 
 type bridge struct {
-	a, b *leg
+	legs []*leg
 	once sync.Once
 	stop chan struct{}
 	done chan struct{}
@@ -234,8 +277,8 @@ func (b *bridge) Done() <-chan struct{} { return b.done }
 func (b *bridge) Stop() {
 	b.once.Do(func() {
 		close(b.stop)
-		if b.a.ctx.Err() == nil {
-			b.a.queue(Action{Action: ActUnbridge})
+		if a := b.legs[0]; a.ctx.Err() == nil {
+			a.queue(Action{Action: ActUnbridge})
 		}
 	})
 }
@@ -244,7 +287,7 @@ func (b *bridge) Stop() {
 // none of it.
 func (b *bridge) Whisper(to line.Call, prompts ...string) error {
 	l, ok := to.(*leg)
-	if !ok || (l != b.a && l != b.b) {
+	if !ok || !slices.Contains(b.legs, l) {
 		return errors.New("whisper: not a leg of this bridge")
 	}
 	a := Action{Action: ActPlay}

@@ -47,6 +47,7 @@ type Action struct {
 	Prompts []string `json:"prompts,omitempty"`  // play, hold: WAV URLs in turn (hold loops them)
 	BargeIn bool     `json:"barge_in,omitempty"` // play: a key stops the playing
 	Leg     string   `json:"leg,omitempty"`      // dial: the new leg's call_id; bridge: the other leg
+	Legs    []string `json:"legs,omitempty"`     // conference: the other legs
 	Target  *Target  `json:"target,omitempty"`   // dial
 	// dial: the number and name the callee sees, how long to ring (seconds),
 	// the call limit and the time left at each warning (seconds).
@@ -72,6 +73,11 @@ const (
 	ActDial     = "dial"     // start a new leg; result started, the new leg's own results follow
 	ActBridge   = "bridge"   // connect this leg with leg until the next action; result started
 	ActUnbridge = "unbridge" // end the bridge, both legs stay; result started
+	// ActConference joins this leg and legs in one conversation where each
+	// hears all the others (a warm referral); result started, or failed with
+	// cause "unsupported" from a PBX that cannot (peerline then hands over
+	// blind). unbridge ends it.
+	ActConference = "conference"
 	ActWait     = "wait"     // nothing new: go on and post started to ask again
 	ActHangup   = "hangup"   // hang up; no result
 )
@@ -84,6 +90,10 @@ const (
 	ResRinging     = "ringing" // a dialled leg's seq 0: it rings
 	ResFailed      = "failed"
 )
+
+// CauseUnsupported is a failed result's cause for an action the PBX cannot
+// carry out (a conference).
+const CauseUnsupported = "unsupported"
 
 var (
 	callIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$`)

@@ -33,6 +33,10 @@ type Sim struct {
 	// caller's '*' during the announcement); each is pressed once.
 	PressDuring map[string]string
 	pressMu     sync.Mutex
+
+	// NoConference makes the PBX one that cannot join three legs: it fails
+	// the conference action with cause "unsupported".
+	NoConference bool
 }
 
 // pressFor takes the keys to press while prompt url plays.
@@ -177,6 +181,10 @@ func (l *Leg) execute(ctx context.Context, a webhook.Action) (webhook.Result, bo
 			if keys := l.sim.pressFor(u); keys != "" {
 				l.Press(ctx, keys)
 			}
+		}
+	case webhook.ActConference:
+		if l.sim.NoConference {
+			res.Result, res.Cause = webhook.ResFailed, webhook.CauseUnsupported
 		}
 	case webhook.ActDial:
 		d := l.sim.newLeg(a.Leg)
