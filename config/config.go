@@ -202,18 +202,18 @@ type Webhook struct {
 
 // Line is one peer-support line.
 type Line struct {
-	ID             string   `yaml:"id"`
-	Name           string   `yaml:"name"`
-	Numbers        []string `yaml:"numbers"`
-	CallerID       string   `yaml:"caller_id"`
-	Timezone       string   `yaml:"timezone"`
-	Hours          Hours    `yaml:"hours"`
-	Calls          Calls    `yaml:"calls"`
-	Queue          Queue    `yaml:"queue"`
-	Wrapup         Wrapup   `yaml:"wrapup"`
-	Cover          Cover    `yaml:"cover"`
-	PIN            PIN      `yaml:"pin"`
-	Keys           Keys     `yaml:"keys"`
+	ID             string     `yaml:"id"`
+	Name           string     `yaml:"name"`
+	Numbers        []string   `yaml:"numbers"`
+	CallerID       string     `yaml:"caller_id"`
+	Timezone       string     `yaml:"timezone"`
+	Hours          Hours      `yaml:"hours"`
+	Calls          Calls      `yaml:"calls"`
+	Queue          Queue      `yaml:"queue"`
+	Wrapup         Wrapup     `yaml:"wrapup"`
+	Cover          Cover      `yaml:"cover"`
+	PIN            PIN        `yaml:"pin"`
+	Keys           Keys       `yaml:"keys"`
 	CallbackWindow Duration   `yaml:"callback_window"`
 	Prompts        string     `yaml:"prompts"`
 	Referrals      []Referral `yaml:"referrals"`

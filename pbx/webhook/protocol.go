@@ -78,8 +78,8 @@ const (
 	// cause "unsupported" from a PBX that cannot (peerline then hands over
 	// blind). unbridge ends it.
 	ActConference = "conference"
-	ActWait     = "wait"     // nothing new: go on and post started to ask again
-	ActHangup   = "hangup"   // hang up; no result
+	ActWait       = "wait"   // nothing new: go on and post started to ask again
+	ActHangup     = "hangup" // hang up; no result
 )
 
 // The results.
