@@ -37,6 +37,17 @@ type Figures struct {
 	Wrapup    map[string]map[string]int `json:"wrapup"`
 	Filled    int                       `json:"wrapup_filled"`
 	NotFilled int                       `json:"wrapup_not_filled"`
+
+	// Referrals count the hand-overs by service name.
+	Referrals map[string]ReferralCount `json:"referrals"`
+}
+
+// ReferralCount is how often agents referred callers to one service, and how
+// often the service answered (a tell referral dials nobody).
+type ReferralCount struct {
+	Mode     string `json:"mode"`
+	Made     int    `json:"made"`
+	Answered int    `json:"answered"`
 }
 
 // Lengths sums up talk times in seconds.
@@ -126,7 +137,8 @@ func bucketKeys(from, to config.Date, by string) []string {
 
 // Compute is the figures of recs.
 func Compute(recs []Record) Figures {
-	f := Figures{Outcomes: map[Outcome]int{}, Lengths: map[string]int{}, Wrapup: map[string]map[string]int{}}
+	f := Figures{Outcomes: map[Outcome]int{}, Lengths: map[string]int{}, Wrapup: map[string]map[string]int{},
+		Referrals: map[string]ReferralCount{}}
 	for _, b := range lengthBands {
 		f.Lengths[b.name] = 0
 	}
@@ -162,6 +174,14 @@ func Compute(recs []Record) Figures {
 		}
 		if r.Flagged {
 			f.Flagged++
+		}
+		if x := r.Referral; x != nil {
+			n := f.Referrals[x.Name]
+			n.Mode, n.Made = x.Mode, n.Made+1
+			if x.Answered {
+				n.Answered++
+			}
+			f.Referrals[x.Name] = n
 		}
 		f.countForm(r.Wrapup)
 	}

@@ -37,6 +37,9 @@ func statsRecords() []line.Record {
 	recs[0].Wrapup = form(true, map[string]string{"call_type": "stod", "referred": "ja", "office_contact": "nej"})
 	recs[1].Wrapup = form(true, map[string]string{"call_type": "kris", "referred": "nej", "office_contact": "ja"})
 	recs[1].LimitHit = true
+	recs[0].Referral = &line.Referred{Key: "*1", Name: "Självmordslinjen", Mode: "warm", Answered: true}
+	recs[1].Referral = &line.Referred{Key: "*3", Name: "112", Mode: "tell"}
+	recs[4].Referral = &line.Referred{Key: "*1", Name: "Självmordslinjen", Mode: "warm"} // a closed call: not counted
 	recs[5].Wrapup = form(false, map[string]string{"call_type": "stod"})
 	recs[7].Callback, recs[8].Callback = true, true
 	recs[7].Wrapup = form(true, map[string]string{"call_type": "information", "referred": "ja"})
@@ -69,6 +72,7 @@ func TestStatsByHandCount(t *testing.T) {
 			"office_contact": {"nej": 1, "ja": 1},
 		},
 		Filled: 3, NotFilled: 2,
+		Referrals: map[string]line.ReferralCount{"Självmordslinjen": {Mode: "warm", Made: 1, Answered: 1}, "112": {Mode: "tell", Made: 1}},
 	}
 	if !reflect.DeepEqual(st.Total, want) {
 		t.Errorf("total\n got %+v\nwant %+v", st.Total, want)

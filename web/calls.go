@@ -14,7 +14,8 @@ import (
 // endings say how a bridged call ended, in Swedish.
 var endings = map[string]string{"caller": "den som ringde lade på", "agent": "agenten lade på",
 	"limit": "tidsgränsen", "end_key": "agentens avslutsknapp", "safety": "säkerhetsknappen",
-	"stopped": "peerline stoppades", "interrupted": "avbrutet (peerline stannade)"}
+	"stopped": "peerline stoppades", "interrupted": "avbrutet (peerline stannade)",
+	"referred": "agenten lämnade den som ringde hos en hänvisning"}
 
 func endingText(e string) string {
 	if t, ok := endings[e]; ok {

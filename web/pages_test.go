@@ -457,7 +457,8 @@ func TestSamtal(t *testing.T) {
 	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05"}`, nil)
 	r := line.Record{ID: "c4", Line: "peer", Start: monday1300.Add(30 * time.Minute), Outcome: line.OutcomeAnswered,
 		Agent: "klara", Wait: 12, Talk: 605, Ended: "limit", LimitHit: true,
-		Wrapup: &line.Wrapup{Answers: map[string]string{"call_type": "stod", "referred": "ja"}, Filled: true}}
+		Wrapup:   &line.Wrapup{Answers: map[string]string{"call_type": "stod", "referred": "ja"}, Filled: true},
+		Referral: &line.Referred{Key: "*1", Name: "Självmordslinjen", Mode: "warm", Answered: true, Seconds: 300}}
 	if err := e.db.Update(func(tx *bolt.Tx) error { // as line writes a call's record
 		key := append(binary.BigEndian.AppendUint64(nil, uint64(r.Start.UnixNano())), r.ID...)
 		return storage.Put(tx.Bucket([]byte("line.calls")), key, r)
@@ -471,7 +472,7 @@ func TestSamtal(t *testing.T) {
 		t.Fatalf("Samtal: %d", code)
 	}
 	for _, want := range []string{"besvarade", "10 min 05 s – nådde tidsgränsen", "12 s", "Klara", "tidsgränsen",
-		"Typ av samtal: stöd, Hänvisad vidare: ja", "ingen inloggad", "linjen stängd"} {
+		"Typ av samtal: stöd, Hänvisad vidare: ja", "ingen inloggad", "linjen stängd", "hänvisad till Självmordslinjen (svarade)"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("Samtal lacks %q", want)
 		}
@@ -488,6 +489,12 @@ func TestSamtal(t *testing.T) {
 	}
 	if strings.Contains(page, "701234567") {
 		t.Error("Samtal shows the caller's number")
+	}
+	if _, page = b.get("/statistik?from=2026-11-23&to=2026-11-23"); !strings.Contains(page, "<td>Självmordslinjen</td><td>1 (1 svarade)</td>") {
+		t.Error("Statistik does not count the referral")
+	}
+	if _, csv := b.get("/linjer/peer/samtal.csv?from=2026-11-23&to=2026-11-23"); !strings.Contains(csv, ",Självmordslinjen,warm,yes,") {
+		t.Errorf("the calls CSV lacks the referral:\n%s", csv)
 	}
 }
 

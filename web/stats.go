@@ -42,7 +42,7 @@ func (s *Server) callsCSV(c echo.Context) error {
 	}
 	loc := l.Calendar.Location()
 	head := []string{"id", "start", "end", "outcome", "reason", "seconds", "wait_seconds", "talk_seconds",
-		"agent", "ended", "limit_hit", "flagged", "callback", "wrapup_filled"}
+		"agent", "ended", "limit_hit", "flagged", "callback", "referral", "referral_mode", "referral_answered", "wrapup_filled"}
 	questions := l.Config.Wrapup.Questions
 	for _, q := range questions {
 		head = append(head, q.Title()) // the office's spreadsheet says "Typ av samtal", not call_type
@@ -51,7 +51,10 @@ func (s *Server) callsCSV(c echo.Context) error {
 	for _, r := range recs {
 		row := []string{r.ID, r.Start.In(loc).Format(time.RFC3339), r.End.In(loc).Format(time.RFC3339), string(r.Outcome),
 			string(r.Reason), seconds(r.Seconds), seconds(r.Wait), seconds(r.Talk), r.Agent, r.Ended,
-			yesNo(r.LimitHit), yesNo(r.Flagged), yesNo(r.Callback), ""}
+			yesNo(r.LimitHit), yesNo(r.Flagged), yesNo(r.Callback), "", "", "", ""}
+		if x := r.Referral; x != nil {
+			row[len(row)-4], row[len(row)-3], row[len(row)-2] = x.Name, x.Mode, yesNo(x.Answered)
+		}
 		if r.Wrapup != nil {
 			row[len(row)-1] = yesNo(r.Wrapup.Filled)
 		}
@@ -116,7 +119,7 @@ func (s *Server) statsCSV(c echo.Context) error {
 	}
 	bands := line.LengthBands()
 	head := []string{st.By, "calls", "answered", "closed", "missed", "callbacks", "callbacks_reached",
-		"talk_total_seconds", "talk_mean_seconds", "talk_median_seconds", "talk_max_seconds", "limit_hits", "flagged"}
+		"talk_total_seconds", "talk_mean_seconds", "talk_median_seconds", "talk_max_seconds", "limit_hits", "flagged", "referrals", "referrals_answered"}
 	for _, b := range bands {
 		head = append(head, "talk_"+b)
 	}
@@ -126,6 +129,11 @@ func (s *Server) statsCSV(c echo.Context) error {
 		row := []string{b.Key, strconv.Itoa(f.Calls), strconv.Itoa(f.Answered), strconv.Itoa(f.Closed), strconv.Itoa(f.Missed),
 			strconv.Itoa(f.Callbacks), strconv.Itoa(f.CallbacksReached), seconds(f.Talk.Total), seconds(f.Talk.Mean),
 			seconds(f.Talk.Median), seconds(f.Talk.Max), strconv.Itoa(f.LimitHits), strconv.Itoa(f.Flagged)}
+		made, answered := 0, 0
+		for _, n := range f.Referrals {
+			made, answered = made+n.Made, answered+n.Answered
+		}
+		row = append(row, strconv.Itoa(made), strconv.Itoa(answered))
 		for _, band := range bands {
 			row = append(row, strconv.Itoa(f.Lengths[band]))
 		}

@@ -67,7 +67,7 @@ func TestCSV(t *testing.T) {
 	if code != 200 || err != nil || len(rows) != 4 {
 		t.Fatalf("calls.csv: %d %v\n%s", code, err, body)
 	}
-	want := "id,start,end,outcome,reason,seconds,wait_seconds,talk_seconds,agent,ended,limit_hit,flagged,callback,wrapup_filled,Typ av samtal,Hänvisad vidare,Kansliet ska kontakta mig"
+	want := "id,start,end,outcome,reason,seconds,wait_seconds,talk_seconds,agent,ended,limit_hit,flagged,callback,referral,referral_mode,referral_answered,wrapup_filled,Typ av samtal,Hänvisad vidare,Kansliet ska kontakta mig"
 	if strings.Join(rows[0], ",") != want {
 		t.Errorf("header: %v", rows[0])
 	}
