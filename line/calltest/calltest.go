@@ -113,6 +113,7 @@ func Run(t *testing.T, d Driver) {
 	t.Run("DialFailures", func(t *testing.T) { dialFailures(t, d) })
 	t.Run("BridgeStopAndWhisper", func(t *testing.T) { bridgeStopAndWhisper(t, d) })
 	t.Run("BridgeEndsWithALeg", func(t *testing.T) { bridgeEndsWithALeg(t, d) })
+	t.Run("Conference", func(t *testing.T) { conference(t, d) })
 }
 
 func answered(t *testing.T, d Driver) (line.Call, Far, context.Context) {
@@ -338,5 +339,39 @@ func bridgeEndsWithALeg(t *testing.T, d Driver) {
 	}
 	if _, err := c.Bridge(ctx, agent); err == nil {
 		t.Error("a bridge to an ended leg")
+	}
+}
+
+// conference: three legs in one conversation whisper to one leg, refuse a
+// missing prompt, and Stop leaves all three up; a leg hanging up ends it.
+func conference(t *testing.T, d Driver) {
+	c, far, ctx := answered(t, d)
+	agent, service := dialed(t, ctx, c, d), dialed(t, ctx, c, d)
+	b, err := c.Conference(ctx, agent, service)
+	if err != nil {
+		t.Fatalf("Conference: %v", err)
+	}
+	if err := b.Whisper(agent, d.Prompt); err != nil {
+		t.Errorf("Whisper: %v", err)
+	}
+	if err := b.Whisper(service, "no-such-prompt"); !errors.Is(err, line.ErrNoPrompt) {
+		t.Errorf("Whisper of a missing prompt: %v, want ErrNoPrompt", err)
+	}
+	b.Stop()
+	for name, leg := range map[string]line.Call{"caller": c, "agent": agent, "service": service} {
+		select {
+		case <-leg.Done():
+			t.Errorf("Stop ended the %s's leg", name)
+		default:
+		}
+	}
+	if b, err = c.Conference(ctx, agent, service); err != nil {
+		t.Fatalf("a second Conference: %v", err)
+	}
+	far.HangUp()
+	select {
+	case <-b.Done():
+	case <-time.After(wait):
+		t.Fatal("the conference outlived the caller's leg")
 	}
 }

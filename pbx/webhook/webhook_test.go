@@ -53,12 +53,18 @@ func callID() string { return fmt.Sprintf("elks-%d", ids.Add(1)) }
 
 // startRig runs peerline's lines behind the webhook server on a real HTTP
 // server, with the real bbolt file and a fake clock, and a PBX simulator.
-func startRig(t testing.TB, now time.Time) *rig {
+func startRig(t testing.TB, now time.Time) *rig { return startRigWith(t, now, nil) }
+
+// startRigWith is startRig with changes to the config.
+func startRigWith(t testing.TB, now time.Time, change func(*config.Config)) *rig {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Lines[0].Numbers = []string{lineNumber}
 	cfg.Lines[0].Wrapup.Cooldown = 0
 	cfg.PBX.Webhooks = []config.PBXWebhook{{Name: "elks", Auth: "hmac", Secret: secret}, {Name: "bearerpbx", Auth: "bearer", Secret: "bärare-token-0123456789"}}
+	if change != nil {
+		change(cfg)
+	}
 	if es := config.Validate(cfg); len(es) > 0 {
 		t.Fatal(es)
 	}
