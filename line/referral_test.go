@@ -2,7 +2,7 @@ package line_test
 
 import (
 	"context"
-	"errors"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -352,4 +352,24 @@ func TestTheFormKnowsOfTheReferral(t *testing.T) {
 	}
 }
 
-var _ = errors.New
+// TestReferralWhileTheLineCloses: closing time does not cut a call in
+// progress, nor its referral: the service still answers and takes the caller.
+func TestReferralWhileTheLineCloses(t *testing.T) {
+	r := newReferralRig(t, referralLines(), nil)
+	r.agent.Press("*1")
+	ring := waitFor(t, r.service)
+	if _, err := r.w.lines.SetOverride(office, "peer", "closed", "Personalmöte", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	ring.answer()
+	waitUntil(t, "the three-way part", func() bool { return r.caller.Conferences() == 1 })
+	r.agent.Press("#")
+	waitUntil(t, "the caller alone with the service", func() bool { return lastJoin(r.caller) == "c1+service" })
+	r.caller.CallerHangsUp()
+	if rec := r.end(); rec.Ended != line.EndedReferred || !rec.Referral.Answered {
+		t.Errorf("record: %+v %+v", rec, rec.Referral)
+	}
+	if _, ok := r.w.lines.AgentPresence("klara"); ok {
+		t.Error("klara is still logged in to the closed line after her call")
+	}
+}

@@ -129,3 +129,21 @@ func TestCheckNamesEveryBadFile(t *testing.T) {
 		t.Errorf("want three errors, none for greeting.wav:\n%s", all)
 	}
 }
+
+// TestCheckReferralPrompts: a referral's prompt is the office's recording (in
+// the folder, by that name) or an embedded one; anything else is named.
+func TestCheckReferralPrompts(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ref-sjalvmord.wav"), mediatest.ToneWAV(440, 100*time.Millisecond), 0o600)
+	cfg := config.Default()
+	cfg.Lines[0].Prompts = dir
+	cfg.Lines[0].Referrals = []config.Referral{
+		{Key: "*1", Name: "Självmordslinjen", Number: "90101", Prompt: "ref-sjalvmord"},
+		{Key: "*3", Name: "112", Mode: "tell", Prompt: "referral-112"},
+		{Key: "*4", Name: "1177", Number: "1177", Prompt: "ref-1177"},
+	}
+	es := prompts.Check(cfg)
+	if len(es) != 1 || es[0].Path != "lines[0].referrals[2].prompt" || !strings.Contains(es[0].Msg, "ref-1177") {
+		t.Errorf("errors: %v", es)
+	}
+}
