@@ -373,3 +373,18 @@ func TestReferralWhileTheLineCloses(t *testing.T) {
 		t.Error("klara is still logged in to the closed line after her call")
 	}
 }
+
+// TestShowCaller: only a referral that says so shows the caller's number.
+func TestShowCaller(t *testing.T) {
+	cfg := referralLines()
+	cfg[0].Referrals[0].ShowCaller = true
+	r := newReferralRig(t, cfg, nil)
+	r.agent.Press("*1")
+	ring := waitFor(t, r.service)
+	if ring.opts.CallerID != callerNumber {
+		t.Errorf("show_caller: the service sees %q", ring.opts.CallerID)
+	}
+	ring.fail(line.ErrBusy)
+	r.caller.CallerHangsUp()
+	r.end()
+}
