@@ -3,7 +3,7 @@ GO ?= go
 FUZZTIME ?= 30s
 PKGS := ./...
 
-.PHONY: check tools fmt-check vet unit-check test fuzz load build run
+.PHONY: check tools fmt-check vet unit-check test fuzz load load-calls build run
 
 check: tools fmt-check vet unit-check test
 
@@ -67,6 +67,14 @@ LOAD_CONCURRENT ?= 50
 load: tools
 	PEERLINE_LOAD=$(LOAD_CALLS) PEERLINE_LOAD_CONCURRENT=$(LOAD_CONCURRENT) \
 		$(GO) test -count=1 -v -timeout 15m -run '^TestLoadBridgedCalls$$' ./test/e2e
+
+# SIPp signalling run: LOAD_RATE short bridged calls a second from one address
+# (as through a trunk); reports CPU per call, RSS and failed calls.
+LOAD_RATE ?= 50
+LOAD_RATE_CALLS ?= 1000
+load-calls: tools
+	PEERLINE_LOAD=$(LOAD_RATE_CALLS) PEERLINE_LOAD_RATE=$(LOAD_RATE) \
+		$(GO) test -count=1 -v -timeout 15m -run '^TestLoadSignalling$$' ./test/e2e
 
 build:
 	$(GO) build -o bin/peerline ./cmd/peerline

@@ -190,6 +190,10 @@ type Trunk struct {
 	// through it: e164 (+46…) or national (0…).
 	Country      string `yaml:"country"`
 	NumberFormat string `yaml:"number_format"`
+	// MaxRate is how many requests a second (new calls, mostly) each of the
+	// trunk's addresses may send; it carries every caller. Twice as many may
+	// come at once. Other sources get 50.
+	MaxRate int `yaml:"max_rate"`
 }
 
 // Webhook is one receiver of outgoing events.

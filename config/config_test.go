@@ -122,6 +122,7 @@ func TestValidationErrors(t *testing.T) {
 		{"referral to no number", "lines: [{id: a, numbers: [a], referrals: [{key: '*3', name: X, number: 'sip:x@y'}]}]", "lines[0].referrals[0].number"},
 		{"referral mode", "lines: [{id: a, numbers: [a], referrals: [{key: '*3', name: X, number: '1177', mode: cold}]}]", "lines[0].referrals[0].mode"},
 		{"tell without number or prompt", "lines: [{id: a, numbers: [a], referrals: [{key: '*3', name: X, mode: tell}]}]", "lines[0].referrals[0].prompt"},
+		{"trunk rate", "sip: {trunk: {max_rate: 0}}", "sip.trunk.max_rate"},
 		{"bad answer key", "lines: [{id: a, numbers: [a], wrapup: {questions: [{id: q, prompt: p, answers: {'#': x}}]}}]", "lines[0].wrapup.questions[0].answers.#"},
 	}
 	for _, tt := range tests {

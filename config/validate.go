@@ -129,6 +129,9 @@ func validateSIP(es *Errors, s *SIP) {
 	if s.Trunk.NumberFormat != phone.E164 && s.Trunk.NumberFormat != phone.National {
 		es.add("sip.trunk.number_format", "%q is not e164 or national", s.Trunk.NumberFormat)
 	}
+	if s.Trunk.MaxRate < 1 {
+		es.add("sip.trunk.max_rate", "must be at least 1 (new calls a second from each trunk address)")
+	}
 	for _, p := range [][2]string{{"sip.srtp.trunk", s.SRTP.Trunk}, {"sip.srtp.agents", s.SRTP.Agents}} {
 		if p[1] != "none" && p[1] != "optional" && p[1] != "required" {
 			es.add(p[0], "%q is not none, optional or required", p[1])

@@ -313,8 +313,9 @@ func (ls *Lines) loggedIn(line string) bool {
 }
 
 // setActivity moves a logged-in agent to a; an agent logged out meanwhile stays out.
-// The change is written through so that idle-since survives a restart. An agent
-// free again leaves the lines that closed meanwhile, and waiting callers look again.
+// An agent free again leaves the lines that closed meanwhile, and waiting callers
+// look again. After a restart every agent is available, idle since the
+// log-in or the last change stored (a miss, leaving a closed line).
 func (ls *Lines) setActivity(agentID string, a Activity) {
 	now := ls.clock.Now().UTC()
 	ls.presence.mu.Lock()
@@ -323,24 +324,52 @@ func (ls *Lines) setActivity(agentID string, a Activity) {
 		p.Activity, p.Since = a, now
 	}
 	ls.presence.mu.Unlock()
-	if p == nil || a == Ringing {
-		return // ringing lasts seconds and is not worth a disk write
+	// What an agent is doing lives in memory only: a restart finds every
+	// logged-in agent available anyway (loadPresence), and a disk write per
+	// flip was most of a call's cost. Only an agent free again on a line that
+	// closed meanwhile changes what is stored: they leave it.
+	if p == nil || a != Available {
+		return
 	}
-	ls.db.Update(func(tx *bolt.Tx) error {
-		ls.presence.mu.Lock()
-		defer ls.presence.mu.Unlock()
-		p := ls.presence.agents[agentID]
-		if p == nil {
-			return nil // logged out in between: do not bring the entry back
-		}
-		if a == Available {
+	if ls.closedFor(agentID, now) {
+		ls.db.Update(func(tx *bolt.Tx) error {
+			ls.presence.mu.Lock()
+			defer ls.presence.mu.Unlock()
+			p := ls.presence.agents[agentID]
+			if p == nil || p.Activity != Available {
+				return nil // logged out, or busy again, in between
+			}
 			return ls.leaveClosedTx(tx, now, p)
-		}
-		return putPresence(tx, p)
-	})
-	if a == Available {
-		ls.queue.wake()
+		})
 	}
+	ls.queue.wake()
+}
+
+// closedFor reports whether a line of the agent's is closed at now (a read,
+// no commit).
+func (ls *Lines) closedFor(agentID string, now time.Time) bool {
+	ls.presence.mu.Lock()
+	var lines []string
+	if p := ls.presence.agents[agentID]; p != nil {
+		lines = slices.Clone(p.Lines)
+	}
+	ls.presence.mu.Unlock()
+	closed := false
+	ls.db.View(func(tx *bolt.Tx) error {
+		for _, id := range lines {
+			l, err := ls.Get(id)
+			if err != nil {
+				closed = true // dropped from the config
+				return nil
+			}
+			if st, err := statusTx(tx, l, now); err == nil && st.State == hours.Closed {
+				closed = true
+				return nil
+			}
+		}
+		return nil
+	})
+	return closed
 }
 
 func putPresence(tx *bolt.Tx, p *Presence) error {
@@ -400,9 +429,21 @@ func (ls *Lines) missed(l *Line, agentID string, why error) {
 // answered resets the agent's run of missed calls; the agent is now busy.
 func (ls *Lines) answered(agentID string) {
 	ls.presence.mu.Lock()
+	reset := false
 	if p := ls.presence.agents[agentID]; p != nil {
+		reset = p.Missed > 0 || p.Unreachable != ""
 		p.Missed, p.Unreachable = 0, ""
 	}
 	ls.presence.mu.Unlock()
 	ls.setActivity(agentID, Busy)
+	if reset { // stored only after misses: the run of misses survives a restart
+		ls.db.Update(func(tx *bolt.Tx) error {
+			ls.presence.mu.Lock()
+			defer ls.presence.mu.Unlock()
+			if p := ls.presence.agents[agentID]; p != nil {
+				return putPresence(tx, p)
+			}
+			return nil
+		})
+	}
 }

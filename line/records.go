@@ -42,15 +42,19 @@ func (ls *Lines) bridged(rec *Record, at time.Time) error {
 	return ls.putOpen(openCall{Record: *rec, Bridged: at.UTC()})
 }
 
+// The writes of a call's record go through db.Batch: calls starting and ending
+// at once share one commit (one fsync) instead of each paying its own, and each
+// still returns only once its write is durable. A batch may run a function
+// twice, so each is idempotent (a Put or Delete of the call's own keys).
 func (ls *Lines) putOpen(o openCall) error {
-	return ls.db.Update(func(tx *bolt.Tx) error {
+	return ls.db.Batch(func(tx *bolt.Tx) error {
 		return storage.Put(tx.Bucket([]byte(bucketOpenCalls)), []byte(o.ID), o)
 	})
 }
 
 // discard forgets rec's call in progress: it was no caller's call after all.
 func (ls *Lines) discard(rec *Record) error {
-	return ls.db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte(bucketOpenCalls)).Delete([]byte(rec.ID)) })
+	return ls.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket([]byte(bucketOpenCalls)).Delete([]byte(rec.ID)) })
 }
 
 // finish ends rec now and moves it from the calls in progress to the records.
@@ -58,7 +62,7 @@ func (ls *Lines) finish(rec *Record) error {
 	rec.End = ls.clock.Now().UTC()
 	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
 	l, _ := ls.Get(rec.Line)
-	return ls.db.Update(func(tx *bolt.Tx) error {
+	return ls.db.Batch(func(tx *bolt.Tx) error {
 		if err := tx.Bucket([]byte(bucketOpenCalls)).Delete([]byte(rec.ID)); err != nil {
 			return err
 		}

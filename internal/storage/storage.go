@@ -94,8 +94,14 @@ func openChecked(path string, timeout time.Duration, readOnly bool) (db *bolt.DB
 		db.Close()
 		return nil, damaged(path, first.Error())
 	}
+	// Calls' records are group-committed (db.Batch): a write waits at most this
+	// long for others to share its commit, instead of bbolt's 10 ms.
+	db.MaxBatchDelay = batchDelay
 	return db, nil
 }
+
+// batchDelay is how long a batched write waits for company.
+const batchDelay = 2 * time.Millisecond
 
 // closeQuietly closes a database whose pages may fault.
 func closeQuietly(db *bolt.DB) {

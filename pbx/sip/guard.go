@@ -32,7 +32,10 @@ type guard struct {
 	allow []netip.Prefix
 	rate  float64 // requests per second per source
 	burst float64
-	calls *connlimit.Slots // callers' calls in progress
+	// trunkRate and trunkBurst are the rate of a source in allow: the trunk's
+	// addresses carry every caller (sip.trunk.max_rate).
+	trunkRate, trunkBurst float64
+	calls                 *connlimit.Slots // callers' calls in progress
 
 	mu       sync.Mutex
 	buckets  map[netip.Addr]*ratelimit.Bucket
@@ -44,8 +47,9 @@ type guard struct {
 // fixed amount of memory and shares one bucket.
 const maxSources = 10000
 
-func newGuard(allow []netip.Prefix, rate, burst float64, maxCalls int) *guard {
-	return &guard{allow: allow, rate: rate, burst: burst, calls: connlimit.NewSlots(max(1, maxCalls*3/4), maxCalls),
+func newGuard(allow []netip.Prefix, rate, burst, trunkRate float64, maxCalls int) *guard {
+	return &guard{allow: allow, rate: rate, burst: burst, trunkRate: trunkRate, trunkBurst: max(burst, 2*trunkRate),
+		calls:   connlimit.NewSlots(max(1, maxCalls*3/4), maxCalls),
 		buckets: map[netip.Addr]*ratelimit.Bucket{}, overflow: ratelimit.New(rate, burst)}
 }
 
@@ -77,6 +81,10 @@ func (g *guard) take(ip netip.Addr, now time.Time) bool {
 	case b != nil:
 	case len(g.buckets) >= maxSources:
 		b = &g.overflow
+	case g.allowed(ip):
+		nb := ratelimit.New(g.trunkRate, g.trunkBurst)
+		b = &nb
+		g.buckets[ip] = b
 	default:
 		nb := ratelimit.New(g.rate, g.burst)
 		b = &nb

@@ -35,7 +35,9 @@ type Handler interface {
 	Handle(ctx context.Context, lineID string, c line.Call) error
 }
 
-// Per-source request rate: enough for a trunk's busy hour, too little for a flood.
+// Per-source request rate of a source that is not the trunk (an agent's phone,
+// a stranger): enough for a phone, too little for a flood. The trunk's own
+// rate is sip.trunk.max_rate.
 const (
 	sourceRate  = 50
 	sourceBurst = 200
@@ -104,7 +106,7 @@ func New(cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Cloc
 		}
 		allow = append(allow, p)
 	}
-	s.guard = newGuard(allow, sourceRate, sourceBurst, cfg.SIP.MaxCalls)
+	s.guard = newGuard(allow, sourceRate, sourceBurst, float64(cfg.SIP.Trunk.MaxRate), cfg.SIP.MaxCalls)
 	lo, hi, err := config.ParsePortRange(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, err

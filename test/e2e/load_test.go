@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peerline/peerline/pbx/media/mediatest"
 )
 
 // TestLoadBridgedCalls is the SIPp load run behind `make load`: PEERLINE_LOAD
@@ -72,4 +75,50 @@ func procUsage(t *testing.T, pid int) (float64, int64) {
 		}
 	}
 	return (utime + stime) / 100, kb << 10 // clock ticks are 1/100 s on Linux
+}
+
+// TestLoadSignalling is `make load-calls`: PEERLINE_LOAD_RATE calls a second
+// (default 50) for PEERLINE_LOAD calls (default 1000), all from one address as
+// through a trunk, each put through to an agent after a 20 ms greeting and
+// hung up 200 ms later. It reports peerline's CPU per call (set-up and
+// teardown), its peak RSS and SIPp's failed calls; it asserts nothing of time.
+func TestLoadSignalling(t *testing.T) {
+	if os.Getenv("PEERLINE_LOAD_RATE") == "" {
+		t.Skip("a load run, not a test: make load-calls")
+	}
+	calls, rate := envInt("PEERLINE_LOAD", 1000), envInt("PEERLINE_LOAD_RATE", 50)
+	dir := t.TempDir()
+	prompts := shortPrompts(t, dir)
+	os.WriteFile(filepath.Join(prompts, "greeting.wav"), mediatest.ToneWAV(1000, 20*time.Millisecond), 0o600)
+	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
+http: {listen: 127.0.0.1:0}
+sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "20000-29998"}
+lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldown: 0s}}]
+`, filepath.Join(dir, "data"), prompts))
+	s, token := serveOpen(t, dir, cfg)
+	port := freeUDPPort(t)
+	agents := rate + 20 // each call lasts well under a second
+	for i := range agents {
+		onDuty(t, s, token, fmt.Sprintf("a%d", i), port)
+	}
+	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freeMediaPorts(t, agents)),
+		"-m", strconv.Itoa(calls))
+	defer cancel()
+	if err := agentCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cpu0, _ := procUsage(t, s.cmd.Process.Pid)
+	start := time.Now()
+	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
+		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(rate), "-mp", strconv.Itoa(freeMediaPorts(t, rate+10)), "-d", "200")
+	wall := time.Since(start)
+	acode, _ := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
+	cpu, rss := procUsage(t, s.cmd.Process.Pid)
+	failed := 0
+	if m := regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`).FindStringSubmatch(out); m != nil {
+		failed, _ = strconv.Atoi(m[1])
+	}
+	t.Logf("%d calls at %d/s from one address: %s wall, peerline CPU %.2f s = %.2f ms a call, peak RSS %d MB, failed %d (sipp exits %d, %d)",
+		calls, rate, wall.Round(time.Millisecond), cpu-cpu0, 1000*(cpu-cpu0)/float64(calls), rss>>20, failed, code, acode)
+	t.Logf("callers' SIPp:\n%s", tail(out, 2500))
 }

@@ -280,7 +280,7 @@ var agentNumbers atomic.Int32
 func onDuty(t *testing.T, s *server, token, id string, port int) {
 	t.Helper()
 	n := agentNumbers.Add(1) // a distinct placeholder number per agent
-	body := fmt.Sprintf(`{"id":"%s","name":"Agent %s","phone":"070-174 06 %02d","sip_uri":"sip:%s@127.0.0.1:%d","lines":["peer"]}`, id, id, 10+n%90, id, port)
+	body := fmt.Sprintf(`{"id":"%s","name":"Agent %s","phone":"070%07d","sip_uri":"sip:%s@127.0.0.1:%d","lines":["peer"]}`, id, id, 1000000+n, id, port)
 	if code, out := s.request("POST", "/api/v1/agents", token, body); code != 201 {
 		t.Fatalf("agent: %d %s", code, out)
 	}
