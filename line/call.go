@@ -239,6 +239,11 @@ func playAll(ctx context.Context, c Call, prompts []string) error {
 // for a failed prompt.
 func withCaller(ctx context.Context, c Call) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
+	if lc, ok := c.(legContext); ok {
+		// The leg's own context: no goroutine waiting on Done for each call.
+		stop := context.AfterFunc(lc.Context(), cancel)
+		return callerContext{ctx, c}, func() { stop(); cancel() }
+	}
 	go func() {
 		select {
 		case <-c.Done():
@@ -248,6 +253,9 @@ func withCaller(ctx context.Context, c Call) (context.Context, context.CancelFun
 	}()
 	return callerContext{ctx, c}, cancel
 }
+
+// legContext is a Call whose driver has a context that ends with the leg.
+type legContext interface{ Context() context.Context }
 
 type callerContext struct {
 	context.Context

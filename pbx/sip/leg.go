@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
-	"time"
 
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/line"
@@ -17,15 +16,15 @@ import (
 // leg is what both call directions share: the media session, the prompts, the
 // leg's lifetime and the RTP timeout.
 type leg struct {
-	session    *media.Session
-	pt         uint8 // the codec in use
-	dtmf       int   // the remote's telephone-event payload type, -1 without
-	prompts    prompts.Set
-	rtpTimeout time.Duration
-	relayed    *atomic.Uint64 // the server's count of relayed packets
-	log        zerolog.Logger
-	clock      clock.Clock // runs key timeouts
-	keys       chan byte   // pressed by RFC 4733 events or SIP INFO, not yet collected
+	session  *media.Session
+	pt       uint8 // the codec in use
+	dtmf     int   // the remote's telephone-event payload type, -1 without
+	prompts  prompts.Set
+	rtpWatch *rtpWatch      // the server's RTP timeout
+	relayed  *atomic.Uint64 // the server's count of relayed packets
+	log      zerolog.Logger
+	clock    clock.Clock // runs key timeouts
+	keys     chan byte   // pressed by RFC 4733 events or SIP INFO, not yet collected
 
 	ctx context.Context // ends when the leg has ended, whoever ended it
 	end context.CancelFunc
@@ -33,11 +32,14 @@ type leg struct {
 
 // newLeg is a leg on session that lives at most as long as parent.
 func (s *Server) newLeg(parent context.Context, session *media.Session, p prompts.Set, log zerolog.Logger) *leg {
-	l := &leg{session: session, dtmf: -1, prompts: p, rtpTimeout: s.rtpTimeout, relayed: &s.relayed, log: log,
+	l := &leg{session: session, dtmf: -1, prompts: p, rtpWatch: s.rtpWatch, relayed: &s.relayed, log: log,
 		clock: s.clock, keys: make(chan byte, keyBuffer)}
 	l.ctx, l.end = context.WithCancel(parent)
 	return l
 }
+
+// Context ends with the leg (line's withCaller waits on it without a goroutine).
+func (l *leg) Context() context.Context { return l.ctx }
 
 func (l *leg) Done() <-chan struct{} { return l.ctx.Done() }
 
@@ -111,31 +113,7 @@ func (l *leg) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // watchRTP starts the RTP timeout once the leg is answered: silence for that long
 // means the far end is gone, and hangup ends the leg. Each leg is answered once.
-func (l *leg) watchRTP(hangup func()) {
-	if l.rtpTimeout <= 0 {
-		return
-	}
-	l.session.Touch() // a phone sends nothing while it rings
-	go l.watch(hangup)
-}
-
-func (l *leg) watch(hangup func()) {
-	every := min(max(l.rtpTimeout/4, 20*time.Millisecond), time.Second)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-l.ctx.Done():
-			return
-		case <-t.C:
-			if idle := l.session.Idle(); idle > l.rtpTimeout {
-				l.log.Info().Dur("silent", idle).Msg("no RTP for longer than sip.rtp_timeout: hanging up")
-				hangup()
-				return
-			}
-		}
-	}
-}
+func (l *leg) watchRTP(hangup func()) { l.rtpWatch.add(l, hangup) }
 
 // startMedia starts reading the leg's RTP (once): from then on the peer latches,
 // keys are heard and the RTP timeout sees the peer alive.

@@ -59,7 +59,7 @@ type Server struct {
 	handler     Handler
 	log         zerolog.Logger
 	clock       clock.Clock
-	rtpTimeout  time.Duration
+	rtpWatch    *rtpWatch
 	trunk       config.Trunk
 	proxy       *sip.Uri     // where legs to phone numbers go; nil without a trunk proxy
 	plan        phone.Plan   // how the trunk writes and dials numbers
@@ -89,9 +89,10 @@ type Server struct {
 func New(cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Clock, log zerolog.Logger) (*Server, error) {
 	s := &Server{handler: h, clock: clk, log: log.With().Str("component", "sip").Logger(),
 		routes: cfg.Routes(), plan: cfg.SIP.Trunk.Plan(), prompts: p,
-		rtpTimeout: time.Duration(cfg.SIP.RTPTimeout), trunk: cfg.SIP.Trunk,
+		trunk: cfg.SIP.Trunk,
 		srtpTrunk: media.Policy(cfg.SIP.SRTP.Trunk), srtpAgents: media.Policy(cfg.SIP.SRTP.Agents)}
 	s.callsCtx, s.stopCall = context.WithCancelCause(context.Background())
+	s.rtpWatch = newRTPWatch(s.callsCtx, time.Duration(cfg.SIP.RTPTimeout))
 	if cfg.SIP.Trunk.Proxy != "" {
 		s.proxy = new(sip.Uri)
 		if err := sip.ParseUri(cfg.SIP.Trunk.Proxy, s.proxy); err != nil {

@@ -115,8 +115,12 @@ func (l *leg) goOn(ctx context.Context, a Action) error {
 	return nil
 }
 
-func (l *leg) ID() string                       { return l.ref }
-func (l *leg) Caller() string                   { return l.caller }
+func (l *leg) ID() string     { return l.ref }
+func (l *leg) Caller() string { return l.caller }
+
+// Context ends with the leg (line's withCaller waits on it without a goroutine).
+func (l *leg) Context() context.Context { return l.ctx }
+
 func (l *leg) Done() <-chan struct{}            { return l.ctx.Done() }
 func (l *leg) Answer(ctx context.Context) error { return l.do(ctx, Action{Action: ActAnswer}) }
 

@@ -32,11 +32,31 @@ func TestLoadBridgedCalls(t *testing.T) {
 	if err := agentCmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	idleG, idleRSS := gauges(s)
+	sampled := make(chan [2]float64, 1)
+	stopSampling := make(chan struct{})
+	go func() { // the most goroutines and memory while the calls run
+		var most [2]float64
+		for {
+			select {
+			case <-stopSampling:
+				sampled <- most
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+			g, rss := gauges(s)
+			most[0], most[1] = max(most[0], g), max(most[1], rss)
+		}
+	}()
 	start := time.Now()
 	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
 		"-l", strconv.Itoa(concurrent), "-r", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "10000",
 		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1")
 	wall := time.Since(start)
+	close(stopSampling)
+	most := <-sampled
+	t.Logf("at %d calls: %.1f goroutines and %.0f KB of heap and stacks a call (%.0f goroutines, %.0f MB idle)", concurrent,
+		(most[0]-idleG)/float64(concurrent), (most[1]-idleRSS)/1024/float64(concurrent), idleG, idleRSS/(1<<20))
 	acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
 	cpu, rss := procUsage(t, s.cmd.Process.Pid)
 	_, body := s.request("GET", "/api/v1/lines/peer/calls", token, "")
@@ -121,4 +141,22 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	t.Logf("%d calls at %d/s from one address: %s wall, peerline CPU %.2f s = %.2f ms a call, peak RSS %d MB, failed %d (sipp exits %d, %d)",
 		calls, rate, wall.Round(time.Millisecond), cpu-cpu0, 1000*(cpu-cpu0)/float64(calls), rss>>20, failed, code, acode)
 	t.Logf("callers' SIPp:\n%s", tail(out, 2500))
+}
+
+// gauges reads go_goroutines and the Go heap and stacks in use from /metrics
+// (RSS itself lags: the runtime returns memory to the system late).
+func gauges(s *server) (goroutines, rss float64) {
+	_, metrics := s.request("GET", "/metrics", "", "")
+	for _, l := range strings.Split(metrics, "\n") {
+		if v, ok := strings.CutPrefix(l, "go_goroutines "); ok {
+			goroutines, _ = strconv.ParseFloat(v, 64)
+		}
+		for _, name := range []string{"go_memstats_heap_inuse_bytes ", "go_memstats_stack_inuse_bytes "} {
+			if v, ok := strings.CutPrefix(l, name); ok {
+				n, _ := strconv.ParseFloat(v, 64)
+				rss += n
+			}
+		}
+	}
+	return goroutines, rss
 }
