@@ -89,7 +89,7 @@ type Server struct {
 func New(cfg *config.Config, p map[string]prompts.Set, h Handler, clk clock.Clock, log zerolog.Logger) (*Server, error) {
 	s := &Server{handler: h, clock: clk, log: log.With().Str("component", "sip").Logger(),
 		routes: cfg.Routes(), plan: cfg.SIP.Trunk.Plan(), prompts: p,
-		trunk: cfg.SIP.Trunk,
+		trunk:     cfg.SIP.Trunk,
 		srtpTrunk: media.Policy(cfg.SIP.SRTP.Trunk), srtpAgents: media.Policy(cfg.SIP.SRTP.Agents)}
 	s.callsCtx, s.stopCall = context.WithCancelCause(context.Background())
 	s.rtpWatch = newRTPWatch(s.callsCtx, time.Duration(cfg.SIP.RTPTimeout))
