@@ -100,6 +100,7 @@ type Session struct {
 	seq  uint16
 	ts   uint32
 	out  []byte
+	hdr  rtp.Header
 
 	// SRTP, when Encrypt set it: the reader owns srtpIn, the writer srtpOut
 	// and sealed (the encrypted packet).
@@ -243,7 +244,10 @@ func (s *Session) Write(pt uint8, marker bool, payload []byte, samples uint32) e
 
 // writeAt sends a packet of our stream with the given timestamp.
 func (s *Session) writeAt(pt uint8, marker bool, payload []byte, ts uint32) error {
-	h := rtp.Header{Version: 2, PayloadType: pt, Marker: marker, SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc}
+	// The header is the session's own: built on the stack it escaped (SRTP
+	// takes its address) and cost an allocation per packet.
+	h := &s.hdr
+	*h = rtp.Header{Version: 2, PayloadType: pt, Marker: marker, SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc}
 	out, err := h.MarshalTo(s.out[:h.MarshalSize()])
 	if err != nil {
 		return err
@@ -255,7 +259,7 @@ func (s *Session) writeAt(pt uint8, marker bool, payload []byte, ts uint32) erro
 	}
 	pkt := s.out
 	if s.srtpOut != nil {
-		if s.sealed, err = s.srtpOut.EncryptRTP(s.sealed[:0], s.out, &h); err != nil {
+		if s.sealed, err = s.srtpOut.EncryptRTP(s.sealed[:0], s.out, h); err != nil {
 			return err
 		}
 		pkt = s.sealed
