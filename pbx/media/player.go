@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -54,23 +55,104 @@ func PlayTone(ctx context.Context, s *Session, pt uint8, t Tone) error {
 	})
 }
 
-// stream sends a frame every 20 ms while next fills one. The first packet of a
-// talk spurt carries the marker bit.
+// stream sends a frame every 20 ms while next fills one, and returns when
+// next has no more or ctx ends; once it has returned, nothing more is written
+// for it. The first packet of a talk spurt carries the marker bit. The frames
+// go out from the package's one pacer (see pacer), not a ticker per stream.
 func stream(ctx context.Context, s *Session, pt uint8, next func(frame []byte) bool) error {
-	frame := make([]byte, SamplesPerFrame)
+	p := &paced{s: s, pt: pt, next: next, marker: true, done: make(chan error, 1)}
+	pacing.add(p)
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		if pacing.remove(p) {
+			return ctx.Err()
+		}
+		return <-p.done // it ended on its own just now
+	}
+}
+
+// pacer sends the frames of every prompt, tone and hold music being played,
+// all from one goroutine on one 20 ms ticker that runs only while something
+// plays. A ticker and a goroutine per playing leg cost more in wake-ups than
+// the packets themselves (a greeting cost 36 µs a packet against 20 µs for a
+// relayed one).
+type pacer struct {
+	mu      sync.Mutex
+	streams map[*paced]struct{}
+	running bool
+}
+
+// pacing is the process's pacer.
+var pacing = pacer{streams: map[*paced]struct{}{}}
+
+// paced is one stream being played.
+type paced struct {
+	s      *Session
+	pt     uint8
+	next   func(frame []byte) bool
+	marker bool
+	frame  [SamplesPerFrame]byte
+	done   chan error // gets the end, once
+}
+
+func (pc *pacer) add(p *paced) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.streams[p] = struct{}{}
+	if !pc.running {
+		pc.running = true
+		go pc.run()
+	}
+}
+
+// remove takes p out; false when it had ended already. Under the lock, so no
+// frame of p's is being written when it returns.
+func (pc *pacer) remove(p *paced) bool {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	_, ok := pc.streams[p]
+	delete(pc.streams, p)
+	return ok
+}
+
+func (pc *pacer) run() {
 	tick := time.NewTicker(FrameDuration)
 	defer tick.Stop()
-	marker := true
-	for next(frame) {
-		if err := s.Write(pt, marker, frame, SamplesPerFrame); err != nil {
-			return err
-		}
-		marker = false
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
+	for range tick.C {
+		if !pc.tick() {
+			return
 		}
 	}
-	return nil
+}
+
+// tick sends one frame of every stream; false when nothing plays any more
+// (the goroutine ends; the next add starts another).
+func (pc *pacer) tick() bool {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	for p := range pc.streams {
+		if more, err := p.step(); !more {
+			delete(pc.streams, p)
+			p.done <- err
+		}
+	}
+	if len(pc.streams) == 0 {
+		pc.running = false
+		return false
+	}
+	return true
+}
+
+// step sends p's next frame; more is false when p has ended (err says why).
+func (p *paced) step() (more bool, err error) {
+	if !p.next(p.frame[:]) {
+		return false, nil
+	}
+	if err := p.s.Write(p.pt, p.marker, p.frame[:], SamplesPerFrame); err != nil {
+		return false, err
+	}
+	p.marker = false
+	return true, nil
 }

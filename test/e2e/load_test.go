@@ -99,8 +99,8 @@ func procUsage(t *testing.T, pid int) (float64, int64) {
 
 // TestLoadSignalling is `make load-calls`: PEERLINE_LOAD_RATE calls a second
 // (default 50) for PEERLINE_LOAD calls (default 1000), all from one address as
-// through a trunk, each put through to an agent after a 20 ms greeting and
-// hung up 200 ms later. It reports peerline's CPU per call (set-up and
+// through a trunk, each put through to an agent after a 20 ms greeting (the
+// real one with PEERLINE_LOAD_GREETING=real) and hung up 200 ms later. It reports peerline's CPU per call (set-up and
 // teardown), its peak RSS and SIPp's failed calls; it asserts nothing of time.
 func TestLoadSignalling(t *testing.T) {
 	if os.Getenv("PEERLINE_LOAD_RATE") == "" {
@@ -109,7 +109,14 @@ func TestLoadSignalling(t *testing.T) {
 	calls, rate := envInt("PEERLINE_LOAD", 1000), envInt("PEERLINE_LOAD_RATE", 50)
 	dir := t.TempDir()
 	prompts := shortPrompts(t, dir)
-	os.WriteFile(filepath.Join(prompts, "greeting.wav"), mediatest.ToneWAV(1000, 20*time.Millisecond), 0o600)
+	greeting, concurrent := "20 ms greeting", rate
+	if os.Getenv("PEERLINE_LOAD_GREETING") == "real" { // the embedded 5 s one
+		concurrent = 8 * rate
+		os.Remove(filepath.Join(prompts, "greeting.wav"))
+		greeting = "the real greeting"
+	} else {
+		os.WriteFile(filepath.Join(prompts, "greeting.wav"), mediatest.ToneWAV(1000, 20*time.Millisecond), 0o600)
+	}
 	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
 http: {listen: 127.0.0.1:0}
 sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "20000-29998"}
@@ -130,7 +137,7 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	cpu0, _ := procUsage(t, s.cmd.Process.Pid)
 	start := time.Now()
 	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
-		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(rate), "-mp", strconv.Itoa(freeMediaPorts(t, rate+10)), "-d", "200")
+		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "200")
 	wall := time.Since(start)
 	acode, _ := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
 	cpu, rss := procUsage(t, s.cmd.Process.Pid)
@@ -138,8 +145,8 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	if m := regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`).FindStringSubmatch(out); m != nil {
 		failed, _ = strconv.Atoi(m[1])
 	}
-	t.Logf("%d calls at %d/s from one address: %s wall, peerline CPU %.2f s = %.2f ms a call, peak RSS %d MB, failed %d (sipp exits %d, %d)",
-		calls, rate, wall.Round(time.Millisecond), cpu-cpu0, 1000*(cpu-cpu0)/float64(calls), rss>>20, failed, code, acode)
+	t.Logf("%d calls at %d/s from one address, %s: %s wall, peerline CPU %.2f s = %.2f ms a call, peak RSS %d MB, failed %d (sipp exits %d, %d)",
+		calls, rate, greeting, wall.Round(time.Millisecond), cpu-cpu0, 1000*(cpu-cpu0)/float64(calls), rss>>20, failed, code, acode)
 	t.Logf("callers' SIPp:\n%s", tail(out, 2500))
 }
 
