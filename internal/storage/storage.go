@@ -95,13 +95,17 @@ func openChecked(path string, timeout time.Duration, readOnly bool) (db *bolt.DB
 		return nil, damaged(path, first.Error())
 	}
 	// Calls' records are group-committed (db.Batch): a write waits at most this
-	// long for others to share its commit, instead of bbolt's 10 ms.
+	// long for others to share its commit. Only the record written as a call
+	// starts is on a caller's path (before the first prompt); the others come
+	// after the bridge and at the end.
 	db.MaxBatchDelay = batchDelay
 	return db, nil
 }
 
-// batchDelay is how long a batched write waits for company.
-const batchDelay = 2 * time.Millisecond
+// batchDelay is how long a batched write waits for company. At 50 calls a
+// second, 2 ms left most commits alone (4,610 fdatasync per 1,000 calls);
+// 10 ms shares them (3,194; one commit per call was 10,310).
+const batchDelay = 10 * time.Millisecond
 
 // closeQuietly closes a database whose pages may fault.
 func closeQuietly(db *bolt.DB) {
