@@ -137,7 +137,7 @@ func TestCallbackNotAnswered(t *testing.T) {
 		<-ctx.Done() // rings until peerline gives up
 		return p.answer(w, line.ErrNoAnswer)(ctx, t, o)
 	}
-	played, _ := w.run(c) // the fake clock runs a second a millisecond: Wait is about 30 s
+	played, _ := w.run(c) // the clock jumps to the ring timeout: Wait is about 30 s
 	if !heard(played, "callback-calling", "callback-no-answer", "agent-menu", "goodbye") {
 		t.Errorf("klara heard %v", played)
 	}

@@ -247,32 +247,16 @@ func TestNoAgentAnswersThenTheCallerIsTold(t *testing.T) {
 
 // runUntilDone moves the fake clock on by step until the call's flow ends
 // (bounded), and returns Handle's error.
-// runUntilDone moves the clock until the call ends: to the next deadline, but
-// at most a second at a time, so that what the test does in real time (a
-// caller hanging up once bridged) still comes long before a limit of minutes.
+// runUntilDone moves the clock until the call ends (see jumper).
 func runUntilDone(t *testing.T, w *world, errc <-chan error) error {
 	t.Helper()
-	var last time.Time
-	lastN, still := -1, 0
+	var j jumper
 	for range 5000 {
 		select {
 		case err := <-errc:
 			return err
 		case <-time.After(2 * time.Millisecond):
-		}
-		// Jump to the next deadline only once the timers have stood still for
-		// a few polls: the code under test has set what it waits for.
-		at, n, ok := w.clock.Next()
-		if !ok || !at.Equal(last) || n != lastN {
-			last, lastN, still = at, n, 0
-			continue
-		}
-		if still++; still >= 3 {
-			if cap := w.clock.Now().Add(time.Second); at.After(cap) {
-				at = cap
-			}
-			w.clock.Set(at)
-			still = 0
+			j.step(w.clock)
 		}
 	}
 	t.Fatal("the call did not end")
