@@ -191,8 +191,10 @@ type Trunk struct {
 	Country      string `yaml:"country"`
 	NumberFormat string `yaml:"number_format"`
 	// MaxRate is how many requests a second (new calls, mostly) each of the
-	// trunk's addresses may send; it carries every caller. Twice as many may
-	// come at once. Other sources get 50.
+	// trunk's addresses may send; it carries every caller. Four times as many
+	// may come at once. Other sources get 50. The default, 50, is far above a
+	// peer-support line's busiest hour and keeps a broken trunk's flood from
+	// filling the box; a trunk that carries more sets it higher.
 	MaxRate int `yaml:"max_rate"`
 }
 

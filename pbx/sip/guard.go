@@ -48,7 +48,7 @@ type guard struct {
 const maxSources = 10000
 
 func newGuard(allow []netip.Prefix, rate, burst, trunkRate float64, maxCalls int) *guard {
-	return &guard{allow: allow, rate: rate, burst: burst, trunkRate: trunkRate, trunkBurst: max(burst, 2*trunkRate),
+	return &guard{allow: allow, rate: rate, burst: burst, trunkRate: trunkRate, trunkBurst: max(burst, 4*trunkRate),
 		calls:   connlimit.NewSlots(max(1, maxCalls*3/4), maxCalls),
 		buckets: map[netip.Addr]*ratelimit.Bucket{}, overflow: ratelimit.New(rate, burst)}
 }

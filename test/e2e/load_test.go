@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -119,9 +120,9 @@ func TestLoadSignalling(t *testing.T) {
 	}
 	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
 http: {listen: 127.0.0.1:0}
-sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "20000-29998"}
+sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "20000-29998", trunk: {max_rate: %d}}
 lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldown: 0s}}]
-`, filepath.Join(dir, "data"), prompts))
+`, filepath.Join(dir, "data"), trunkRate(rate), prompts))
 	s, token := serveOpen(t, dir, cfg)
 	port := freeUDPPort(t)
 	agents := rate + 20 // each call lasts well under a second
@@ -148,6 +149,67 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	t.Logf("%d calls at %d/s from one address, %s: %s wall, peerline CPU %.2f s = %.2f ms a call, peak RSS %d MB, failed %d (sipp exits %d, %d)",
 		calls, rate, greeting, wall.Round(time.Millisecond), cpu-cpu0, 1000*(cpu-cpu0)/float64(calls), rss>>20, failed, code, acode)
 	t.Logf("callers' SIPp:\n%s", tail(out, 2500))
+	if _, err := exec.LookPath("kamailio"); err != nil {
+		t.Log("kamailio is not installed: no side-by-side figure")
+		return
+	}
+	kcpu, kfailed := kamailioRelayRun(t, dir, calls, rate)
+	t.Logf("the same calls through Kamailio's stateful relay: CPU %.3f ms a call, failed %d; peerline/Kamailio %.1f",
+		1000*kcpu/float64(calls), kfailed, (cpu-cpu0)/kcpu)
+}
+
+// trunkRate is the sip.trunk.max_rate for a run at rate calls a second:
+// PEERLINE_LOAD_TRUNK_RATE, else twice the rate (at least the default 50).
+func trunkRate(rate int) int { return envInt("PEERLINE_LOAD_TRUNK_RATE", max(50, 2*rate)) }
+
+// kamailioRelayRun sends the same calls through Kamailio as a stateful relay
+// to an agents' SIPp and returns Kamailio's CPU (all its processes) and SIPp's
+// failed calls.
+func kamailioRelayRun(t *testing.T, dir string, calls, rate int) (float64, int) {
+	t.Helper()
+	port := freeUDPPort(t)
+	agentPort := freeUDPPort(t)
+	k := &kamailio{Port: port, AgentAddr: fmt.Sprintf("127.0.0.1:%d", agentPort)}
+	kdir := filepath.Join(dir, "kamailio")
+	os.Mkdir(kdir, 0o700)
+	pid := startKamailioFrom(t, kdir, "testdata/kamailio-relay.cfg.tmpl", k)
+	agentCmd, cancel := sippCmd(t, kdir, "agent-answers.xml", "-p", strconv.Itoa(agentPort), "-mp", strconv.Itoa(freeMediaPorts(t, rate+20)),
+		"-m", strconv.Itoa(calls))
+	defer cancel()
+	if err := agentCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cpu0 := treeCPU(pid)
+	_, out := sipp(t, kdir, "caller-bridged.xml", fmt.Sprintf("127.0.0.1:%d", port), "-s", "peer", "-m", strconv.Itoa(calls),
+		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(8*rate), "-mp", strconv.Itoa(freeMediaPorts(t, 8*rate+10)), "-d", "200")
+	sippResult(t, kdir, "agent-answers.xml", agentCmd, agentCmd.Wait())
+	failed := 0
+	if m := regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`).FindStringSubmatch(out); m != nil {
+		failed, _ = strconv.Atoi(m[1])
+	}
+	return treeCPU(pid) - cpu0, failed
+}
+
+// treeCPU is the CPU time (seconds) of pid and its children, from /proc.
+func treeCPU(pid int) float64 {
+	var total float64
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		self, _ := strconv.Atoi(strings.Split(f, "/")[2])
+		ppid, _ := strconv.Atoi(fields[1])
+		if self != pid && ppid != pid {
+			continue
+		}
+		u, _ := strconv.ParseFloat(fields[11], 64)
+		s, _ := strconv.ParseFloat(fields[12], 64)
+		total += (u + s) / 100
+	}
+	return total
 }
 
 // gauges reads go_goroutines and the Go heap and stacks in use from /metrics

@@ -34,6 +34,13 @@ type kamailio struct {
 
 func startKamailio(t *testing.T, dir string, k *kamailio) {
 	t.Helper()
+	startKamailioFrom(t, dir, "testdata/kamailio.cfg.tmpl", k)
+}
+
+// startKamailioFrom runs Kamailio with the config template tmplFile and
+// returns its process id.
+func startKamailioFrom(t *testing.T, dir, tmplFile string, k *kamailio) int {
+	t.Helper()
 	bin, err := exec.LookPath("kamailio")
 	if err != nil {
 		t.Fatal("kamailio is not installed (make check installs Debian's kamailio)")
@@ -43,7 +50,7 @@ func startKamailio(t *testing.T, dir string, k *kamailio) {
 		t.Fatal("no Kamailio module folder under /usr/lib/*/kamailio/modules")
 	}
 	k.Modules = mods[0]
-	tmpl := template.Must(template.ParseFiles("testdata/kamailio.cfg.tmpl"))
+	tmpl := template.Must(template.ParseFiles(tmplFile))
 	cfg := filepath.Join(dir, "kamailio.cfg")
 	f, err := os.Create(cfg)
 	if err != nil {
@@ -65,6 +72,7 @@ func startKamailio(t *testing.T, dir string, k *kamailio) {
 	k.waitLog(t, "kamailio is up", func(s string) bool {
 		return strings.Contains(s, "INFO: <core>") || strings.Contains(s, "udp:127.0.0.1")
 	}, 1)
+	return cmd.Process.Pid
 }
 
 // waitLog waits (bounded) until match holds n times in the log, counting lines.
