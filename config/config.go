@@ -4,6 +4,7 @@ package config
 
 import (
 	_ "embed"
+	"strings"
 
 	"github.com/peerline/peerline/internal/phone"
 )
@@ -245,6 +246,13 @@ type Referral struct {
 	// ShowCaller sends the caller's own number to the service (a privacy
 	// choice: the service may see who calls); by default the line's number.
 	ShowCaller bool `yaml:"show_caller"`
+}
+
+// PromptName is the name of the referral's own recording in the line's
+// prompts folder, when there is one: referral-star1 for key *1 (what
+// deploy/prompts/generate.sh --config writes, saying the service's name).
+func (r Referral) PromptName() string {
+	return "referral-" + strings.NewReplacer("*", "star", "#", "hash").Replace(r.Key)
 }
 
 // ModeOrDefault is the referral's mode, warm when unset.

@@ -142,22 +142,41 @@ func referralByKey(l *Line, token string) (config.Referral, bool) {
 
 // What the caller and the agent hear of a referral.
 
+// recording is the referral's own prompt: the one it names, else one the
+// line's folder has by its conventional name (generated with the service's
+// name by deploy/prompts/generate.sh --config); "" for none.
+func (ls *Lines) recording(l *Line, r config.Referral) string {
+	switch {
+	case r.Prompt != "":
+		return r.Prompt
+	case ls.ownPrompt(l, r.PromptName()):
+		return r.PromptName()
+	}
+	return ""
+}
+
 // sayReferral is what the caller hears as a warm or blind referral starts:
 // the referral's own recording, or "Jag kopplar dig vidare till" the number
 // "Stanna kvar i luren".
-func sayReferral(r config.Referral) []string {
-	if r.Prompt != "" {
-		return []string{r.Prompt}
+func (ls *Lines) sayReferral(l *Line, r config.Referral) []string {
+	if p := ls.recording(l, r); p != "" {
+		return []string{p}
 	}
 	return append(append([]string{"referral-connecting"}, sayDigits(r.Number)...), "referral-stay")
 }
 
 // sayTell is a tell referral: its own recording, or "Du kan ringa" the number,
 // "Jag upprepar" the number.
-func sayTell(r config.Referral) []string {
-	if r.Prompt != "" {
-		return []string{r.Prompt}
+func (ls *Lines) sayTell(l *Line, r config.Referral) []string {
+	if p := ls.recording(l, r); p != "" {
+		return []string{p}
 	}
+	return sayDigitsTwice(r)
+}
+
+// sayDigitsTwice is the number said twice, for a caller whose referral did not
+// answer ("Du kan ringa nummer ... Jag upprepar ...").
+func sayDigitsTwice(r config.Referral) []string {
 	digits := sayDigits(r.Number)
 	return append(append(append([]string{"referral-tell"}, digits...), "referral-again"), digits...)
 }

@@ -388,3 +388,22 @@ func TestShowCaller(t *testing.T) {
 	r.caller.CallerHangsUp()
 	r.end()
 }
+
+// TestTheLinesOwnReferralPrompt: a recording by the referral's conventional
+// name (generated with the service's name) is played instead of the number.
+func TestTheLinesOwnReferralPrompt(t *testing.T) {
+	r := newReferralRig(t, referralLines(), nil)
+	r.w.lines.SetOwnPrompts(func(line, name string) bool { return name == "referral-star1" || name == "referral-star4" })
+	r.agent.Press("*1")
+	ring := waitFor(t, r.service)
+	waitUntil(t, "the caller is told", func() bool { return len(r.caller.Whispered()) > 0 })
+	ring.fail(line.ErrBusy)
+	waitUntil(t, "the agent is told", func() bool { return slices.Contains(r.agent.Whispered(), "referral-no-answer") })
+	r.agent.Press("*4")
+	waitUntil(t, "the number told", func() bool { return len(r.caller.Whispered()) > 1 })
+	if got := strings.Join(r.caller.Whispered(), " "); got != "referral-star1 referral-star4" {
+		t.Errorf("the caller heard %s", got)
+	}
+	r.caller.CallerHangsUp()
+	r.end()
+}

@@ -239,7 +239,7 @@ func (ls *Lines) pressed(ctx context.Context, l *Line, cv *conversation, rec *Re
 			cv.br.Whisper(cv.leg, "referral-not-here")
 		case r.ModeOrDefault() == config.ReferTell:
 			rec.Referral = &Referred{Key: r.Key, Name: r.Name, Mode: config.ReferTell}
-			cv.br.Whisper(cv.c, sayTell(r)...)
+			cv.br.Whisper(cv.c, ls.sayTell(l, r)...)
 		default:
 			// The service is dialled on a context of its own: a caller handed
 			// over outlives the agent's part of the call.
@@ -248,7 +248,7 @@ func (ls *Lines) pressed(ctx context.Context, l *Line, cv *conversation, rec *Re
 			if r.ModeOrDefault() == config.ReferBlind {
 				return EndedReferred
 			}
-			cv.br.Whisper(cv.c, sayReferral(r)...)
+			cv.br.Whisper(cv.c, ls.sayReferral(l, r)...)
 			cv.br.Whisper(cv.leg, "referral-ringing")
 		}
 	}
@@ -265,7 +265,7 @@ func (ls *Lines) handover(ctx context.Context, l *Line, c Call, x *referring) {
 	defer c.Hangup(context.WithoutCancel(ctx))
 	if x.service == nil {
 		if x.rec.Mode == config.ReferBlind {
-			playAll(ctx, c, sayReferral(x.ref))
+			playAll(ctx, c, ls.sayReferral(l, x.ref))
 		}
 		rctx, stopRing := context.WithCancel(ctx)
 		go c.Ring(rctx)
@@ -273,7 +273,7 @@ func (ls *Lines) handover(ctx context.Context, l *Line, c Call, x *referring) {
 		stopRing()
 		if err != nil {
 			if ctx.Err() == nil {
-				playAll(ctx, c, append([]string{"referral-failed"}, sayTell(x.ref)...))
+				playAll(ctx, c, append([]string{"referral-failed"}, sayDigitsTwice(x.ref)...))
 			}
 			return
 		}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/certs"
@@ -14,7 +16,7 @@ import (
 
 func configCmd(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: config check FILE | config print\n%s", errUsage, usage)
+		return fmt.Errorf("%w: config check FILE | config print | config prompts\n%s", errUsage, usage)
 	}
 	f := newFlags("config " + args[0])
 	switch args[0] {
@@ -24,6 +26,15 @@ func configCmd(args []string, stdout io.Writer) error {
 			return err
 		}
 		return configCheck(pos[0], stdout)
+	case "prompts":
+		if _, err := f.parse(args[1:], 0); err != nil {
+			return err
+		}
+		cfg, err := config.LoadFile(*f.config)
+		if err != nil {
+			return err
+		}
+		return referralPrompts(cfg, stdout)
 	case "print":
 		if _, err := f.parse(args[1:], 0); err != nil {
 			return err
@@ -78,4 +89,49 @@ func checkTemplates(cfg *config.Config) config.Errors {
 		return config.Errors{{Path: "notify.templates", Msg: err.Error()}}
 	}
 	return nil
+}
+
+// referralPrompts prints, for deploy/prompts/generate.sh --config, what each
+// referral's own recording says with the service's name, one FOLDER|NAME|TEXT
+// line each, into the folder of its line's prompts. A line without a folder
+// is skipped (its referrals are said by number): it is told on stderr.
+func referralPrompts(cfg *config.Config, stdout io.Writer) error {
+	for _, l := range cfg.Lines {
+		if len(l.Referrals) == 0 {
+			continue
+		}
+		if l.Prompts == "" {
+			fmt.Fprintf(os.Stderr, "line %s has no prompts folder: its referrals are said by number\n", l.ID)
+			continue
+		}
+		for _, r := range l.Referrals {
+			if r.Prompt != "" || r.Number == "" {
+				continue // the office's own recording, or nothing to say
+			}
+			digits := spelled(r.Number)
+			text := fmt.Sprintf("Jag kopplar dig vidare till %s, nummer %s. Stanna kvar i luren.", r.Name, digits)
+			if r.ModeOrDefault() == config.ReferTell {
+				text = fmt.Sprintf("Du kan ringa %s på nummer %s. Jag upprepar: %s.", r.Name, digits, digits)
+			}
+			if _, err := fmt.Fprintf(stdout, "%s|%s|%s\n", l.Prompts, r.PromptName(), text); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// spelled is a number with a space between digits, so that it is said digit
+// by digit: "9 0 1 0 1".
+func spelled(n string) string {
+	var out []string
+	for _, c := range n {
+		switch {
+		case c == '+':
+			out = append(out, "plus")
+		case c >= '0' && c <= '9':
+			out = append(out, string(c))
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -31,6 +31,8 @@ commands:
   serve                             run the line (the default)
   config check FILE                 explain every error in a config file
   config print                      print the effective config, secrets masked
+  config prompts                    the referral prompts to generate, as FOLDER|NAME|TEXT
+                                    (deploy/prompts/generate.sh --config FILE uses it)
   user add NAME --role admin|office add an office user (the password is asked twice
                                     on a terminal, else read from stdin's first line)
   user list                         list office users

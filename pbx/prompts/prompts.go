@@ -130,7 +130,7 @@ func Check(cfg *config.Config) config.Errors {
 		unknown := func(file, name string) bool {
 			_, ok := d[name]
 			for _, r := range l.Referrals {
-				ok = ok || r.Prompt == name
+				ok = ok || r.Prompt == name || r.PromptName() == name
 			}
 			if !ok {
 				es = append(es, config.FieldError{Path: p, Msg: fmt.Sprintf("%s: no prompt is called %q (see the README's list)", file, name)})

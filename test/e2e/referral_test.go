@@ -134,3 +134,25 @@ lines:
 		t.Errorf("the record: %+v %+v", rec, rec.Referral)
 	}
 }
+
+// TestReferralPromptTexts: config prompts prints what generate.sh --config
+// says for each referral, into its line's folder, with the service's name.
+func TestReferralPromptTexts(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
+lines:
+  - id: peer
+    numbers: [peer]
+    prompts: %s
+    referrals:
+      - {key: "*1", name: Självmordslinjen, number: "90101"}
+      - {key: "*3", name: "112", mode: tell, prompt: referral-112}
+      - {key: "#4", name: Jourhavande medmänniska, number: "08-702 16 80", mode: tell}
+`, filepath.Join(dir, "data"), dir))
+	out, code := peerline(t, dir, "", "config", "prompts", "--config", cfg)
+	want := dir + "|referral-star1|Jag kopplar dig vidare till Självmordslinjen, nummer 9 0 1 0 1. Stanna kvar i luren.\n" +
+		dir + "|referral-hash4|Du kan ringa Jourhavande medmänniska på nummer 0 8 7 0 2 1 6 8 0. Jag upprepar: 0 8 7 0 2 1 6 8 0.\n"
+	if code != 0 || out != want {
+		t.Errorf("config prompts: %d\n%s\nwant\n%s", code, out, want)
+	}
+}
