@@ -22,15 +22,16 @@ type Leg struct {
 // differ; and can mix a whisper into one direction only.
 //
 // A direction is the sink of its source's session: the session's one reader
-// hands it each packet, and it writes to the other leg at once. No goroutine of
-// the bridge's own touches a packet; Run only waits, and sends a whisper alone
-// while its direction's source is silent.
+// hands it each packet, and it writes to the other leg at once. The bridge has
+// no goroutine of its own: a whisper while its direction's source is silent is
+// sent by the package's pacer (see pacer).
 type Bridge struct {
 	legs    [2]Leg
 	into    [2]direction   // into[i] carries what legs[i] hears
 	relayed *atomic.Uint64 // counts the packets relayed; nil: not counted
-	kick    chan struct{}  // a whisper was queued
-	wakes   atomic.Uint64  // times Run sent a whisper alone (tests check it stays low)
+	alone   task           // sends whispers over silence, at the pacer's ticks
+	stop    sync.Once
+	wakes   atomic.Uint64 // frames of whisper sent alone (tests check it stays low)
 }
 
 // CountInto makes the bridge add each packet it relays to c (for metrics).
@@ -39,10 +40,11 @@ func (br *Bridge) CountInto(c *atomic.Uint64) { br.relayed = c }
 // NewBridge joins a and b. Key presses are not relayed: each leg's session
 // reports its own (Session.ListenKeys), as when it is not bridged.
 func NewBridge(a, b Leg) *Bridge {
-	br := &Bridge{legs: [2]Leg{a, b}, kick: make(chan struct{}, 1)}
+	br := &Bridge{legs: [2]Leg{a, b}}
 	for i := range 2 {
 		br.into[i] = direction{br: br, src: br.legs[1-i].Session, dst: br.legs[i], first: true}
 	}
+	br.alone.run = br.whisperAlone
 	return br
 }
 
@@ -50,61 +52,65 @@ func NewBridge(a, b Leg) *Bridge {
 // hears nothing of it.
 func (br *Bridge) Whisper(leg int, samples []int16) {
 	br.into[leg].whisper.add(samples)
-	select {
-	case br.kick <- struct{}{}:
-	default:
-	}
+	pacing.addTask(&br.alone)
 }
 
-// Run relays until ctx ends (nil) or a leg's socket fails (the error). When it
-// returns, no packet of the bridge's is being written any more: the legs are
-// free for prompts.
-func (br *Bridge) Run(ctx context.Context) error {
+// Start relays from now on: each session's reader writes into the other leg.
+func (br *Bridge) Start() {
 	for i, l := range br.legs {
 		l.Session.SetSink(&br.into[1-i])
 		l.Session.Start()
 	}
-	defer func() {
+}
+
+// Stop ends the relay; when it returns no packet of the bridge's is being
+// written and the legs are free for prompts. A second Stop does nothing.
+func (br *Bridge) Stop() {
+	br.stop.Do(func() {
+		pacing.removeTask(&br.alone)
 		for i, l := range br.legs {
 			l.Session.SetSink(nil)
 			br.into[1-i].close()
 		}
-	}()
+	})
+}
+
+// Run relays until ctx ends (nil) or a leg's socket fails (the error), then
+// stops.
+func (br *Bridge) Run(ctx context.Context) error {
+	br.Start()
+	defer br.Stop()
 	a, b := br.legs[0].Session, br.legs[1].Session
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-a.Done():
-			return a.Err()
-		case <-b.Done():
-			return b.Err()
-		case <-br.kick:
-		case <-timer.C:
-			br.whisperAlone()
-		}
-		if br.into[0].whisper.pending() || br.into[1].whisper.pending() {
-			timer.Reset(whisperWait)
-		}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-a.Done():
+		return a.Err()
+	case <-b.Done():
+		return b.Err()
 	}
 }
 
-// whisperWait is how long a direction may go without a packet before Run sends
-// its whisper alone (the other side may send no RTP while silent). It then
-// sends that much whisper at once, so the whisper keeps its pace.
+// whisperWait is how long a direction may go without a packet before the
+// pacer sends its whisper alone (the other side may send no RTP while silent).
 const whisperWait = 2 * FrameDuration
 
-// whisperAlone sends the whisper of each direction whose source has been silent.
-func (br *Bridge) whisperAlone() {
+// whisperAlone sends a frame of whisper into each direction whose source has
+// been silent; false once no whisper is left (the pacer drops the task).
+func (br *Bridge) whisperAlone() bool {
+	pending := false
 	for i := range br.into {
-		if d := &br.into[i]; d.whisper.pending() && d.silent(whisperWait) {
-			d.sendWhisper(int(whisperWait / FrameDuration))
+		d := &br.into[i]
+		if !d.whisper.pending() {
+			continue
+		}
+		pending = true
+		if d.silent(whisperWait) {
+			d.sendWhisper(1)
 			br.wakes.Add(1)
 		}
 	}
+	return pending
 }
 
 // direction is one way through the bridge, into dst. Its lock makes the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/pion/rtp"
 )
@@ -12,12 +11,14 @@ import (
 // Mix is a conference of a few legs (a warm referral's caller, agent and the
 // service): each leg hears the sum of the others, never itself. Unlike the
 // two-party Bridge, which relays each packet as it comes, a mix must add
-// packets that arrive apart, so it runs on its own 20 ms clock: each source's
+// packets that arrive apart, so it runs on the pacer's 20 ms ticks: each source's
 // reader decodes into a short queue, and every tick takes a frame from each
 // queue (silence when one is empty), sums them and sends each leg its mix,
 // encoded in its own law. The queues hold at most maxQueued frames, so a
 // source that sends in bursts costs at most that much delay.
 type Mix struct {
+	task task
+	stop sync.Once
 	legs []Leg
 	in   []mixIn
 	out  []whisper // whispers, one per leg
@@ -45,34 +46,47 @@ func NewMix(legs ...Leg) (*Mix, error) {
 // Whisper queues samples for leg i alone, over what it hears of the others.
 func (m *Mix) Whisper(i int, samples []int16) { m.out[i].add(samples) }
 
-// Run mixes until ctx ends (nil) or a leg's socket fails (the error). When it
-// returns no packet of the mix's is being written: the legs are free again.
-func (m *Mix) Run(ctx context.Context) error {
+// Start mixes from now on, a frame at each of the pacer's ticks.
+func (m *Mix) Start() {
 	for i, l := range m.legs {
 		l.Session.SetSink(&m.in[i])
 		l.Session.Start()
 	}
-	defer func() {
+	m.task.run = func() bool { m.Tick(); return true }
+	pacing.addTask(&m.task)
+}
+
+// Stop ends the mix; when it returns no packet of the mix's is being written
+// and the legs are free again. A second Stop does nothing.
+func (m *Mix) Stop() {
+	m.stop.Do(func() {
+		pacing.removeTask(&m.task)
 		for _, l := range m.legs {
 			l.Session.SetSink(nil)
 		}
-	}()
-	tick := time.NewTicker(FrameDuration)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		for _, l := range m.legs {
+	})
+}
+
+// Run mixes until ctx ends (nil) or a leg's socket fails (the error), then
+// stops.
+func (m *Mix) Run(ctx context.Context) error {
+	m.Start()
+	defer m.Stop()
+	failed := make(chan error, len(m.legs))
+	for _, l := range m.legs {
+		go func() {
 			select {
 			case <-l.Session.Done():
-				return l.Session.Err()
-			default:
+				failed <- l.Session.Err()
+			case <-ctx.Done():
 			}
-		}
-		m.Tick()
+		}()
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-failed:
+		return err
 	}
 }
 

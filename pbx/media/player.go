@@ -81,11 +81,39 @@ func stream(ctx context.Context, s *Session, pt uint8, next func(frame []byte) b
 type pacer struct {
 	mu      sync.Mutex
 	streams map[*paced]struct{}
+	tasks   map[*task]struct{} // bridges' whispers over silence, mixes
 	running bool
 }
 
 // pacing is the process's pacer.
-var pacing = pacer{streams: map[*paced]struct{}{}}
+var pacing = pacer{streams: map[*paced]struct{}{}, tasks: map[*task]struct{}{}}
+
+// task is work done at every tick while run reports true (then it is dropped
+// until added again).
+type task struct{ run func() bool }
+
+// addTask runs t at every tick from the next on; adding it twice is once.
+func (pc *pacer) addTask(t *task) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.tasks[t] = struct{}{}
+	pc.start()
+}
+
+// removeTask drops t; when it returns t is not running.
+func (pc *pacer) removeTask(t *task) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	delete(pc.tasks, t)
+}
+
+// start runs the ticker's goroutine unless it runs; pc.mu is held.
+func (pc *pacer) start() {
+	if !pc.running {
+		pc.running = true
+		go pc.run()
+	}
+}
 
 // paced is one stream being played.
 type paced struct {
@@ -101,10 +129,7 @@ func (pc *pacer) add(p *paced) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	pc.streams[p] = struct{}{}
-	if !pc.running {
-		pc.running = true
-		go pc.run()
-	}
+	pc.start()
 }
 
 // remove takes p out; false when it had ended already. Under the lock, so no
@@ -127,7 +152,8 @@ func (pc *pacer) run() {
 	}
 }
 
-// tick sends one frame of every stream; false when nothing plays any more
+// tick sends one frame of every stream and runs every task; false when
+// nothing plays any more
 // (the goroutine ends; the next add starts another).
 func (pc *pacer) tick() bool {
 	pc.mu.Lock()
@@ -138,7 +164,12 @@ func (pc *pacer) tick() bool {
 			p.done <- err
 		}
 	}
-	if len(pc.streams) == 0 {
+	for t := range pc.tasks {
+		if !t.run() {
+			delete(pc.tasks, t)
+		}
+	}
+	if len(pc.streams) == 0 && len(pc.tasks) == 0 {
 		pc.running = false
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/peerline/peerline/internal/clock"
@@ -163,13 +164,15 @@ func (l *leg) Conference(ctx context.Context, others ...line.Call) (line.Bridge,
 
 // mixer is what a bridge runs: the two-party relay or a mix.
 type mixer interface {
-	Run(ctx context.Context) error
+	Start()
+	Stop()
 	Whisper(leg int, samples []int16)
 }
 
-// bridge is legs talking to each other through a relay or a mix.
+// bridge is legs talking to each other through a relay or a mix. It has no
+// goroutine: it ends (stop) when its ctx or a leg's ends, or on Stop.
 type bridge struct {
-	stop  context.CancelFunc
+	end   func() // stops the media once and closes done
 	done  chan struct{}
 	relay mixer
 	legs  []*leg
@@ -198,11 +201,8 @@ func (b *bridge) Whisper(to line.Call, prompts ...string) error {
 
 func (b *bridge) Done() <-chan struct{} { return b.done }
 
-// Stop ends the relay and waits for it, so the legs are free for prompts again.
-func (b *bridge) Stop() {
-	b.stop()
-	<-b.done
-}
+// Stop ends the relay, so the legs are free for prompts again.
+func (b *bridge) Stop() { b.end() }
 
 func mediaLeg(l *leg) media.Leg { return media.Leg{Session: l.session, PT: l.pt} }
 
@@ -213,7 +213,8 @@ func bridgeLegs(ctx context.Context, a, b *leg) (*bridge, error) {
 	return run(ctx, relay, []*leg{a, b})
 }
 
-// run runs relay over legs until ctx ends, a leg ends, or Stop.
+// run runs relay over legs until ctx ends, a leg ends, or Stop. A socket
+// that fails under a bridge silences its leg: the RTP timeout ends it.
 func run(ctx context.Context, relay mixer, legs []*leg) (*bridge, error) {
 	for i, l := range legs {
 		if slices.Index(legs, l) != i {
@@ -223,32 +224,32 @@ func run(ctx context.Context, relay mixer, legs []*leg) (*bridge, error) {
 			return nil, fmt.Errorf("bridge: a leg has ended")
 		}
 	}
-	ctx, stop := context.WithCancel(ctx)
+	br := &bridge{done: make(chan struct{}), relay: relay, legs: legs}
+	var mu sync.Mutex // stops is filled while an AfterFunc may already run end
 	var stops []func() bool
-	for _, l := range legs {
-		stops = append(stops, context.AfterFunc(l.ctx, stop))
-	}
-	br := &bridge{stop: stop, done: make(chan struct{}), relay: relay, legs: legs}
-	go func() {
-		defer close(br.done)
-		defer func() {
-			for _, s := range stops {
-				s()
-			}
-		}()
-		if err := relay.Run(ctx); err != nil && !anyEnded(legs) {
-			legs[0].log.Warn().Err(err).Msg("bridge failed")
+	br.end = sync.OnceFunc(func() {
+		mu.Lock()
+		for _, s := range stops {
+			s()
 		}
-		stop()
-	}()
+		mu.Unlock()
+		relay.Stop()
+		close(br.done)
+	})
+	relay.Start()
+	mu.Lock()
+	for _, c := range append([]context.Context{ctx}, contexts(legs)...) {
+		stops = append(stops, context.AfterFunc(c, br.end))
+	}
+	mu.Unlock()
 	return br, nil
 }
 
-func anyEnded(legs []*leg) bool {
-	for _, l := range legs {
-		if l.ctx.Err() != nil {
-			return true
-		}
+func contexts(legs []*leg) []context.Context {
+	out := make([]context.Context, len(legs))
+	for i, l := range legs {
+		out[i] = l.ctx
 	}
-	return false
+	return out
 }
+
