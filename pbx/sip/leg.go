@@ -252,4 +252,3 @@ func contexts(legs []*leg) []context.Context {
 	}
 	return out
 }
-
