@@ -16,6 +16,9 @@ type waiter struct {
 	arrived time.Time
 	held    time.Time // when put on hold; zero while in the greeting or the first ringing
 	dialing bool      // agents' phones are ringing for this caller now
+	// ready is set once the greeting is over and the caller waits for an
+	// agent: a caller still in the greeting holds nobody up.
+	ready   bool
 	retryAt time.Time // after a round nobody answered, the earliest next one; only the caller's own flow uses it
 }
 
@@ -88,13 +91,17 @@ func (q *queue) wakeLocked() {
 }
 
 // behind reports whether a caller who came before w is still waiting for an
-// agent (not ringing one): that caller's turn comes first. q.mu held.
+// agent (past the greeting, not ringing one): that caller's turn comes first.
+// A caller still in the greeting is not waiting yet: counting them sent a
+// caller who came a moment later to hold music ("Alla peer supporters samtalar
+// just nu") while agents were free, whenever their greetings ended the other
+// way round. q.mu held.
 func (q *queue) behind(w *waiter) bool {
 	for _, x := range q.lines[w.line] {
 		if x == w {
 			return false
 		}
-		if !x.dialing {
+		if x.ready && !x.dialing {
 			return true
 		}
 	}
@@ -145,6 +152,7 @@ func (ls *Lines) Queue(line string) []Queued {
 func (ls *Lines) take(w *waiter, skip []string, all bool) []roster.Agent {
 	ls.queue.mu.Lock()
 	defer ls.queue.mu.Unlock()
+	w.ready = true // asking for an agent: the greeting is over
 	if ls.queue.behind(w) {
 		return nil
 	}

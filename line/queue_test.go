@@ -1,6 +1,7 @@
 package line_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -294,4 +295,28 @@ func quickLines() []config.Line {
 	ls := config.Default().Lines
 	ls[0].Wrapup.Questions, ls[0].Wrapup.Cooldown = nil, 0
 	return ls
+}
+
+// TestACallerInTheGreetingHoldsNobodyUp: a caller whose greeting ends first is
+// put through while an earlier caller still hears theirs, instead of being
+// sent to hold music with agents free.
+func TestACallerInTheGreetingHoldsNobodyUp(t *testing.T) {
+	w := newWorld(t, "2026-05-19 13:00:00", quickLines())
+	w.lines.Login(office, "klara", "")
+	w.lines.Login(office, "michell", "")
+	phone := newAgentPhone(answers)
+	slow := linetest.NewCall("slow", callerNumber)
+	slow.PlayTime = time.Hour // still in the greeting
+	slow.Answerer = phone.dial
+	go w.lines.Handle(context.Background(), "peer", slow)
+	defer slow.CallerHangsUp()
+	waitUntil(t, "the first caller in the greeting", func() bool { _, played, _ := slow.Result(); return len(played) > 0 })
+	quick, errc := startCall(w, "quick", phone.dial)
+	waitFor(t, phone.legs)
+	waitBridged(t, quick)
+	if quick.Held() != 0 {
+		t.Error("the second caller was put on hold while an agent was free")
+	}
+	quick.CallerHangsUp()
+	waitFor(t, errc)
 }

@@ -60,7 +60,11 @@ func TestLoadBridgedCalls(t *testing.T) {
 		(most[0]-idleG)/float64(concurrent), (most[1]-idleRSS)/1024/float64(concurrent), idleG, idleRSS/(1<<20))
 	acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
 	cpu, rss := procUsage(t, s.cmd.Process.Pid)
-	_, body := s.request("GET", "/api/v1/lines/peer/calls", token, "")
+	var body string
+	for i := 0; i < 100 && strings.Count(body, `"outcome":"answered"`) < calls; i++ { // the last records land just after
+		time.Sleep(20 * time.Millisecond)
+		_, body = s.request("GET", "/api/v1/lines/peer/calls", token, "")
+	}
 	_, metrics := s.request("GET", "/metrics", "", "")
 	t.Logf("%d calls, %d at once, 10 s each: %s wall, peerline CPU %.2f s, peak RSS %d MB, answered records %d, %s",
 		calls, concurrent, wall.Round(time.Millisecond), cpu, rss>>20, strings.Count(body, `"outcome":"answered"`),
@@ -140,7 +144,13 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
 		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "200")
 	wall := time.Since(start)
-	acode, _ := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
+	acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
+	if acode != 0 {
+		t.Logf("agents' SIPp:\n%s", tail(aout, 1500))
+		if os.Getenv("PEERLINE_LOAD_LOG") != "" {
+			os.WriteFile(os.Getenv("PEERLINE_LOAD_LOG"), []byte(s.stderr.String()), 0o600)
+		}
+	}
 	cpu, rss := procUsage(t, s.cmd.Process.Pid)
 	failed := 0
 	if m := regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`).FindStringSubmatch(out); m != nil {
