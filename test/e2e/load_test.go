@@ -163,7 +163,7 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 		t.Log("kamailio is not installed: no side-by-side figure")
 		return
 	}
-	kcpu, kfailed := kamailioRelayRun(t, dir, calls, rate)
+	kcpu, kfailed := kamailioRelayRun(t, dir, calls, rate, concurrent)
 	t.Logf("the same calls through Kamailio's stateful relay: CPU %.3f ms a call, failed %d; peerline/Kamailio %.1f",
 		1000*kcpu/float64(calls), kfailed, (cpu-cpu0)/kcpu)
 }
@@ -175,7 +175,7 @@ func trunkRate(rate int) int { return envInt("PEERLINE_LOAD_TRUNK_RATE", max(50,
 // kamailioRelayRun sends the same calls through Kamailio as a stateful relay
 // to an agents' SIPp and returns Kamailio's CPU (all its processes) and SIPp's
 // failed calls.
-func kamailioRelayRun(t *testing.T, dir string, calls, rate int) (float64, int) {
+func kamailioRelayRun(t *testing.T, dir string, calls, rate, concurrent int) (float64, int) {
 	t.Helper()
 	port := freeUDPPort(t)
 	agentPort := freeUDPPort(t)
@@ -191,7 +191,7 @@ func kamailioRelayRun(t *testing.T, dir string, calls, rate int) (float64, int) 
 	}
 	cpu0 := treeCPU(pid)
 	_, out := sipp(t, kdir, "caller-bridged.xml", fmt.Sprintf("127.0.0.1:%d", port), "-s", "peer", "-m", strconv.Itoa(calls),
-		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(8*rate), "-mp", strconv.Itoa(freeMediaPorts(t, 8*rate+10)), "-d", "200")
+		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "200")
 	sippResult(t, kdir, "agent-answers.xml", agentCmd, agentCmd.Wait())
 	failed := 0
 	if m := regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`).FindStringSubmatch(out); m != nil {
