@@ -40,9 +40,6 @@ type Referred struct {
 	Seconds  float64 `json:"seconds,omitempty"` // the caller's talk with the service
 }
 
-// errReferralRinging is the answer to a referral key while one already rings.
-var errReferralRinging = errors.New("a referral is already ringing")
-
 // referring is a referral under way in a call.
 type referring struct {
 	ref     config.Referral
