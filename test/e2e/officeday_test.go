@@ -209,15 +209,24 @@ func (b *officeBrowser) run(what string, steps ...chromedp.Action[chromedp.Void]
 	}
 }
 
+// read is the text of the first element sel, read by script: node ids of
+// chromedp's own queries go stale when a page is still settling after a form.
+// It waits (bounded) for the element to be there.
 func (b *officeBrowser) read(sel string) string {
 	b.t.Helper()
-	step, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	text, err := chromedp.Run(step, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		b.t.Fatalf("reading %s: %v", sel, err)
+	var err error
+	for range 100 {
+		step, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		var text *string
+		text, err = chromedp.Run(step, chromedp.Evaluate[*string](fmt.Sprintf(`document.querySelector(%q)?.innerText ?? null`, sel)))
+		cancel()
+		if err == nil && text != nil {
+			return *text
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return text
+	b.t.Fatalf("reading %s: not there (%v)", sel, err)
+	return ""
 }
 
 func (b *officeBrowser) photograph(name string) { b.t.Helper(); photograph(b.t, b.ctx, b.shots, name) }
