@@ -15,26 +15,35 @@ import (
 // others as soon as their call is over; callers still waiting for an agent hear
 // the closed announcement (await sees the status).
 
-// leaveClosedTx takes a free agent off every line of theirs that is closed at
-// now; with no line left they are logged out. Audited as the system's doing.
-// presence.mu is held.
-func (ls *Lines) leaveClosedTx(tx *bolt.Tx, now time.Time, p *Presence) error {
-	var open, closed []string
-	for _, id := range p.Lines {
+// splitClosed sorts lines into those open and those closed at now (a line
+// dropped from the config counts as closed).
+func (ls *Lines) splitClosed(tx *bolt.Tx, now time.Time, lines []string) (open, closed []string, err error) {
+	for _, id := range lines {
 		l, err := ls.Get(id)
 		if err != nil {
-			closed = append(closed, id) // dropped from the config
+			closed = append(closed, id)
 			continue
 		}
 		st, err := statusTx(tx, l, now)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if st.State == hours.Closed {
 			closed = append(closed, id)
 		} else {
 			open = append(open, id)
 		}
+	}
+	return open, closed, nil
+}
+
+// leaveClosedTx takes a free agent off every line of theirs that is closed at
+// now; with no line left they are logged out. Audited as the system's doing.
+// presence.mu is held.
+func (ls *Lines) leaveClosedTx(tx *bolt.Tx, now time.Time, p *Presence) error {
+	open, closed, err := ls.splitClosed(tx, now, p.Lines)
+	if err != nil {
+		return err
 	}
 	if len(closed) == 0 {
 		return putPresence(tx, p)

@@ -354,22 +354,12 @@ func (ls *Lines) closedFor(agentID string, now time.Time) bool {
 		lines = slices.Clone(p.Lines)
 	}
 	ls.presence.mu.Unlock()
-	closed := false
-	ls.db.View(func(tx *bolt.Tx) error {
-		for _, id := range lines {
-			l, err := ls.Get(id)
-			if err != nil {
-				closed = true // dropped from the config
-				return nil
-			}
-			if st, err := statusTx(tx, l, now); err == nil && st.State == hours.Closed {
-				closed = true
-				return nil
-			}
-		}
-		return nil
+	var closed []string
+	ls.db.View(func(tx *bolt.Tx) (err error) {
+		_, closed, err = ls.splitClosed(tx, now, lines)
+		return err
 	})
-	return closed
+	return len(closed) > 0
 }
 
 func putPresence(tx *bolt.Tx, p *Presence) error {

@@ -559,6 +559,11 @@ func TestWeeklyScheduleOnSchema(t *testing.T) {
 	}
 	_, page = b.get("/schema")
 	version = regexp.MustCompile(`name="version" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	// A crafted removal of the new-shift form removes (or adds) nothing.
+	crafted := url.Values{"version": {version[1]}, "index": {"-1"}, "do": {"ta-bort"}, "agent": {"jim"}, "dag": {"sat"}}
+	if code, _ := b.post("/schema/peer/veckoschema", crafted); code != http.StatusUnprocessableEntity {
+		t.Errorf("removing the new form's shift: %d", code)
+	}
 	remove := url.Values{"version": {version[1]}, "index": {"0"}, "do": {"ta-bort"}}
 	if code, loc := b.post("/schema/peer/veckoschema", remove); code != http.StatusSeeOther || !strings.Contains(loc, "ok=") {
 		t.Fatalf("remove: %d %s", code, loc)

@@ -123,9 +123,9 @@ func (s *Server) scheduleForm(c echo.Context) error {
 			switch {
 			case c.FormValue("version") != scheduleVersion(shifts):
 				return nil, line.ErrScheduleChanged
-			case index >= len(shifts):
-				return nil, line.ErrScheduleChanged
-			case remove && index >= 0:
+			case index >= len(shifts) || index < -1 || remove && index < 0:
+				return nil, input.Errorf("index", "no shift %d to change", index)
+			case remove:
 				return slices.Delete(shifts, index, index+1), nil
 			case index < 0:
 				return append(shifts, sh), nil

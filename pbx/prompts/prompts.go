@@ -113,32 +113,28 @@ func Check(cfg *config.Config) config.Errors {
 		return config.Errors{{Msg: err.Error()}}
 	}
 	for i, l := range cfg.Lines {
-		own := Set{}
+		own := Set{} // the folder's recordings, read once for both checks
 		if l.Prompts != "" {
-			readDir(l.Prompts, own, nil)
+			p := fmt.Sprintf("lines[%d].prompts", i)
+			unknown := func(file, name string) bool {
+				_, ok := d[name]
+				for _, r := range l.Referrals {
+					ok = ok || r.Prompt == name || r.PromptName() == name
+				}
+				if !ok {
+					es = append(es, config.FieldError{Path: p, Msg: fmt.Sprintf("%s: no prompt is called %q (see the README's list)", file, name)})
+				}
+				return !ok
+			}
+			for _, err := range readDir(l.Prompts, own, unknown) {
+				es = append(es, config.FieldError{Path: p, Msg: strings.TrimPrefix(err.Error(), "prompts: ")})
+			}
 		}
 		for j, r := range l.Referrals {
 			if _, ok := d[r.Prompt]; r.Prompt != "" && !ok && own[r.Prompt] == nil {
 				es = append(es, config.FieldError{Path: fmt.Sprintf("lines[%d].referrals[%d].prompt", i, j),
 					Msg: fmt.Sprintf("no prompt is called %q: record %s.wav in the line's prompts folder", r.Prompt, r.Prompt)})
 			}
-		}
-		if l.Prompts == "" {
-			continue
-		}
-		p := fmt.Sprintf("lines[%d].prompts", i)
-		unknown := func(file, name string) bool {
-			_, ok := d[name]
-			for _, r := range l.Referrals {
-				ok = ok || r.Prompt == name || r.PromptName() == name
-			}
-			if !ok {
-				es = append(es, config.FieldError{Path: p, Msg: fmt.Sprintf("%s: no prompt is called %q (see the README's list)", file, name)})
-			}
-			return !ok
-		}
-		for _, err := range readDir(l.Prompts, Set{}, unknown) {
-			es = append(es, config.FieldError{Path: p, Msg: strings.TrimPrefix(err.Error(), "prompts: ")})
 		}
 	}
 	return es

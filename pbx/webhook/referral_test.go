@@ -17,22 +17,30 @@ func withReferral(c *config.Config) {
 	c.Lines[0].Referrals = []config.Referral{{Key: "*1", Name: "Självmordslinjen", Number: "90101"}}
 }
 
-// A warm referral over the webhook protocol: the PBX dials the service with
-// the line's number, then holds the three legs in one conference; the
-// agent's # unbridges them and bridges the caller with the service.
-func TestWarmReferralOverWebhooks(t *testing.T) {
-	r := startRigWith(t, tuesday, withReferral)
-	caller, agent := r.ringKlara(t)
+// refer puts a caller through to klara, who presses the referral's key; it
+// returns the legs, the service's still ringing.
+func (r *rig) refer(t *testing.T) (caller, agent, service *pbxsim.Leg) {
+	t.Helper()
+	caller, agent = r.ringKlara(t)
 	ctx := context.Background()
 	agent.Answer(ctx)
 	waitFor(t, caller, 0, "bridge", pbxsim.Is(webhook.ActBridge, ""))
 	agent.Press(ctx, "*1")
-	var service *pbxsim.Leg
 	select {
 	case service = <-r.sim.Dials:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the service was not dialled")
 	}
+	return caller, agent, service
+}
+
+// A warm referral over the webhook protocol: the PBX dials the service with
+// the line's number, then holds the three legs in one conference; the
+// agent's # unbridges them and bridges the caller with the service.
+func TestWarmReferralOverWebhooks(t *testing.T) {
+	r := startRigWith(t, tuesday, withReferral)
+	caller, agent, service := r.refer(t)
+	ctx := context.Background()
 	if service.Dial.Target == nil || service.Dial.Target.Phone != "90101" || service.Dial.CallerID != lineNumber {
 		t.Errorf("the service's dial: %+v %+v", service.Dial, service.Dial.Target)
 	}
@@ -60,12 +68,8 @@ func TestWarmReferralOverWebhooks(t *testing.T) {
 func TestWarmReferralFallsBackToBlind(t *testing.T) {
 	r := startRigWith(t, tuesday, withReferral)
 	r.sim.NoConference = true
-	caller, agent := r.ringKlara(t)
+	caller, agent, service := r.refer(t)
 	ctx := context.Background()
-	agent.Answer(ctx)
-	waitFor(t, caller, 0, "bridge", pbxsim.Is(webhook.ActBridge, ""))
-	agent.Press(ctx, "*1")
-	service := <-r.sim.Dials
 	service.Answer(ctx)
 	_, i := waitFor(t, caller, 0, "conference", pbxsim.Is(webhook.ActConference, ""))
 	b, _ := waitFor(t, caller, i, "the caller with the service", pbxsim.Is(webhook.ActBridge, ""))
