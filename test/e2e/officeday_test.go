@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -98,22 +99,19 @@ lines:
 
 	// A note with a number is refused and nothing is stored; then contacted, then closed.
 	form := fmt.Sprintf(`form[action="/linjen/uppfoljning/%s"]`, rec.ID)
-	b.run("a note with a number", chromedp.SetValue(chromedp.CSS(form+` input[name=note]`), "Ring henne på 070-123 45 67"),
-		chromedp.Click(chromedp.CSS(form+` button`)))
+	b.submit(form, map[string]string{"note": "Ring henne på 070-123 45 67"})
 	b.waitText("p.error", "Skriv inga telefonnummer")
 	if _, body := s.request("GET", "/api/v1/incidents", token, ""); strings.Contains(body, "070") || !strings.Contains(body, `"state":"ny"`) {
 		t.Errorf("after the refused note: %s", body)
 	}
-	b.run("contacted", chromedp.SetValue(chromedp.CSS(form+` select[name=state]`), "kontaktad"),
-		chromedp.SetValue(chromedp.CSS(form+` input[name=note]`), "Pratade med Agneta, hon mår bra"),
-		chromedp.Click(chromedp.CSS(form+` button`)))
+	b.submit(form, map[string]string{"state": "kontaktad", "note": "Pratade med Agneta, hon mår bra"})
 	b.waitText("p.notice", "Uppföljningen är sparad")
 	if inc := b.read("#incidents"); !strings.Contains(inc, "kontaktad") || !strings.Contains(inc, "kansliet") {
 		t.Errorf("after marking it contacted: %q", inc)
 	}
 	b.photograph("dag-uppfoljning")
-	b.run("closed", chromedp.Navigate(s.URL+"/linjen"), chromedp.SetValue(chromedp.CSS(form+` select[name=state]`), "avslutad"),
-		chromedp.Click(chromedp.CSS(form+` button`)))
+	b.run("back to Linjen", chromedp.Navigate(s.URL+"/linjen"))
+	b.submit(form, map[string]string{"state": "avslutad"})
 	b.waitText("p.notice", "Uppföljningen är sparad")
 	if _, body := s.request("GET", "/api/v1/incidents?state=avslutad", token, ""); !strings.Contains(body, rec.ID) || !strings.Contains(body, "hon mår bra") {
 		t.Errorf("the closed incident: %s", body)
@@ -247,4 +245,24 @@ func (b *officeBrowser) waitText(sel, want string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	b.t.Fatalf("%s never said %q; last %q\npeerline:\n%s", sel, want, last, tail(b.s.stderr.String(), 2000))
+}
+
+// submit fills the fields of the first form sel and submits it, by script and
+// with a bounded wait for the form: Linjen swaps its live part every 5 s, and
+// chromedp's node ids of a page that changed meanwhile go stale.
+func (b *officeBrowser) submit(sel string, fields map[string]string) {
+	b.t.Helper()
+	js, _ := json.Marshal(fields)
+	script := fmt.Sprintf(`(() => { const f = document.querySelector(%q); if (!f) return false;
+		for (const [k, v] of Object.entries(%s)) f.elements[k].value = v; f.requestSubmit(); return true; })()`, sel, js)
+	for range 100 {
+		step, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		ok, err := chromedp.Run(step, chromedp.Evaluate[bool](script))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("no form %s to submit\npeerline:\n%s", sel, tail(b.s.stderr.String(), 2000))
 }
