@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -24,6 +23,9 @@ const (
 // ErrNoPorts means every port of the RTP range is in use.
 var ErrNoPorts = errors.New("rtp: no free port in the range")
 
+// errFamily: an IPv4 socket cannot send to an IPv6 peer.
+var errFamily = errors.New("rtp: the peer's address family differs from the socket's")
+
 // Ports hands out even UDP ports from a range at random: one call's SDP must not
 // tell where the next call's media will be, and a port just freed is unlikely to
 // be reused at once (late packets of the old call would land in the new).
@@ -40,11 +42,10 @@ func NewPorts(ip netip.Addr, lo, hi int) *Ports {
 
 // Listen opens a UDP socket on a random free even port: a few random tries,
 // then every port of the range from a random start.
-func (p *Ports) Listen() (*net.UDPConn, error) {
+func (p *Ports) Listen() (*Socket, error) {
 	n := (p.hi-p.lo)/2 + 1
-	try := func(i int) *net.UDPConn {
-		port := p.lo + 2*(i%n)
-		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+	try := func(i int) *Socket {
+		c, err := listenUDP(netip.AddrPortFrom(p.ip, uint16(p.lo+2*(i%n))))
 		if err != nil {
 			return nil
 		}
@@ -72,12 +73,12 @@ func (p *Ports) Listen() (*net.UDPConn, error) {
 // RTP, so that calls through NAT work). Everything else is dropped and counted:
 // a stranger who finds the port can neither listen nor press keys.
 //
-// One goroutine reads the socket from Start until Close. It notes that the peer
-// is alive, reports key presses, and hands the audio to the session's sink (a
-// bridge's direction) or drops it when there is none, so the socket is never
-// handed from one reader to another.
+// From Start until Close the reactor reads the socket (one reader, whatever
+// the session is doing). The session notes that the peer is alive, reports key
+// presses, and hands the audio to its sink (a bridge's direction) or drops it
+// when there is none, so the socket is never handed from one reader to another.
 type Session struct {
-	conn *net.UDPConn
+	sock *Socket
 
 	mu       sync.Mutex
 	remote   netip.AddrPort
@@ -90,10 +91,10 @@ type Session struct {
 	dtmfPT atomic.Int32 // telephone-event payload type; -1 without
 	sink   atomic.Pointer[sinkRef]
 
-	start  sync.Once
-	done   chan struct{} // closed when the reader has ended
-	closed atomic.Bool   // Close was called: the reader's end is no failure
-	err    error         // why the reader ended, when it failed; set before done closes
+	start sync.Once
+	end   sync.Once
+	done  chan struct{} // closed when the reading has ended
+	err   error         // why the reading ended, when it failed; set before done closes
 
 	// Outgoing stream: only the one writer (the bridge or a player) touches these.
 	ssrc uint32
@@ -120,8 +121,8 @@ type Sink interface {
 type sinkRef struct{ Sink }
 
 // NewSession wraps an open socket; remote is where the SDP says to send.
-func NewSession(conn *net.UDPConn, remote netip.AddrPort) *Session {
-	s := &Session{conn: conn, remote: unmap(remote), ssrc: rand.Uint32(), seq: uint16(rand.Uint32()),
+func NewSession(sock *Socket, remote netip.AddrPort) *Session {
+	s := &Session{sock: sock, remote: unmap(remote), ssrc: rand.Uint32(), seq: uint16(rand.Uint32()),
 		ts: rand.Uint32(), out: make([]byte, 0, 1500), done: make(chan struct{})}
 	s.dtmfPT.Store(-1)
 	s.lastRecv.Store(time.Now().UnixNano())
@@ -129,7 +130,7 @@ func NewSession(conn *net.UDPConn, remote netip.AddrPort) *Session {
 }
 
 // LocalAddr is the socket's address.
-func (s *Session) LocalAddr() netip.AddrPort { return s.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+func (s *Session) LocalAddr() netip.AddrPort { return s.sock.LocalAddr() }
 
 // SetRemote changes where packets go (a re-INVITE moved the media).
 func (s *Session) SetRemote(a netip.AddrPort) {
@@ -199,38 +200,46 @@ func (s *Session) Remote() netip.AddrPort {
 // unmap makes an IPv4-mapped IPv6 address plain IPv4, so that the two compare equal.
 func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
 
-// read reads the next RTP packet of the peer into pkt, whose payload aliases
-// buf or, on an encrypted session, plain. Packets that are not RTP, not the
-// peer's or (SRTP) not authenticated by the peer's key are skipped; only a
-// packet that passed all of that latches the session.
-func (s *Session) read(buf, plain []byte, pkt *rtp.Packet) error {
-	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			return err
-		}
-		if n < 12 || buf[0]>>6 != 2 {
-			continue
-		}
-		from = unmap(from)
-		ok, latch := s.peer(from)
-		data := buf[:n]
-		if ok && s.srtpIn != nil {
-			data, err = s.srtpIn.DecryptRTP(plain, data, &pkt.Header)
-			ok = err == nil
-		}
-		if !ok {
-			s.drop()
-			continue
-		}
-		if pkt.Unmarshal(data) != nil {
-			continue
-		}
-		if latch {
-			s.latch(from)
-		}
-		s.lastRecv.Store(time.Now().UnixNano())
-		return nil
+// scratch is what handling a datagram needs besides the datagram: the packet
+// it is parsed into and, on an encrypted session, room for the plain text.
+// The reader owns it.
+type scratch struct {
+	pkt   rtp.Packet
+	plain [1500]byte
+}
+
+// receive handles one datagram from from, read at now (unix nanoseconds).
+// What is not RTP, not the peer's or (SRTP) not authenticated by the peer's
+// key is dropped; only a packet that passed all of that latches the session.
+func (s *Session) receive(data []byte, from netip.AddrPort, now int64, sc *scratch) {
+	if len(data) < 12 || data[0]>>6 != 2 {
+		return
+	}
+	from = unmap(from)
+	ok, latch := s.peer(from)
+	pkt := &sc.pkt
+	if ok && s.srtpIn != nil {
+		var err error
+		data, err = s.srtpIn.DecryptRTP(sc.plain[:], data, &pkt.Header)
+		ok = err == nil
+	}
+	if !ok {
+		s.drop()
+		return
+	}
+	if pkt.Unmarshal(data) != nil {
+		return
+	}
+	if latch {
+		s.latch(from)
+	}
+	s.lastRecv.Store(now)
+	if int32(pkt.PayloadType) == s.dtmfPT.Load() {
+		s.key(pkt)
+		return
+	}
+	if r := s.sink.Load(); r != nil {
+		r.WriteRTP(pkt)
 	}
 }
 
@@ -264,38 +273,20 @@ func (s *Session) writeAt(pt uint8, marker bool, payload []byte, ts uint32) erro
 		}
 		pkt = s.sealed
 	}
-	_, err = s.conn.WriteToUDPAddrPort(pkt, to)
-	return err
+	return s.sock.send(pkt, to)
 }
 
-// Start starts the session's reader, once: from then on the peer latches,
+// Start starts reading the session, once: from then on the peer latches,
 // counts as alive for the RTP timeout, presses keys and is heard by the sink.
 // The drivers start it when the call first has media; a bridge starts it too.
-func (s *Session) Start() { s.start.Do(func() { go s.readLoop() }) }
+func (s *Session) Start() { s.start.Do(s.startReading) }
 
-func (s *Session) readLoop() {
-	defer close(s.done)
-	buf := make([]byte, 1500)
-	var plain []byte
-	if s.srtpIn != nil {
-		plain = make([]byte, 1500)
-	}
-	var pkt rtp.Packet
-	for {
-		if err := s.read(buf, plain, &pkt); err != nil {
-			if !s.closed.Load() {
-				s.err = err
-			}
-			return
-		}
-		if int32(pkt.PayloadType) == s.dtmfPT.Load() {
-			s.key(&pkt)
-			continue
-		}
-		if r := s.sink.Load(); r != nil {
-			r.WriteRTP(&pkt)
-		}
-	}
+// finish ends the reading, once: err is why (nil when the session was closed).
+func (s *Session) finish(err error) {
+	s.end.Do(func() {
+		s.err = err
+		close(s.done)
+	})
 }
 
 // SetSink makes the reader hand the peer's audio to k; nil drops it.
@@ -307,11 +298,11 @@ func (s *Session) SetSink(k Sink) {
 	s.sink.Store(&sinkRef{k})
 }
 
-// Done is closed when the reader has ended: the session was closed, or its
+// Done is closed when the reading has ended: the session was closed, or its
 // socket failed (Err says why).
 func (s *Session) Done() <-chan struct{} { return s.done }
 
-// Err is why the reader ended, when it failed; nil after Close. Valid once Done is closed.
+// Err is why the reading ended, when it failed; nil after Close. Valid once Done is closed.
 func (s *Session) Err() error { return s.err }
 
 // ListenKeys makes the session report key presses (RFC 4733 telephone-events
@@ -346,10 +337,11 @@ func (s *Session) Touch() { s.lastRecv.Store(time.Now().UnixNano()) }
 // Idle is how long ago the last packet arrived.
 func (s *Session) Idle() time.Duration { return time.Since(time.Unix(0, s.lastRecv.Load())) }
 
-// Close closes the socket and so ends the reader.
+// Close closes the socket and so ends the reading.
 func (s *Session) Close() error {
-	s.closed.Store(true)
-	return s.conn.Close()
+	err := s.sock.Close()
+	s.finish(nil)
+	return err
 }
 
 func (s *Session) String() string { return fmt.Sprintf("rtp %s<->%s", s.LocalAddr(), s.Remote()) }

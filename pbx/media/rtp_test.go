@@ -2,7 +2,6 @@ package media_test
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"sync/atomic"
 	"testing"
@@ -90,7 +89,7 @@ func TestPortsAreNotHandedOutInOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := c.LocalAddr().(*net.UDPAddr).Port
+		p := int(c.LocalAddr().Port())
 		if p%2 != 0 || p < 34000 || p > 34998 {
 			t.Errorf("port %d", p)
 		}

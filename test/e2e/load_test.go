@@ -24,6 +24,9 @@ func TestLoadBridgedCalls(t *testing.T) {
 	}
 	calls, concurrent := envInt("PEERLINE_LOAD", 200), envInt("PEERLINE_LOAD_CONCURRENT", 50)
 	dir := t.TempDir()
+	// The runtime's GC trace tells the live heap (what survived a collection),
+	// which /metrics cannot: its heap figures include garbage.
+	t.Setenv(serverGODEBUG, "gctrace=1")
 	// More agents than calls at once: an agent is free again only after the BYE
 	// to their phone is answered.
 	s, token, port := agentsOnDuty(t, dir, concurrent+10, "20000-29998")
@@ -34,6 +37,8 @@ func TestLoadBridgedCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	idleG, idleRSS := gauges(s)
+	idleLive := liveHeap(s.stderr.String())
+	traced := len(s.stderr.String())
 	sampled := make(chan [2]float64, 1)
 	stopSampling := make(chan struct{})
 	go func() { // the most goroutines and memory while the calls run
@@ -58,6 +63,10 @@ func TestLoadBridgedCalls(t *testing.T) {
 	most := <-sampled
 	t.Logf("at %d calls: %.1f goroutines and %.0f KB of heap and stacks a call (%.0f goroutines, %.0f MB idle)", concurrent,
 		(most[0]-idleG)/float64(concurrent), (most[1]-idleRSS)/1024/float64(concurrent), idleG, idleRSS/(1<<20))
+	if peak := maxLiveHeap(s.stderr.String()[traced:]); peak > 0 {
+		t.Logf("live heap and stacks after a collection: %.1f MB idle, %.1f MB at most, %.0f KB a call", idleLive, peak,
+			(peak-idleLive)*1024/float64(concurrent))
+	}
 	acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
 	cpu, rss := procUsage(t, s.cmd.Process.Pid)
 	var body string
@@ -73,6 +82,34 @@ func TestLoadBridgedCalls(t *testing.T) {
 	if code != 0 || acode != 0 {
 		t.Fatalf("callers' sipp exit %d, agents' exit %d:\n%s\npeerline:\n%s", code, acode, tail(aout, 2000), tail(s.stderr.String(), 2000))
 	}
+}
+
+// gcTrace is a line of GODEBUG=gctrace=1: the heap before, after and live
+// after the collection (MB), and the stacks scanned.
+var gcTrace = regexp.MustCompile(`(?m)^gc \d+ @.* (\d+)->(\d+)->(\d+) MB, \d+ MB goal, (\d+) MB stacks`)
+
+// liveHeap is the live heap and stacks after the last collection in trace (MB).
+func liveHeap(trace string) float64 {
+	m := gcTrace.FindAllStringSubmatch(trace, -1)
+	if len(m) == 0 {
+		return 0
+	}
+	return traceLive(m[len(m)-1])
+}
+
+// maxLiveHeap is the most live heap and stacks after any collection in trace (MB).
+func maxLiveHeap(trace string) float64 {
+	most := 0.0
+	for _, m := range gcTrace.FindAllStringSubmatch(trace, -1) {
+		most = max(most, traceLive(m))
+	}
+	return most
+}
+
+func traceLive(m []string) float64 {
+	live, _ := strconv.ParseFloat(m[3], 64)
+	stacks, _ := strconv.ParseFloat(m[4], 64)
+	return live + stacks
 }
 
 func envInt(name string, def int) int {

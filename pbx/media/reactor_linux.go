@@ -1,0 +1,242 @@
+package media
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The reactor reads every session's socket from a small fixed set of
+// goroutines, one per shard, each draining its own epoll set and reading a
+// ready socket with one recvmmsg. A goroutine blocked in a read per leg is
+// woken by Go's netpoller for every packet, and its stack is the bulk of a
+// call's memory. Level-triggered epoll reports only sockets with data, so no
+// read comes back empty, and one worker per shard keeps each socket's packets
+// in order.
+//
+// The worker never blocks in epoll_wait itself: a thread blocked in a system
+// call keeps Go's monitor thread waking every 20 µs to take its P back (a
+// sixth of the CPU under load). The epoll set's own descriptor is pollable, so
+// Go's netpoller waits on it, and the worker asks it for events without
+// waiting.
+type reactor struct {
+	once   sync.Once
+	err    error
+	shards []*shard
+	next   atomic.Uint32
+}
+
+var reacting reactor
+
+// shard is one epoll set and its worker.
+type shard struct {
+	epfd int
+	file *os.File // epfd, as Go's netpoller waits on it
+	mu   sync.Mutex
+	// by descriptor: a stale event for a descriptor closed and reused meanwhile
+	// finds the new socket (read by this same worker) or nothing.
+	sessions map[int32]*Session
+}
+
+// batchSize is how many datagrams one recvmmsg takes at most.
+const batchSize = 8
+
+// maxShards bounds the workers: past a few, more only add wake-ups.
+const maxShards = 4
+
+func (r *reactor) start() {
+	n := min(runtime.GOMAXPROCS(0), maxShards)
+	for range n {
+		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err == nil {
+			err = unix.SetNonblock(fd, true) // so that os.NewFile gives it to the netpoller
+		}
+		if err != nil {
+			r.err = os.NewSyscallError("epoll_create1", err)
+			return
+		}
+		sh := &shard{epfd: fd, file: os.NewFile(uintptr(fd), "rtp-epoll"), sessions: map[int32]*Session{}}
+		rc, err := sh.file.SyscallConn()
+		if err != nil {
+			r.err = err
+			return
+		}
+		r.shards = append(r.shards, sh)
+		go sh.run(rc)
+	}
+}
+
+// add makes the reactor read s's socket from now on.
+func (r *reactor) add(s *Session) error {
+	r.once.Do(r.start)
+	if r.err != nil {
+		return r.err
+	}
+	c := s.sock
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if c.closed {
+		return nil
+	}
+	sh := r.shards[int(r.next.Add(1))%len(r.shards)]
+	sh.mu.Lock()
+	sh.sessions[int32(c.fd)] = s
+	sh.mu.Unlock()
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
+	if err := unix.EpollCtl(sh.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+		sh.remove(c.fd)
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	c.shard = sh
+	return nil
+}
+
+// remove forgets fd; closing it takes it out of the epoll set.
+func (sh *shard) remove(fd int) {
+	sh.mu.Lock()
+	delete(sh.sessions, int32(fd))
+	sh.mu.Unlock()
+}
+
+func (sh *shard) run(rc syscall.RawConn) {
+	events := make([]unix.EpollEvent, 128)
+	b := newBatch()
+	// Read calls drain until nothing is ready and then returns false: the
+	// netpoller parks the worker until the epoll set is readable again (it
+	// watches edges, so the set must be left empty).
+	err := rc.Read(func(uintptr) bool {
+		for {
+			n, err := unix.EpollWait(sh.epfd, events, 0)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				panic(fmt.Sprintf("rtp reactor: epoll_wait: %v", err)) // a bad epoll fd is a bug
+			}
+			if n == 0 {
+				return false
+			}
+			now := time.Now().UnixNano()
+			for _, ev := range events[:n] {
+				sh.mu.Lock()
+				s := sh.sessions[ev.Fd]
+				sh.mu.Unlock()
+				if s != nil {
+					s.readBatch(b, now)
+				}
+			}
+		}
+	})
+	panic(fmt.Sprintf("rtp reactor: %v", err)) // the set is never closed
+}
+
+// batch is a worker's recvmmsg set-up and scratch, reused for every read.
+type batch struct {
+	hdrs  [batchSize]unix.Mmsghdr
+	iovs  [batchSize]unix.Iovec
+	names [batchSize]unix.RawSockaddrInet6 // room for either family
+	bufs  [batchSize][1500]byte
+	scratch
+}
+
+func newBatch() *batch {
+	b := &batch{}
+	for i := range b.hdrs {
+		b.iovs[i].Base = &b.bufs[i][0]
+		b.iovs[i].SetLen(len(b.bufs[i]))
+		b.hdrs[i].Hdr.Iov = &b.iovs[i]
+		b.hdrs[i].Hdr.SetIovlen(1)
+		b.hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
+	}
+	return b
+}
+
+// recv reads up to batchSize datagrams; 0 when the socket is closed or had
+// nothing after all.
+func (c *Socket) recv(b *batch) (int, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if c.closed {
+		return 0, nil
+	}
+	for i := range b.hdrs {
+		b.hdrs[i].Hdr.Namelen = uint32(unsafe.Sizeof(b.names[i]))
+		b.hdrs[i].Hdr.Flags = 0
+	}
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&b.hdrs[0])),
+			batchSize, unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, nil
+		default:
+			return 0, os.NewSyscallError("recvmmsg", e)
+		}
+	}
+}
+
+// datagram is the i-th datagram of the last recv and where it came from;
+// ok is false for one cut short (larger than a buffer: no RTP of ours).
+func (b *batch) datagram(i int) (data []byte, from netip.AddrPort, ok bool) {
+	h := &b.hdrs[i]
+	if h.Hdr.Flags&unix.MSG_TRUNC != 0 {
+		return nil, from, false
+	}
+	data = b.bufs[i][:h.Len]
+	switch n := &b.names[i]; n.Family {
+	case unix.AF_INET:
+		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(n))
+		from = netip.AddrPortFrom(netip.AddrFrom4(a.Addr), netPort(&a.Port))
+	case unix.AF_INET6:
+		from = netip.AddrPortFrom(netip.AddrFrom16(n.Addr).Unmap(), netPort(&n.Port))
+	default:
+		return nil, from, false
+	}
+	return data, from, true
+}
+
+// readBatch reads what s's socket holds and handles each datagram; a socket
+// that fails ends the session's reading.
+func (s *Session) readBatch(b *batch, now int64) {
+	n, err := s.sock.recv(b)
+	if err != nil {
+		s.sock.rmu.Lock()
+		if sh := s.sock.shard; sh != nil {
+			sh.remove(s.sock.fd)
+			unix.EpollCtl(sh.epfd, unix.EPOLL_CTL_DEL, s.sock.fd, nil)
+		}
+		s.sock.rmu.Unlock()
+		s.finish(err)
+		return
+	}
+	for i := range n {
+		if data, from, ok := b.datagram(i); ok {
+			s.receive(data, from, now, &b.scratch)
+		}
+	}
+}
+
+// startReading hands s to the reactor.
+func (s *Session) startReading() {
+	if err := reacting.add(s); err != nil {
+		s.finish(err)
+	}
+}
+
+// netPort reads a port kept in network byte order.
+func netPort(p *uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	return uint16(b[0])<<8 | uint16(b[1])
+}

@@ -1,0 +1,113 @@
+package media_test
+
+import (
+	"net/netip"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/peerline/peerline/pbx/media"
+	"github.com/peerline/peerline/pbx/media/mediatest"
+	"github.com/pion/rtp"
+)
+
+type countSink struct{ n atomic.Int64 }
+
+func (c *countSink) WriteRTP(*rtp.Packet) { c.n.Add(1) }
+
+// TestReadingTakesNoGoroutinePerSession: a hundred sessions being read add
+// no goroutine of their own (the reactor's few workers serve them all).
+func TestReadingTakesNoGoroutinePerSession(t *testing.T) {
+	ports := media.NewPorts(netip.MustParseAddr("127.0.0.1"), 35000, 35998)
+	phone := mediatest.NewPhone(t, media.PCMU)
+	first := session(t, ports, phone.Addr())
+	first.Start() // the reactor's workers exist from here on
+	before := runtime.NumGoroutine()
+	sinks := make([]*countSink, 100)
+	for i := range sinks {
+		s := session(t, ports, phone.Addr())
+		sinks[i] = &countSink{}
+		s.SetSink(sinks[i])
+		s.Start()
+		phone.Send(s.LocalAddr(), 1000, 1)
+	}
+	if n := runtime.NumGoroutine() - before; n > 2 {
+		t.Errorf("100 sessions added %d goroutines", n)
+	}
+	waitFor(t, func() bool {
+		for _, s := range sinks {
+			if s.n.Load() == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// TestClosingUnderAFlood: sessions closed while a stranger floods their ports
+// end cleanly, and the sessions opened next (on reused descriptors) hear their
+// own peer only.
+func TestClosingUnderAFlood(t *testing.T) {
+	ports := media.NewPorts(netip.MustParseAddr("127.0.0.1"), 36000, 36998)
+	stranger := mediatest.NewPhoneAt(t, netip.MustParseAddr("127.0.0.7"), media.PCMU)
+	var old []*media.Session
+	for range 40 {
+		s := session(t, ports, netip.MustParseAddrPort("127.0.0.1:9"))
+		s.SetSink(&countSink{})
+		s.Start()
+		old = append(old, s)
+	}
+	stop := make(chan struct{})
+	flooded := make(chan struct{})
+	go func() {
+		defer close(flooded)
+		for {
+			for _, s := range old {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				stranger.Send(s.LocalAddr(), 500, 1)
+			}
+		}
+	}()
+	for _, s := range old {
+		s.Close()
+		select {
+		case <-s.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("a closed session's reading did not end")
+		}
+		if s.Err() != nil {
+			t.Errorf("a closed session failed: %v", s.Err())
+		}
+	}
+	phone := mediatest.NewPhone(t, media.PCMU)
+	var dropped atomic.Uint64
+	fresh := make([]*countSink, 20)
+	for i := range fresh {
+		s := session(t, ports, phone.Addr())
+		s.CountDropped(&dropped)
+		fresh[i] = &countSink{}
+		s.SetSink(fresh[i])
+		s.Start()
+		phone.Send(s.LocalAddr(), 1000, 3)
+	}
+	close(stop)
+	<-flooded
+	waitFor(t, func() bool {
+		for _, c := range fresh {
+			if c.n.Load() < 3 {
+				return false
+			}
+		}
+		return true
+	})
+	for i, c := range fresh {
+		if n := c.n.Load(); n != 3 {
+			t.Errorf("session %d heard %d packets; its phone sent 3", i, n)
+		}
+	}
+}
