@@ -65,6 +65,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { sender.Run(ctx); close(senderDone) }()
+	if err := startDebug(ctx, log); err != nil {
+		return err
+	}
 	notifierDone := notifier(ctx, a, cfg, clk, log)
 	defer func() { cancel(); <-notifierDone }() // the database closes after its last write
 	// Calls a crash or kill interrupted are recorded as such, ending when the

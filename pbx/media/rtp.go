@@ -120,10 +120,15 @@ type Sink interface {
 
 type sinkRef struct{ Sink }
 
+// outCap fits a G.711 frame's packet with its SRTP tag; a larger one (a
+// 60 ms frame) grows the buffer once. 1,500 bytes a leg was a tenth of a
+// call's memory.
+const outCap = 12 + SamplesPerFrame + 16
+
 // NewSession wraps an open socket; remote is where the SDP says to send.
 func NewSession(sock *Socket, remote netip.AddrPort) *Session {
 	s := &Session{sock: sock, remote: unmap(remote), ssrc: rand.Uint32(), seq: uint16(rand.Uint32()),
-		ts: rand.Uint32(), out: make([]byte, 0, 1500), done: make(chan struct{})}
+		ts: rand.Uint32(), out: make([]byte, 0, outCap), done: make(chan struct{})}
 	s.dtmfPT.Store(-1)
 	s.lastRecv.Store(time.Now().UnixNano())
 	return s

@@ -37,12 +37,13 @@ func TestLoadBridgedCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	idleG, idleRSS := gauges(s)
-	idleLive := liveHeap(s.stderr.String())
+	idleHeap, idleStacks := liveHeap(s.stderr.String())
+	idleVm := vmRSS(s.cmd.Process.Pid)
 	traced := len(s.stderr.String())
-	sampled := make(chan [2]float64, 1)
+	sampled := make(chan [3]float64, 1)
 	stopSampling := make(chan struct{})
 	go func() { // the most goroutines and memory while the calls run
-		var most [2]float64
+		var most [3]float64
 		for {
 			select {
 			case <-stopSampling:
@@ -51,7 +52,7 @@ func TestLoadBridgedCalls(t *testing.T) {
 			case <-time.After(500 * time.Millisecond):
 			}
 			g, rss := gauges(s)
-			most[0], most[1] = max(most[0], g), max(most[1], rss)
+			most[0], most[1], most[2] = max(most[0], g), max(most[1], rss), max(most[2], vmRSS(s.cmd.Process.Pid))
 		}
 	}()
 	start := time.Now()
@@ -63,9 +64,11 @@ func TestLoadBridgedCalls(t *testing.T) {
 	most := <-sampled
 	t.Logf("at %d calls: %.1f goroutines and %.0f KB of heap and stacks a call (%.0f goroutines, %.0f MB idle)", concurrent,
 		(most[0]-idleG)/float64(concurrent), (most[1]-idleRSS)/1024/float64(concurrent), idleG, idleRSS/(1<<20))
-	if peak := maxLiveHeap(s.stderr.String()[traced:]); peak > 0 {
-		t.Logf("live heap and stacks after a collection: %.1f MB idle, %.1f MB at most, %.0f KB a call", idleLive, peak,
-			(peak-idleLive)*1024/float64(concurrent))
+	t.Logf("resident memory: %.0f MB idle, %.0f MB at most: %.0f KB a call", idleVm/(1<<20), most[2]/(1<<20),
+		(most[2]-idleVm)/1024/float64(concurrent))
+	if heap, stacks := maxLiveHeap(s.stderr.String()[traced:]); heap > 0 {
+		t.Logf("live after a collection: heap %.0f MB, stacks %.0f MB idle; at most heap %.0f MB, stacks %.0f MB: %.0f KB a call (MB steps: ±%.0f KB)",
+			idleHeap, idleStacks, heap, stacks, (heap+stacks-idleHeap-idleStacks)*1024/float64(concurrent), 2*1024/float64(concurrent))
 	}
 	acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
 	cpu, rss := procUsage(t, s.cmd.Process.Pid)
@@ -84,32 +87,46 @@ func TestLoadBridgedCalls(t *testing.T) {
 	}
 }
 
+// vmRSS is a process's resident memory now (bytes), from /proc.
+func vmRSS(pid int) float64 {
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, l := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
 // gcTrace is a line of GODEBUG=gctrace=1: the heap before, after and live
 // after the collection (MB), and the stacks scanned.
 var gcTrace = regexp.MustCompile(`(?m)^gc \d+ @.* (\d+)->(\d+)->(\d+) MB, \d+ MB goal, (\d+) MB stacks`)
 
-// liveHeap is the live heap and stacks after the last collection in trace (MB).
-func liveHeap(trace string) float64 {
+// liveHeap is the live heap and the stacks after the last collection in trace (MB).
+func liveHeap(trace string) (heap, stacks float64) {
 	m := gcTrace.FindAllStringSubmatch(trace, -1)
 	if len(m) == 0 {
-		return 0
+		return 0, 0
 	}
 	return traceLive(m[len(m)-1])
 }
 
-// maxLiveHeap is the most live heap and stacks after any collection in trace (MB).
-func maxLiveHeap(trace string) float64 {
-	most := 0.0
+// maxLiveHeap is the live heap and stacks after the collection in trace that
+// left the most (MB).
+func maxLiveHeap(trace string) (heap, stacks float64) {
 	for _, m := range gcTrace.FindAllStringSubmatch(trace, -1) {
-		most = max(most, traceLive(m))
+		if h, s := traceLive(m); h+s > heap+stacks {
+			heap, stacks = h, s
+		}
 	}
-	return most
+	return heap, stacks
 }
 
-func traceLive(m []string) float64 {
-	live, _ := strconv.ParseFloat(m[3], 64)
-	stacks, _ := strconv.ParseFloat(m[4], 64)
-	return live + stacks
+func traceLive(m []string) (heap, stacks float64) {
+	heap, _ = strconv.ParseFloat(m[3], 64)
+	stacks, _ = strconv.ParseFloat(m[4], 64)
+	return heap, stacks
 }
 
 func envInt(name string, def int) int {
