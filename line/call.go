@@ -151,6 +151,7 @@ type Record struct {
 	Referral *Referred `json:"referral,omitempty"`
 
 	handover chan struct{} // closed when a referred caller's part with the service ends
+	began    chan error    // the stored start's result (beginAsync), until a later write waited for it
 }
 
 const bucketCalls = "line.calls" // start (big-endian ns) + id -> Record
@@ -170,9 +171,7 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 		return err
 	}
 	rec := Record{ID: c.ID(), Line: id, Start: ls.clock.Now().UTC()}
-	if err := ls.begin(&rec); err != nil {
-		return err
-	}
+	ls.beginAsync(&rec)
 	switch {
 	case st.State == hours.Closed:
 		rec.Outcome, rec.Reason = OutcomeClosed, st.Reason

@@ -1,6 +1,8 @@
 package line
 
 import (
+	"time"
+
 	"github.com/peerline/peerline/internal/storage"
 	bolt "go.etcd.io/bbolt"
 )
@@ -30,3 +32,16 @@ func (ls *Lines) SaveRecords(recs ...Record) error {
 
 // Finish ends rec as the flows do at a call's end (its record, an incident).
 func (ls *Lines) Finish(rec Record) error { return ls.finish(&rec) }
+
+// StoredOpen reports whether call id is stored as in progress, and since when
+// it is bridged (zero: not bridged).
+func (ls *Lines) StoredOpen(id string) (ok bool, bridged time.Time) {
+	ls.db.View(func(tx *bolt.Tx) error {
+		var o openCall
+		if found, err := storage.Get(tx.Bucket([]byte(bucketOpenCalls)), []byte(id), &o); found && err == nil {
+			ok, bridged = true, o.Bridged
+		}
+		return nil
+	})
+	return ok, bridged
+}

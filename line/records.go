@@ -37,8 +37,32 @@ type openCall struct {
 // begin stores rec as a call in progress.
 func (ls *Lines) begin(rec *Record) error { return ls.putOpen(openCall{Record: *rec}) }
 
+// beginAsync stores rec as a call in progress while the call goes on: a
+// caller's greeting (or an agent's INVITE) need not wait for a group commit
+// (up to 10 ms, and the disk's sync). Every later write of the call's record
+// waits for it first (began), so the record's writes stay in order; a failure
+// surfaces there.
+func (ls *Lines) beginAsync(rec *Record) {
+	o := openCall{Record: *rec}
+	rec.began = make(chan error, 1)
+	go func() { rec.began <- ls.putOpen(o) }()
+}
+
+// began waits for rec's start to be stored, if beginAsync stored it.
+func (ls *Lines) began(rec *Record) error {
+	if rec.began == nil {
+		return nil
+	}
+	err := <-rec.began
+	rec.began = nil
+	return err
+}
+
 // bridged notes that rec's call is bridged since at, with its agent and wait.
 func (ls *Lines) bridged(rec *Record, at time.Time) error {
+	if err := ls.began(rec); err != nil {
+		return err
+	}
 	return ls.putOpen(openCall{Record: *rec, Bridged: at.UTC()})
 }
 
@@ -54,11 +78,17 @@ func (ls *Lines) putOpen(o openCall) error {
 
 // discard forgets rec's call in progress: it was no caller's call after all.
 func (ls *Lines) discard(rec *Record) error {
+	if err := ls.began(rec); err != nil {
+		return err
+	}
 	return ls.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket([]byte(bucketOpenCalls)).Delete([]byte(rec.ID)) })
 }
 
 // finish ends rec now and moves it from the calls in progress to the records.
 func (ls *Lines) finish(rec *Record) error {
+	if err := ls.began(rec); err != nil {
+		return err
+	}
 	rec.End = ls.clock.Now().UTC()
 	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
 	l, _ := ls.Get(rec.Line)

@@ -30,6 +30,14 @@ func TestACrashLosesNoCall(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	for range 5000 { // the start and the bridge are stored while the calls go on
+		if ok, _ := w.lines.StoredOpen("c-waiting"); ok {
+			if _, since := w.lines.StoredOpen("c-talking"); !since.IsZero() {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
 	for range 4 { // two minutes of talk, noted alive every 30 s
 		w.clock.Advance(30 * time.Second)
 	}

@@ -10,6 +10,9 @@ import (
 // played or ctx ends (barge-in cancels ctx).
 func Play(ctx context.Context, s *Session, pt uint8, p *Prompt) error {
 	payload := p.Payload(pt)
+	if len(payload) == 0 {
+		return ctx.Err() // nothing to wait a tick for
+	}
 	off := 0
 	return stream(ctx, s, pt, func(frame []byte) bool {
 		if off >= len(payload) {

@@ -568,16 +568,3 @@ func (s *Server) newInbound(id string, d *sipgo.DialogServerSession, offer media
 	c.listenKeys()
 	return c, nil
 }
-
-// localIPToward is this host's address on the route to ip (no packet is sent).
-func localIPToward(ip netip.Addr) netip.Addr {
-	if ip.IsUnspecified() || !ip.IsValid() {
-		return netip.MustParseAddr("127.0.0.1")
-	}
-	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 9)))
-	if err != nil {
-		return netip.MustParseAddr("127.0.0.1")
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
-}

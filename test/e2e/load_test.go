@@ -169,11 +169,15 @@ func TestLoadSignalling(t *testing.T) {
 	dir := t.TempDir()
 	prompts := shortPrompts(t, dir)
 	greeting, concurrent := "20 ms greeting", rate
-	if os.Getenv("PEERLINE_LOAD_GREETING") == "real" { // the embedded 5 s one
+	switch os.Getenv("PEERLINE_LOAD_GREETING") {
+	case "real": // the embedded 5 s one
 		concurrent = 8 * rate
 		os.Remove(filepath.Join(prompts, "greeting.wav"))
 		greeting = "the real greeting"
-	} else {
+	case "none": // what the server takes to put a call through, without waiting for a greeting
+		os.WriteFile(filepath.Join(prompts, "greeting.wav"), mediatest.ToneWAV(1000, 0), 0o600)
+		greeting = "no greeting"
+	default:
 		os.WriteFile(filepath.Join(prompts, "greeting.wav"), mediatest.ToneWAV(1000, 20*time.Millisecond), 0o600)
 	}
 	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
@@ -188,15 +192,18 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 		onDuty(t, s, token, fmt.Sprintf("a%d", i), port)
 	}
 	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freeMediaPorts(t, agents)),
-		"-m", strconv.Itoa(calls))
+		"-m", strconv.Itoa(calls), "-trace_msg")
 	defer cancel()
 	if err := agentCmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	cpu0, _ := procUsage(t, s.cmd.Process.Pid)
+	_, metrics := s.request("GET", "/metrics", "", "")
+	relayed0 := metricValue(metrics, "peerline_rtp_relayed_packets_total")
 	start := time.Now()
 	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
-		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "200")
+		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "200",
+		"-trace_msg")
 	wall := time.Since(start)
 	acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
 	if acode != 0 {
@@ -210,16 +217,47 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	if m := regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`).FindStringSubmatch(out); m != nil {
 		failed, _ = strconv.Atoi(m[1])
 	}
-	t.Logf("%d calls at %d/s from one address, %s: %s wall, peerline CPU %.2f s = %.2f ms a call, peak RSS %d MB, failed %d (sipp exits %d, %d)",
-		calls, rate, greeting, wall.Round(time.Millisecond), cpu-cpu0, 1000*(cpu-cpu0)/float64(calls), rss>>20, failed, code, acode)
+	_, metrics = s.request("GET", "/metrics", "", "")
+	relayed := metricValue(metrics, "peerline_rtp_relayed_packets_total") - relayed0
+	t.Logf("%d calls at %d/s from one address, %s: %s wall, peerline CPU %.2f s = %.2f ms a call, peak RSS %d MB, failed %d (sipp exits %d, %d); %.0f RTP packets relayed a call",
+		calls, rate, greeting, wall.Round(time.Millisecond), cpu-cpu0, 1000*(cpu-cpu0)/float64(calls), rss>>20, failed, code, acode,
+		relayed/float64(calls))
+	caller, agent := sippTrace(dir, "caller-bridged.xml"), sippTrace(dir, "agent-answers.xml")
+	t.Logf("from SIPp's traces: caller's INVITE → agent's INVITE: %s", quantiles(gaps(firstOf(caller, sentInvite), firstOf(agent, gotInvite))))
+	t.Logf("from SIPp's traces: caller's INVITE → caller's 200: %s", quantiles(perCall(caller, sentInvite, got200)))
+	t.Logf("from SIPp's traces: agent's 200 → agent's ACK: %s", quantiles(perCall(agent, sent200, gotACK)))
+	t.Logf("from SIPp's traces: agent's 200 → caller's 200: %s", quantiles(gaps(firstOf(agent, sent200), firstOf(caller, got200))))
 	t.Logf("callers' SIPp:\n%s", tail(out, 2500))
 	if _, err := exec.LookPath("kamailio"); err != nil {
 		t.Log("kamailio is not installed: no side-by-side figure")
 		return
 	}
-	kcpu, kfailed := kamailioRelayRun(t, dir, calls, rate, concurrent)
-	t.Logf("the same calls through Kamailio's stateful relay: CPU %.3f ms a call, failed %d; peerline/Kamailio %.1f",
-		1000*kcpu/float64(calls), kfailed, (cpu-cpu0)/kcpu)
+	anchor := "Kamailio's stateful relay"
+	if _, err := exec.LookPath("rtpengine"); err == nil {
+		anchor = "Kamailio's stateful relay and rtpengine (userspace) for the media"
+	}
+	kcpu, kfailed, kdir := kamailioRelayRun(t, dir, calls, rate, concurrent)
+	t.Logf("the same calls through %s: CPU %.3f ms a call, failed %d; peerline/anchor %.1f",
+		anchor, 1000*kcpu/float64(calls), kfailed, (cpu-cpu0)/kcpu)
+	caller, agent = sippTrace(kdir, "caller-bridged.xml"), sippTrace(kdir, "agent-answers.xml")
+	t.Logf("through Kamailio, from SIPp's traces: caller's INVITE → agent's INVITE: %s", quantiles(gaps(firstOf(caller, sentInvite), firstOf(agent, gotInvite))))
+	t.Logf("through Kamailio, from SIPp's traces: agent's 200 → caller's 200: %s", quantiles(gaps(firstOf(agent, sent200), firstOf(caller, got200))))
+}
+
+func sentInvite(m sippMessage) bool { return m.sent && strings.HasPrefix(m.start, "INVITE ") }
+func gotInvite(m sippMessage) bool  { return !m.sent && strings.HasPrefix(m.start, "INVITE ") }
+func sent200(m sippMessage) bool {
+	return m.sent && strings.HasPrefix(m.start, "SIP/2.0 200") && m.method == "INVITE"
+}
+func got200(m sippMessage) bool {
+	return !m.sent && strings.HasPrefix(m.start, "SIP/2.0 200") && m.method == "INVITE"
+}
+func gotACK(m sippMessage) bool { return !m.sent && strings.HasPrefix(m.start, "ACK ") }
+
+// metricValue is the value of a metric without labels in a /metrics page.
+func metricValue(metrics, name string) float64 {
+	v, _ := strconv.ParseFloat(strings.TrimPrefix(grepLine(metrics, name+" "), name+" "), 64)
+	return v
 }
 
 // trunkRate is the sip.trunk.max_rate for a run at rate calls a second:
@@ -227,31 +265,66 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 func trunkRate(rate int) int { return envInt("PEERLINE_LOAD_TRUNK_RATE", max(50, 2*rate)) }
 
 // kamailioRelayRun sends the same calls through Kamailio as a stateful relay
-// to an agents' SIPp and returns Kamailio's CPU (all its processes) and SIPp's
-// failed calls.
-func kamailioRelayRun(t *testing.T, dir string, calls, rate, concurrent int) (float64, int) {
+// to an agents' SIPp, with rtpengine anchoring the media when it is installed,
+// and returns their CPU (all their processes), SIPp's failed calls and the
+// folder of SIPp's traces.
+func kamailioRelayRun(t *testing.T, dir string, calls, rate, concurrent int) (float64, int, string) {
 	t.Helper()
 	port := freeUDPPort(t)
 	agentPort := freeUDPPort(t)
 	k := &kamailio{Port: port, AgentAddr: fmt.Sprintf("127.0.0.1:%d", agentPort)}
 	kdir := filepath.Join(dir, "kamailio")
 	os.Mkdir(kdir, 0o700)
+	enginePID := 0
+	if _, err := exec.LookPath("rtpengine"); err == nil {
+		k.RTPEngine, enginePID = startRTPEngine(t, kdir)
+	}
 	pid := startKamailioFrom(t, kdir, "testdata/kamailio-relay.cfg.tmpl", k)
 	agentCmd, cancel := sippCmd(t, kdir, "agent-answers.xml", "-p", strconv.Itoa(agentPort), "-mp", strconv.Itoa(freeMediaPorts(t, rate+20)),
-		"-m", strconv.Itoa(calls))
+		"-m", strconv.Itoa(calls), "-trace_msg")
 	defer cancel()
 	if err := agentCmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	cpu0 := treeCPU(pid)
+	cpu := func() float64 {
+		if enginePID == 0 {
+			return treeCPU(pid)
+		}
+		return treeCPU(pid) + treeCPU(enginePID)
+	}
+	cpu0 := cpu()
 	_, out := sipp(t, kdir, "caller-bridged.xml", fmt.Sprintf("127.0.0.1:%d", port), "-s", "peer", "-m", strconv.Itoa(calls),
-		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "200")
+		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "200",
+		"-trace_msg")
 	sippResult(t, kdir, "agent-answers.xml", agentCmd, agentCmd.Wait())
 	failed := 0
 	if m := regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`).FindStringSubmatch(out); m != nil {
 		failed, _ = strconv.Atoi(m[1])
 	}
-	return treeCPU(pid) - cpu0, failed
+	return cpu() - cpu0, failed, kdir
+}
+
+// startRTPEngine runs Sipwise's rtpengine in userspace (no kernel table) and
+// returns its ng control address and process.
+func startRTPEngine(t *testing.T, dir string) (string, int) {
+	t.Helper()
+	ctl := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
+	lo := freeMediaPorts(t, 400)
+	hi := lo + 798
+	cmd := exec.Command("rtpengine", "--config-file=none", "--foreground", "--log-stderr", "--log-level=4", "--table=-1",
+		"--interface=127.0.0.1", "--listen-ng="+ctl, fmt.Sprintf("--port-min=%d", lo), fmt.Sprintf("--port-max=%d", hi),
+		"--num-threads=2")
+	log := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		os.WriteFile(filepath.Join(dir, "rtpengine.log"), []byte(log.String()), 0o600)
+	})
+	return ctl, cmd.Process.Pid
 }
 
 // treeCPU is the CPU time (seconds) of pid and its children, from /proc.

@@ -29,6 +29,7 @@ type kamailio struct {
 	Modules                            string
 	TLSPort                            int    // 0: no TLS
 	Cert, Key, CA                      string // with TLSPort
+	RTPEngine                          string // rtpengine's ng control address; "": media goes end to end
 	log                                *syncBuffer
 }
 
