@@ -3,7 +3,7 @@ GO ?= go
 FUZZTIME ?= 30s
 PKGS := ./...
 
-.PHONY: check tools fmt-check vet unit-check test fuzz load load-calls bench-relay build run
+.PHONY: check tools fmt-check vet unit-check test fuzz load load-calls bench-relay bench-calls build run
 
 check: tools fmt-check vet unit-check test
 
@@ -75,6 +75,18 @@ LOAD_RATE_CALLS ?= 1000
 load-calls: tools
 	PEERLINE_LOAD=$(LOAD_RATE_CALLS) PEERLINE_LOAD_RATE=$(LOAD_RATE) \
 		$(GO) test -count=1 -v -timeout 15m -run '^TestLoadSignalling$$' ./test/e2e
+
+# The side-by-side run of issue 23: the bridged-call run (CPU per packet while
+# calls talk, loss, RSS, live heap and goroutines per call), then the
+# signalling run without a greeting (CPU per call, INVITE to agent INVITE from
+# SIPp's traces), each beside Kamailio (+ rtpengine) when installed, then the
+# relay benchmark. Not part of check.
+bench-calls: tools
+	PEERLINE_LOAD=$(LOAD_CALLS) PEERLINE_LOAD_CONCURRENT=$(LOAD_CONCURRENT) \
+		$(GO) test -count=1 -v -timeout 15m -run '^TestLoadBridgedCalls$$' ./test/e2e
+	PEERLINE_LOAD=$(LOAD_RATE_CALLS) PEERLINE_LOAD_RATE=$(LOAD_RATE) PEERLINE_LOAD_GREETING=none \
+		$(GO) test -count=1 -v -timeout 15m -run '^TestLoadSignalling$$' ./test/e2e
+	$(MAKE) bench-relay
 
 # CPU per relayed packet at 5k, 20k and 50k packets a second: peerline's
 # bridge beside minimal Go relays (the floor of each shape) and, when Debian's

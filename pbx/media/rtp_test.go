@@ -113,3 +113,16 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
+
+// BenchmarkListen is what a leg's RTP socket costs to open and close (the
+// case for a pool of pre-opened sockets rests on it).
+func BenchmarkListen(b *testing.B) {
+	ports := media.NewPorts(netip.MustParseAddr("127.0.0.1"), 37000, 38998)
+	for b.Loop() {
+		c, err := ports.Listen()
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}

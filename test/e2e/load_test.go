@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -56,6 +57,7 @@ func TestLoadBridgedCalls(t *testing.T) {
 		}
 	}()
 	start := time.Now()
+	talk := talkWindow(t, s, 2*time.Second, 6*time.Second)
 	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
 		"-l", strconv.Itoa(concurrent), "-r", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "10000",
 		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1")
@@ -81,10 +83,59 @@ func TestLoadBridgedCalls(t *testing.T) {
 	t.Logf("%d calls, %d at once, 10 s each: %s wall, peerline CPU %.2f s, peak RSS %d MB, answered records %d, %s",
 		calls, concurrent, wall.Round(time.Millisecond), cpu, rss>>20, strings.Count(body, `"outcome":"answered"`),
 		grepLine(metrics, "peerline_rtp_relayed_packets_total "))
+	if w := <-talk; w.packets > 0 {
+		t.Logf("while the first %d talk (2 s to 6 s): %.1f µs of CPU per relayed packet, %.0f%% of a core, %.0f packets/s",
+			concurrent, w.cpu*1e6/w.packets, 100*w.cpu/w.seconds, w.packets/w.seconds)
+	}
+	if sent := pcapPackets(t, "/usr/share/sip-tester/g711a.pcap") * 2 * calls; sent > 0 {
+		relayed := metricValue(metrics, "peerline_rtp_relayed_packets_total")
+		t.Logf("relayed %.0f of the %d packets both sides sent: %.2f%% not relayed", relayed, sent, 100*(1-relayed/float64(sent)))
+	}
 	t.Logf("callers' SIPp:\n%s", tail(out, 2500))
 	if code != 0 || acode != 0 {
 		t.Fatalf("callers' sipp exit %d, agents' exit %d:\n%s\npeerline:\n%s", code, acode, tail(aout, 2000), tail(s.stderr.String(), 2000))
 	}
+}
+
+// window is what the server did in a stretch of a load run.
+type window struct{ cpu, packets, seconds float64 }
+
+// talkWindow measures peerline's CPU and relayed packets from..to after now,
+// while the calls only talk (no call starts or ends).
+func talkWindow(t *testing.T, s *server, from, to time.Duration) <-chan window {
+	out := make(chan window, 1)
+	start := time.Now()
+	go func() {
+		sample := func() (float64, float64) {
+			_, metrics := s.request("GET", "/metrics", "", "")
+			cpu, _ := procUsage(t, s.cmd.Process.Pid)
+			return cpu, metricValue(metrics, "peerline_rtp_relayed_packets_total")
+		}
+		time.Sleep(time.Until(start.Add(from)))
+		cpu0, n0 := sample()
+		t0 := time.Now()
+		time.Sleep(time.Until(start.Add(to)))
+		cpu, n := sample()
+		out <- window{cpu: cpu - cpu0, packets: n - n0, seconds: time.Since(t0).Seconds()}
+	}()
+	return out
+}
+
+// pcapPackets counts the packets of a pcap file (0 when it cannot be read).
+func pcapPackets(t *testing.T, path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 24 {
+		return 0
+	}
+	order := binary.ByteOrder(binary.LittleEndian)
+	if binary.BigEndian.Uint32(b) == 0xa1b2c3d4 || binary.BigEndian.Uint32(b) == 0xa1b23c4d {
+		order = binary.BigEndian
+	}
+	n := 0
+	for off := 24; off+16 <= len(b); n++ {
+		off += 16 + int(order.Uint32(b[off+8:]))
+	}
+	return n
 }
 
 // vmRSS is a process's resident memory now (bytes), from /proc.
