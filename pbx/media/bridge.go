@@ -21,7 +21,7 @@ type Leg struct {
 // continuous stream whatever played before; transcodes PCMU<->PCMA when the legs
 // differ; and can mix a whisper into one direction only.
 //
-// A direction is the sink of its source's session: the session's one reader
+// A direction is the sink of its source's session: the reactor's worker that reads it
 // hands it each packet, and it writes to the other leg at once. The bridge has
 // no goroutine of its own: a whisper while its direction's source is silent is
 // sent by the package's pacer (see pacer).
