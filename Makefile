@@ -57,6 +57,7 @@ fuzz:
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseCrypto -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzParseWAV -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/webhook -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME)
+	$(GO) test ./pbx/elks -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzTelephoneEvent -fuzztime=$(FUZZTIME)
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzDTMFInfo -fuzztime=$(FUZZTIME)
 

@@ -111,9 +111,24 @@ func (t Trunk) Plan() phone.Plan { return phone.PlanFor(t.Country, t.NumberForma
 // /pbx/v1 (pbx/webhook/PROTOCOL.md) instead of a SIP trunk.
 type PBX struct {
 	Webhooks  []PBXWebhook `yaml:"webhooks"`
-	PublicURL string       `yaml:"public_url"` // how a PBX reaches peerline, for prompt URLs; "": from http.listen
-	Poll      Duration     `yaml:"poll"`       // longest a PBX's request waits for the call's next action
-	Silence   Duration     `yaml:"silence"`    // a call its PBX says nothing of for this long is ended
+	Elks      *PBXElks     `yaml:"elks,omitempty"` // 46elks's own voice webhooks (pbx/elks/ELKS.md); nil: off
+	PublicURL string       `yaml:"public_url"`     // how a PBX reaches peerline, for prompt URLs; "": from http.listen
+	Poll      Duration     `yaml:"poll"`           // longest a PBX's request waits for the call's next action
+	Silence   Duration     `yaml:"silence"`        // a call its PBX says nothing of for this long is ended
+}
+
+// PBXElks is 46elks driving the lines with its own voice webhooks: the lines'
+// numbers' voice_start is <public_url>/pbx/elks/<secret>/calls.
+type PBXElks struct {
+	// Secret is the webhook path's secret segment (46elks signs nothing).
+	Secret     string `yaml:"secret"`
+	SecretFile string `yaml:"secret_file"`
+	// User and Password, when set, are basic auth 46elks must send too (put
+	// them in the voice_start URL as https://user:password@host/...).
+	User         string   `yaml:"user"`
+	Password     string   `yaml:"password"`
+	PasswordFile string   `yaml:"password_file"`
+	AllowFrom    []string `yaml:"allow_from"` // 46elks's published addresses (CIDR); empty: any
 }
 
 // PBXWebhook is one PBX allowed to drive calls, and how its requests are signed.

@@ -133,6 +133,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return // "key:" with no value keeps the default
 	}
 	switch v.Kind() {
+	case reflect.Pointer: // an optional section: present once it is written
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.decode(n, v.Elem(), path)
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:

@@ -21,6 +21,16 @@ func (c *Config) Masked() *Config {
 			m.Webhooks[i].Secret = masked
 		}
 	}
+	if e := c.PBX.Elks; e != nil {
+		masked := *e
+		if masked.Secret != "" {
+			masked.Secret = "********"
+		}
+		if masked.Password != "" {
+			masked.Password = "********"
+		}
+		m.PBX.Elks = &masked
+	}
 	m.PBX.Webhooks = append([]PBXWebhook(nil), c.PBX.Webhooks...)
 	for i := range m.PBX.Webhooks {
 		if m.PBX.Webhooks[i].Secret != "" {

@@ -25,6 +25,10 @@ func (c *Config) secretFields() []secretField {
 	for i := range c.Webhooks {
 		out = append(out, secretField{fmt.Sprintf("webhooks[%d].secret_file", i), &c.Webhooks[i].Secret, c.Webhooks[i].SecretFile})
 	}
+	if e := c.PBX.Elks; e != nil {
+		out = append(out, secretField{"pbx.elks.secret_file", &e.Secret, e.SecretFile},
+			secretField{"pbx.elks.password_file", &e.Password, e.PasswordFile})
+	}
 	for i := range c.PBX.Webhooks {
 		out = append(out, secretField{fmt.Sprintf("pbx.webhooks[%d].secret_file", i), &c.PBX.Webhooks[i].Secret, c.PBX.Webhooks[i].SecretFile})
 	}

@@ -59,6 +59,13 @@ func Validate(c *Config) Errors {
 		}
 	}
 	validatePBX(&es, &c.PBX)
+	if c.PBX.Elks != nil {
+		for i, l := range c.Lines {
+			if l.Calls.Strategy == "ring-all" {
+				es.add(fmt.Sprintf("lines[%d].calls.strategy", i), "46elks connects a call to one phone at a time: use longest-idle")
+			}
+		}
+	}
 	if len(c.Lines) == 0 {
 		es.add("lines", "at least one line is needed")
 	}
@@ -400,6 +407,32 @@ func validateReferrals(es *Errors, p string, l *Line) {
 	}
 }
 
+// elksSecretPattern is a path segment 46elks's URLs can carry as it is.
+var elksSecretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func validateElks(es *Errors, p *PBX) {
+	e := p.Elks
+	switch {
+	case len(e.Secret) < 24:
+		es.add("pbx.elks.secret", "at least 24 characters: it is all that keeps strangers off the calls")
+	case !elksSecretPattern.MatchString(e.Secret):
+		es.add("pbx.elks.secret", "letters, digits, - and _ only (it is part of a URL)")
+	}
+	if (e.User == "") != (e.Password == "") {
+		es.add("pbx.elks.user", "user and password go together")
+	}
+	for i, a := range e.AllowFrom {
+		if _, err := netip.ParsePrefix(a); err != nil {
+			if _, err := netip.ParseAddr(a); err != nil {
+				es.add(fmt.Sprintf("pbx.elks.allow_from[%d]", i), "%q is not an address or CIDR", a)
+			}
+		}
+	}
+	if p.PublicURL == "" {
+		es.add("pbx.public_url", "46elks reaches peerline over the Internet: give the https URL it uses")
+	}
+}
+
 // pbxSecretMin is the shortest secret a PBX may sign or authenticate with.
 const pbxSecretMin = 16
 
@@ -420,6 +453,9 @@ func validatePBX(es *Errors, p *PBX) {
 		if len(w.Secret) < pbxSecretMin {
 			es.add(at+".secret", "at least %d characters", pbxSecretMin)
 		}
+	}
+	if p.Elks != nil {
+		validateElks(es, p)
 	}
 	if p.PublicURL != "" {
 		if u, err := url.Parse(p.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

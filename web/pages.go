@@ -187,6 +187,7 @@ type liveLine struct {
 type linePageView struct {
 	liveLine
 	Incidents []openIncident
+	Limits    []string // what the PBX cannot do on this line (Deps.Limits)
 }
 
 // todayShift is the day's plan beside who is there, by name.
@@ -270,7 +271,7 @@ func (s *Server) agentName(id string) string {
 func (s *Server) linePage(c echo.Context) error {
 	return s.page(c, "linjen", func(l *line.Line) (any, error) {
 		live, err := s.liveLine(l)
-		v := linePageView{liveLine: live}
+		v := linePageView{liveLine: live, Limits: s.Limits[l.Config.ID]}
 		ins, ierr := s.Lines.Incidents(l.Config.ID, "")
 		for _, in := range ins {
 			if in.State != line.IncidentClosed {

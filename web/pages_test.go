@@ -295,6 +295,17 @@ func TestLinjenSaysWhenAnAgentCannotBeRung(t *testing.T) {
 	}
 }
 
+// TestLinjenSaysWhatThePBXCannotDo: with 46elks, Linjen lists what the line
+// loses (Deps.Limits), outside the live part.
+func TestLinjenSaysWhatThePBXCannotDo(t *testing.T) {
+	e := newEnv(t)
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	if _, body := b.get("/linjen?line=peer"); !strings.Contains(body, "Det här går inte med 46elks") || !strings.Contains(body, testLimit) {
+		t.Errorf("Linjen:\n%s", body)
+	}
+}
+
 // TestLinjenWarnsWhileTheTrunkIsNotRegistered: the office sees at once that
 // calls to the line's number may not arrive, and /healthz says why.
 func TestLinjenWarnsWhileTheTrunkIsNotRegistered(t *testing.T) {

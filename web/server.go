@@ -86,8 +86,11 @@ type Deps struct {
 	// Trunk says whether peerline is registered at the operator's trunk (on:
 	// registration is configured); nil: there is no trunk to watch.
 	Trunk func() (on, registered bool, detail string)
-	Clock clock.Clock // nil: the real clock; the roster's "today"
-	Log   zerolog.Logger
+	// Limits are, per line id, what the PBX cannot do there, in Swedish
+	// (46elks: no warnings to the agent, no keys during the call); Linjen shows them.
+	Limits map[string][]string
+	Clock  clock.Clock // nil: the real clock; the roster's "today"
+	Log    zerolog.Logger
 }
 
 // Server is the HTTP handler.

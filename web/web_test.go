@@ -114,11 +114,14 @@ func newEnv(t testing.TB) *env {
 	env.lines = lines
 	env.notices = &fakeNotices{}
 	srv := httptest.NewServer(web.New(web.Deps{Lines: lines, Agents: agents, Tokens: tokens, Users: tokens, Audit: log, Clock: clk, Log: zerolog.Nop(),
-		Trunk: env.trunkState, Notifications: env.notices}))
+		Trunk: env.trunkState, Notifications: env.notices, Limits: map[string][]string{"peer": {testLimit}}}))
 	t.Cleanup(srv.Close)
 	env.url = srv.URL
 	return env
 }
+
+// testLimit is what the env's PBX cannot do on the line (Deps.Limits).
+const testLimit = "Samtalsledaren hör inga varningar om tiden"
 
 // do sends a request with the env's token and decodes the JSON answer into out.
 func (e *env) do(method, path, body string, out any) int {

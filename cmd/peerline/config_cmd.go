@@ -10,6 +10,7 @@ import (
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/certs"
 	"github.com/peerline/peerline/notify"
+	"github.com/peerline/peerline/pbx/elks"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/peerline/peerline/pbx/sip"
 )
@@ -56,11 +57,15 @@ func configCmd(args []string, stdout io.Writer) error {
 // configCheck prints every error in the file as FILE:LINE: path: message,
 // the prompt folders' included.
 func configCheck(name string, stdout io.Writer) error {
-	_, err := config.LoadFile(name, prompts.Check, sip.CheckTLS, checkHTTPTLS, checkTemplates)
+	cfg, err := config.LoadFile(name, prompts.Check, sip.CheckTLS, checkHTTPTLS, checkTemplates)
 	var es config.Errors
 	if !errors.As(err, &es) {
 		if err == nil {
 			fmt.Fprintf(stdout, "%s: ok\n", name)
+			notes, _ := elks.Limits(cfg)
+			for _, n := range notes {
+				fmt.Fprintf(stdout, "%s: note: pbx.elks: %s\n", name, n)
+			}
 		}
 		return err
 	}

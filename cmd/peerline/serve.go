@@ -20,6 +20,7 @@ import (
 	"time"
 
 	sipgosip "github.com/emiago/sipgo/sip"
+	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/certs"
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/connlimit"
@@ -27,6 +28,7 @@ import (
 	"github.com/peerline/peerline/internal/localapi"
 	"github.com/peerline/peerline/internal/logging"
 	"github.com/peerline/peerline/internal/storage"
+	"github.com/peerline/peerline/pbx/elks"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/peerline/peerline/pbx/sip"
 	"github.com/peerline/peerline/pbx/webhook"
@@ -111,12 +113,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(cfg.PBX.Webhooks) == 0 { // in webhook mode the PBX dials any number
+	if len(cfg.PBX.Webhooks) == 0 && cfg.PBX.Elks == nil { // in webhook mode the PBX dials any number
 		a.lines.SetReach(phone.CanCall)
 	}
 	handler := web.New(web.Deps{Lines: a.lines, Agents: a.roster, Tokens: a.auth, Users: a.auth, Audit: a.audit, Log: log, Clock: clk,
 		Health: func() error { return a.db.View(func(*bolt.Tx) error { return nil }) }, Trunk: phone.TrunkState,
-		Backup: a.backup, TrustedProxies: prefixes(cfg.HTTP.TrustedProxies), Notifications: notices{a.db, clk}})
+		Backup: a.backup, TrustedProxies: prefixes(cfg.HTTP.TrustedProxies), Notifications: notices{a.db, clk}, Limits: pbxLimits(cfg)})
 	httpCerts, err := certs.Load("http.tls", cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key)
 	if err != nil {
 		return err
@@ -142,10 +144,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.PBX.PublicURL == "" {
 		pbxCalls.SetBase(scheme + "://" + ln.Addr().String())
 	}
+	var elksCalls *elks.Server
+	if e := cfg.PBX.Elks; e != nil {
+		elksCalls = elks.New(ctx, cfg, lineSounds, a.lines, clk, log, elks.Options{PublicURL: cfg.PBX.PublicURL,
+			Guard: elks.Guard{Secret: e.Secret, User: e.User, Password: e.Password, Allow: prefixes(e.AllowFrom)}})
+		defer func() { cancel(); elksCalls.Wait() }()
+	}
 	// Idle or slow clients cannot hold the office's pages: each connection has
 	// time limits, and one address at most a share of them (a PBX long-polls a
 	// request per call leg, a browser keeps a few).
-	srv := &http.Server{Handler: withPBX(handler, pbxCalls, len(cfg.PBX.Webhooks) > 0),
+	srv := &http.Server{Handler: withPBX(handler, pbxCalls, len(cfg.PBX.Webhooks) > 0, elksCalls),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: cfg.PBX.Poll.D() + 30*time.Second, IdleTimeout: 60 * time.Second}
 	limited := connlimit.Listen(ln, connlimit.Limits{PerSource: 256, Total: 2048})
@@ -210,12 +218,23 @@ func firstAdmin(configFile string) string {
 
 // withPBX serves webhook mode's protocol under /pbx/v1/ beside the office's
 // pages and API, when a PBX is configured.
-func withPBX(office http.Handler, pbx *webhook.Server, on bool) http.Handler {
-	if !on {
+// pbxLimits is what the PBX cannot do, per line, for Linjen.
+func pbxLimits(cfg *config.Config) map[string][]string {
+	_, swedish := elks.Limits(cfg)
+	return swedish
+}
+
+func withPBX(office http.Handler, pbx *webhook.Server, on bool, elksCalls *elks.Server) http.Handler {
+	if !on && elksCalls == nil {
 		return office
 	}
 	mux := http.NewServeMux()
-	mux.Handle(webhook.Prefix, pbx)
+	if on {
+		mux.Handle(webhook.Prefix, pbx)
+	}
+	if elksCalls != nil {
+		mux.Handle(elks.Prefix, elksCalls.Handler())
+	}
 	mux.Handle("/", office)
 	return mux
 }
@@ -248,6 +267,8 @@ func prefixes(ss []string) []netip.Prefix {
 	for _, s := range ss {
 		if p, err := netip.ParsePrefix(s); err == nil {
 			out = append(out, p)
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
 		}
 	}
 	return out
