@@ -106,6 +106,8 @@ func auditWords(e audit.Entry, names map[string]string, loc *time.Location) stri
 		return "ändrade veckoschemat för " + strings.Join(who, ", ")
 	case "incident.update":
 		return fmt.Sprintf("satte uppföljningen av %ss samtal till %s (var %s)", nameOf(d("agent"), names), d("to"), d("from"))
+	case "call.wrapup":
+		return fmt.Sprintf("fyllde i efterarbetet för %ss samtal", nameOf(d("agent"), names))
 	case "token.create":
 		return "skapade API-nyckeln " + id
 	case "token.revoke":

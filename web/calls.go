@@ -2,9 +2,12 @@ package web
 
 import (
 	"fmt"
+	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/peerline/peerline/config"
@@ -29,6 +32,15 @@ type callRow struct {
 	line.Record
 	AgentName string
 	Answers   []string // "Typ av samtal: stöd"
+	// Unfilled: an answered call without its wrap-up (46elks ends the agent's
+	// leg with the call): the office may fill it in from what the agent says.
+	Unfilled bool
+}
+
+// wrapupQuestion is a question of the wrap-up form on Samtal.
+type wrapupQuestion struct {
+	ID, Title string
+	Answers   [][2]string // stored answer, label
 }
 
 // callsView is Samtal: the calls of a range (today by default), filtered by
@@ -41,6 +53,7 @@ type callsView struct {
 	Outcomes map[line.Outcome]string
 	Rows     []callRow
 	Query    string // for the CSV link
+	Wrapup   []wrapupQuestion
 }
 
 func (s *Server) callsPage(c echo.Context) error {
@@ -71,7 +84,8 @@ func (s *Server) callsPage(c echo.Context) error {
 			if (v.Agent != "" && r.Agent != v.Agent) || (v.Outcome != "" && string(r.Outcome) != v.Outcome) {
 				continue
 			}
-			row := callRow{Record: r, AgentName: nameOf(r.Agent, v.Agents)}
+			row := callRow{Record: r, AgentName: nameOf(r.Agent, v.Agents),
+				Unfilled: r.Outcome == line.OutcomeAnswered && (r.Wrapup == nil || !r.Wrapup.Filled) && len(l.Config.Wrapup.Questions) > 0}
 			if r.Wrapup != nil {
 				for _, q := range l.Config.Wrapup.Questions {
 					if a := r.Wrapup.Answers[q.ID]; a != "" {
@@ -82,10 +96,45 @@ func (s *Server) callsPage(c echo.Context) error {
 			v.Rows = append(v.Rows, row)
 		}
 		slices.Reverse(v.Rows) // newest first
+		for _, q := range l.Config.Wrapup.Questions {
+			wq := wrapupQuestion{ID: q.ID, Title: q.Title()}
+			for _, k := range slices.Sorted(maps.Keys(q.Answers)) {
+				wq.Answers = append(wq.Answers, [2]string{q.Answers[k], q.AnswerLabel(q.Answers[k])})
+			}
+			v.Wrapup = append(v.Wrapup, wq)
+		}
 		q := url.Values{"from": {from.String()}, "to": {to.String()}}
 		v.Query = q.Encode()
 		return v, err
 	})
+}
+
+// wrapupForm fills in an answered call's wrap-up from Samtal.
+func (s *Server) wrapupForm(c echo.Context) error {
+	start, err := time.Parse(time.RFC3339Nano, c.FormValue("start"))
+	back := "/samtal?" + url.Values{"line": {c.Param("line")}, "from": {c.FormValue("day")}}.Encode()
+	if err != nil {
+		return c.Redirect(http.StatusSeeOther, back+"&"+url.Values{"fel": {"Samtalet finns inte."}}.Encode())
+	}
+	answers := map[string]string{}
+	form, _ := c.FormParams()
+	for k, v := range form {
+		if id, ok := strings.CutPrefix(k, "q_"); ok && len(v) > 0 {
+			answers[id] = v[0]
+		}
+	}
+	_, err = s.Lines.FillWrapup(c.Request().Context(), c.Param("line"), c.Param("id"), start, answers)
+	q := url.Values{}
+	if err != nil {
+		ae := toAPIError(err)
+		if ae == nil {
+			return err
+		}
+		q.Set("fel", pageMessage(ae))
+	} else {
+		q.Set("ok", "Efterarbetet är sparat.")
+	}
+	return c.Redirect(http.StatusSeeOther, back+"&"+q.Encode())
 }
 
 // minutes writes seconds as "3 min 05 s" or "45 s".

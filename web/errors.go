@@ -30,7 +30,7 @@ func toAPIError(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
-	case errors.Is(err, line.ErrUnknownLine), errors.Is(err, roster.ErrNotFound), errors.Is(err, line.ErrNoIncident):
+	case errors.Is(err, line.ErrUnknownLine), errors.Is(err, roster.ErrNotFound), errors.Is(err, line.ErrNoIncident), errors.Is(err, line.ErrNoCall):
 		return errorf(http.StatusNotFound, "not_found", "%s", err)
 	case errors.As(err, &he):
 		return fromEcho(he)

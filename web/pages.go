@@ -32,6 +32,7 @@ func parsePages() map[string]*template.Template {
 		"activity": activityText, "ago": agoText, "clock": clockText, "weekday": weekdayText,
 		"chart": barChart, "bars": barList, "pct": pct, "outcome": outcomeText, "band": bandText,
 		"ending": endingText, "minutes": minutes, "joinWords": joinWords,
+		"rfc3339":   func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
 		"shiftArgs": func(p pageData, f shiftForm) shiftArgs { return shiftArgs{p, f} },
 	}
 	out := map[string]*template.Template{}
@@ -153,6 +154,7 @@ func (s *Server) routePages() {
 	g(http.MethodPost, "/agenter/:id/kod", s.pinForm)
 	g(http.MethodPost, "/agenter/:id/logga-ut", s.logoutForm)
 	g(http.MethodGet, "/samtal", s.callsPage)
+	g(http.MethodPost, "/samtal/:line/efterarbete/:id", s.wrapupForm)
 	g(http.MethodGet, "/statistik", s.statsPage)
 	g(http.MethodGet, "/linjer/:line/samtal.csv", s.callsCSV)
 	g(http.MethodGet, "/linjer/:line/statistik.csv", s.statsCSV)

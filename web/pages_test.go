@@ -595,3 +595,51 @@ func (e *env) status() hours.Status {
 	}
 	return st
 }
+
+// TestAWrapupFilledOnSamtal: an answered call without its wrap-up (46elks
+// ends the agent's leg with the call) gets a form on Samtal; the office fills
+// it from what the agent says, a follow-up answer opens an incident, Logg says
+// who did it, and the form is gone (a second one is refused).
+func TestAWrapupFilledOnSamtal(t *testing.T) {
+	e := newEnv(t)
+	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05"}`, nil)
+	r := line.Record{ID: "c9", Line: "peer", Start: monday1300.Add(45 * time.Minute), Outcome: line.OutcomeAnswered,
+		Agent: "klara", Talk: 300, Ended: "agent"}
+	if err := e.db.Update(func(tx *bolt.Tx) error {
+		key := append(binary.BigEndian.AppendUint64(nil, uint64(r.Start.UnixNano())), r.ID...)
+		return storage.Put(tx.Bucket([]byte("line.calls")), key, r)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, e)
+	b.login(officeUser, officePassword)
+	_, page := b.get("/samtal")
+	if !strings.Contains(page, "Spara efterarbetet") || !strings.Contains(page, `name="q_office_contact"`) {
+		t.Fatalf("no wrap-up form on Samtal:\n%s", page)
+	}
+	form := url.Values{"start": {r.Start.UTC().Format(time.RFC3339Nano)}, "day": {"2026-11-23"},
+		"q_call_type": {"kris"}, "q_office_contact": {"ja"}, "q_referred": {""}}
+	if code, to := b.post("/samtal/peer/efterarbete/c9", form); code != 303 || !strings.Contains(to, "ok=") {
+		t.Fatalf("fill: %d %s", code, to)
+	}
+	_, page = b.get("/samtal?from=2026-11-23")
+	if !strings.Contains(page, "Typ av samtal: kris, Kansliet ska kontakta mig: ja") || strings.Contains(page, "Spara efterarbetet") {
+		t.Errorf("Samtal after the form:\n%s", page)
+	}
+	if _, page := b.get("/linjen"); !strings.Contains(page, "Att följa upp") {
+		t.Error("the follow-up answer opened no incident")
+	}
+	if _, page := b.get("/logg"); !strings.Contains(page, "fyllde i efterarbetet för Klaras samtal") {
+		t.Errorf("Logg:\n%s", page)
+	}
+	if _, to := b.post("/samtal/peer/efterarbete/c9", form); !strings.Contains(to, "fel=") {
+		t.Errorf("a second fill was not refused: %s", to)
+	}
+	if _, to := b.post("/samtal/peer/efterarbete/nope", form); !strings.Contains(to, "fel=") {
+		t.Errorf("an unknown call was filled: %s", to)
+	}
+	form.Set("q_call_type", "påhittat")
+	if _, to := b.post("/samtal/peer/efterarbete/c9", form); !strings.Contains(to, "fel=") {
+		t.Errorf("an answer that is none was taken: %s", to)
+	}
+}

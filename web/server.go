@@ -46,6 +46,7 @@ type Lines interface {
 	AgentPresence(agent string) (line.Presence, bool)
 	Incidents(line, state string) ([]line.Incident, error)
 	UpdateIncident(ctx context.Context, id, state, note string) (line.Incident, error)
+	FillWrapup(ctx context.Context, lineID, callID string, start time.Time, answers map[string]string) (line.Record, error)
 }
 
 // Agents is what the API needs of the roster.

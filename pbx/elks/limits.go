@@ -30,8 +30,8 @@ func Limits(cfg *config.Config) (english []string, swedish map[string][]string) 
 				"Avslutnings- och säkerhetsknapparna fungerar inte under samtalet (46elks skickar inga knapptryck då)")
 		}
 		if len(l.Wrapup.Questions) > 0 {
-			add(at+": 46elks ends the agent's leg with the connected call: no wrap-up by phone (the record says not filled)",
-				"Efterarbetet kan inte göras i telefonen (samtalet sparas utan formulär)")
+			add(at+": 46elks ends the agent's leg with the connected call: no wrap-up by phone; the office fills it in on Samtal",
+				"Efterarbetet görs inte i telefonen: kansliet fyller i det under Samtal, efter vad samtalsledaren berättar")
 		}
 		if len(l.Referrals) > 0 {
 			add(at+": 46elks neither transfers nor joins three parties: referrals are not available",

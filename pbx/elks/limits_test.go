@@ -15,7 +15,7 @@ func TestLimitsNameWhatTheDefaultLineLoses(t *testing.T) {
 	cfg.PBX.Elks = &config.PBXElks{Secret: strings.Repeat("s", 24)}
 	en, sv := Limits(cfg)
 	all := strings.Join(en, "\n")
-	for _, want := range []string{"no time warnings", "calls.limit is not enforced", "the end key and the safety key", "no wrap-up by phone", "agent key"} {
+	for _, want := range []string{"no time warnings", "calls.limit is not enforced", "the end key and the safety key", "the office fills it in on Samtal", "agent key"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no note on %q:\n%s", want, all)
 		}
