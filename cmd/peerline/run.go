@@ -16,6 +16,7 @@ import (
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/notify"
+	"github.com/peerline/peerline/pbx/elks"
 	"github.com/peerline/peerline/roster"
 	"github.com/peerline/peerline/web/auth"
 	bolt "go.etcd.io/bbolt"
@@ -185,7 +186,7 @@ func (a *app) open(cfg *config.Config, clk clock.Clock) (err error) {
 	if a.roster, err = roster.NewStore(a.db, clk, roster.StrictestPIN(cfg.Lines), ids, a.events); err != nil {
 		return err
 	}
-	a.lines, err = line.New(a.db, clk, cfg.Lines, a.events, a.roster)
+	a.lines, err = line.New(a.db, clk, elks.LinesFor(cfg), a.events, a.roster)
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,10 @@ type rig struct {
 // startRig runs the lines behind the 46elks server on a real HTTP server with
 // the real bbolt file and a fake clock; elkstest plays 46elks.
 func startRig(t *testing.T, now time.Time) *rig {
+	return startRigWith(t, now, elks.Guard{Secret: secret})
+}
+
+func startRigWith(t *testing.T, now time.Time, guard elks.Guard) *rig {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Lines[0].Numbers = []string{lineNumber}
@@ -67,7 +72,7 @@ func startRig(t *testing.T, now time.Time) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines, err := line.New(db, clk, cfg.Lines, nil, agents)
+	lines, err := line.New(db, clk, elks.LinesFor(cfg), nil, agents)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,11 +81,17 @@ func startRig(t *testing.T, now time.Time) *rig {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := elks.New(ctx, cfg, sounds, lines, clk, zerolog.Nop(), elks.Options{Guard: elks.Guard{Secret: secret}, Hold: time.Hour})
+	srv := elks.New(ctx, cfg, sounds, lines, clk, zerolog.Nop(), elks.Options{Guard: guard, Hold: time.Hour})
 	hs := httptest.NewServer(srv.Handler())
 	srv.SetBase(hs.URL)
 	t.Cleanup(func() { cancel(); srv.Wait(); hs.Close() })
-	return &rig{sim: &elkstest.Sim{VoiceStart: hs.URL + elks.Prefix + secret + "/calls"}, clock: clk, lines: lines,
+	voiceStart := hs.URL + elks.Prefix + secret + "/calls"
+	if guard.User != "" {
+		u, _ := url.Parse(voiceStart)
+		u.User = url.UserPassword(guard.User, guard.Password)
+		voiceStart = u.String()
+	}
+	return &rig{sim: &elkstest.Sim{VoiceStart: voiceStart}, clock: clk, lines: lines,
 		roster: agents, srv: srv, url: hs.URL}
 }
 
@@ -197,6 +208,29 @@ func TestConnectToAnAgent(t *testing.T) {
 	}
 }
 
+// TestTheLimitIsNotPretended: 46elks cannot end a connected call, so the
+// flow does not cut it at the limit either: the record keeps the whole talk.
+func TestTheLimitIsNotPretended(t *testing.T) {
+	r := startRig(t, tuesday)
+	r.onDuty(t, true)
+	c := r.call(t, callerNum)
+	cn := <-c.Connects
+	cn.Answer()
+	r.clock.Advance(20 * time.Second)
+	waitActivity(t, r, "klara", line.Busy)
+	n := len(c.Actions())
+	r.clock.Advance(25 * time.Minute) // past the 20-minute limit
+	time.Sleep(100 * time.Millisecond)
+	if got := c.Actions(); len(got) != n {
+		t.Errorf("actions during the connect: %s", sounds(got[n:]))
+	}
+	cn.End()
+	ended(t, c)
+	if rec := r.record(t); rec.LimitHit || rec.Ended == "limit" || rec.Talk < 25*60 {
+		t.Errorf("record %+v", rec)
+	}
+}
+
 // TestABusyAgentIsAMiss: 46elks's busy is the agent not answering.
 func TestABusyAgentIsAMiss(t *testing.T) {
 	r := startRig(t, tuesday)
@@ -238,6 +272,35 @@ func TestARetriedVoiceStartStartsNoSecondCall(t *testing.T) {
 	}
 	if n := r.srv.Calls(); n != 1 {
 		t.Errorf("%d calls", n)
+	}
+}
+
+// TestBasicAuthTravelsInTheURLs: with basic auth required, every address
+// peerline gives 46elks (sounds, next, whenhangup) carries it, so the whole
+// call works; without it the voice_start is refused.
+func TestBasicAuthTravelsInTheURLs(t *testing.T) {
+	r := startRigWith(t, saturday, elks.Guard{Secret: secret, User: "elks", Password: "lösen-ord"})
+	c := r.call(t, callerNum)
+	ended(t, c)
+	for _, a := range c.Actions() {
+		for _, u := range []string{a.Play, a.IVR, a.Next, a.WhenHangup} {
+			if u != "" && !strings.Contains(u, "://elks:") {
+				t.Errorf("an address without the basic auth: %s", u)
+			}
+		}
+	}
+	if code := postCode(t, r.url+elks.Prefix+secret+"/calls", "direction=incoming&callid=c1&from=%2B46706861004&to=%2B46812345678"); code != 401 {
+		t.Errorf("without basic auth: %d", code)
+	}
+}
+
+// TestAForgottenCallIsEnded: a request for a call peerline no longer knows
+// (46elks retrying after a restart) is told to hang up rather than refused,
+// which 46elks would retry for hours.
+func TestAForgottenCallIsEnded(t *testing.T) {
+	r := startRig(t, saturday)
+	if got := post(t, r.url+elks.Prefix+secret+"/next/gone/3", "callid=c1&result=success"); got != `{"hangup":"reject"}` {
+		t.Errorf("a forgotten call: %s", got)
 	}
 }
 

@@ -33,7 +33,7 @@ type leg struct {
 	ctx context.Context // ends with the leg
 	end context.CancelCauseFunc
 
-	actions chan Action // the flow's next action, taken by a turn
+	actions chan offer // the flow's next action, taken by a turn
 
 	mu        sync.Mutex
 	seq       int                 // the last action's number
@@ -41,6 +41,14 @@ type leg struct {
 	turns     map[int]*turn       // a request's number -> its answer, for retries
 	connected bool                // a connect is in progress: no second one
 	hungUp    bool
+}
+
+// offer is an action the flow gives, with the context it gives it in: a turn
+// skips an offer whose context has ended (ringback the flow stopped while the
+// leg was in a connect must not play after it).
+type offer struct {
+	ctx    context.Context
+	action Action
 }
 
 // turn is the answer to one of 46elks's requests, once known.
@@ -52,7 +60,7 @@ type turn struct {
 
 func (s *Server) newLeg(elksID, lineID, caller string) *leg {
 	l := &leg{s: s, ref: line.NewCallID(), elksID: elksID, lineID: lineID, caller: caller,
-		actions: make(chan Action), waiters: map[int]chan string{}, turns: map[int]*turn{}}
+		actions: make(chan offer), waiters: map[int]chan string{}, turns: map[int]*turn{}}
 	l.ctx, l.end = context.WithCancelCause(s.ctx)
 	s.legs[l.ref] = l
 	s.byElks[elksID] = l
@@ -91,14 +99,19 @@ func (l *leg) take(ctx context.Context, first bool) (Action, error) {
 	var a Action
 	hold, timer := clock.After(l.s.clock, l.s.hold)
 	defer timer.Stop()
-	select {
-	case a = <-l.actions:
-	case <-hold:
-		a = l.numbered(Action{Play: l.s.soundURL(l.lineID, "silence", -1)})
-	case <-l.ctx.Done():
-		a = Action{Hangup: "reject"}
-	case <-ctx.Done(): // 46elks gave up on the request: it will retry it
-		return Action{}, ctx.Err()
+	for a.Play == "" && a.IVR == "" && a.Connect == "" && a.Hangup == "" {
+		select {
+		case o := <-l.actions:
+			if o.ctx.Err() == nil { // else stale: its flow step has moved on
+				a = o.action
+			}
+		case <-hold:
+			a = l.numbered(Action{Play: l.s.soundURL(l.lineID, "silence", -1)})
+		case <-l.ctx.Done():
+			a = Action{Hangup: "reject"}
+		case <-ctx.Done(): // 46elks gave up on the request: it will retry it
+			return Action{}, ctx.Err()
+		}
 	}
 	if first {
 		a.WhenHangup = l.s.url("hangup", l.ref)
@@ -106,8 +119,7 @@ func (l *leg) take(ctx context.Context, first bool) (Action, error) {
 	return a, nil
 }
 
-// numbered gives a its number and next address; the caller may wait for its
-// result on the channel registered with it.
+// numbered gives a (a filler nobody waits for) its number and next address.
 func (l *leg) numbered(a Action) Action {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -128,7 +140,7 @@ func (l *leg) give(ctx context.Context, a Action) (<-chan string, error) {
 		l.mu.Unlock()
 	}
 	select {
-	case l.actions <- a:
+	case l.actions <- offer{ctx, a}:
 		return ch, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()

@@ -2,6 +2,7 @@ package elks
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/peerline/peerline/config"
 )
@@ -41,4 +42,18 @@ func Limits(cfg *config.Config) (english []string, swedish map[string][]string) 
 			"Stjärnknappen för samtalsledare fungerar efter hälsningens sista del, inte medan den spelas")
 	}
 	return english, swedish
+}
+
+// LinesFor is the lines as the flows run them: with 46elks a line's calls are
+// not cut at the limit (46elks cannot end a connected call), so the flows do
+// not pretend to: the record keeps the whole talk and ends by whoever hung up.
+func LinesFor(cfg *config.Config) []config.Line {
+	if cfg.PBX.Elks == nil {
+		return cfg.Lines
+	}
+	out := slices.Clone(cfg.Lines)
+	for i := range out {
+		out[i].Calls.HardStop = false
+	}
+	return out
 }

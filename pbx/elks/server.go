@@ -73,9 +73,16 @@ func New(ctx context.Context, cfg *config.Config, p map[string]prompts.Set, h Ha
 	return s
 }
 
-// SetBase sets how 46elks reaches peerline's web listener.
+// SetBase sets how 46elks reaches peerline's web listener. With basic auth
+// the URLs given to 46elks carry the user and password, as its requests (the
+// sounds' GETs too) must.
 func (s *Server) SetBase(public string) {
-	s.base = strings.TrimSuffix(public, "/") + Prefix + url.PathEscape(s.guard.Secret)
+	base := strings.TrimSuffix(public, "/")
+	if u, err := url.Parse(base); err == nil && s.guard.User != "" {
+		u.User = url.UserPassword(s.guard.User, s.guard.Password)
+		base = u.String()
+	}
+	s.base = base + Prefix + url.PathEscape(s.guard.Secret)
 }
 
 // Handler is the server behind its guard, for the web listener's mux at Prefix.
@@ -143,8 +150,9 @@ func (s *Server) answer(w http.ResponseWriter, a Action, err error) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	case errors.Is(err, errUnknownLeg):
-		http.Error(w, "no such call", http.StatusNotFound)
-		return
+		// A call peerline has forgotten (ended, or from before a restart):
+		// 46elks would retry an error for hours; end it instead.
+		a = Action{Hangup: "reject"}
 	case errors.Is(err, errUnknownNumber):
 		// 46elks retries what is not 2xx; a number that is not a line's
 		// will not become one: refuse the call instead.
