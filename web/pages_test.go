@@ -470,12 +470,7 @@ func TestSamtal(t *testing.T) {
 		Agent: "klara", Wait: 12, Talk: 605, Ended: "limit", LimitHit: true,
 		Wrapup:   &line.Wrapup{Answers: map[string]string{"call_type": "stod", "referred": "ja"}, Filled: true},
 		Referral: &line.Referred{Key: "*1", Name: "Självmordslinjen", Mode: "warm", Answered: true, Seconds: 300}}
-	if err := e.db.Update(func(tx *bolt.Tx) error { // as line writes a call's record
-		key := append(binary.BigEndian.AppendUint64(nil, uint64(r.Start.UnixNano())), r.ID...)
-		return storage.Put(tx.Bucket([]byte("line.calls")), key, r)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	putRecord(t, e, r)
 	b := newBrowser(t, e)
 	b.login(officeUser, officePassword)
 	code, page := b.get("/samtal")
@@ -605,12 +600,7 @@ func TestAWrapupFilledOnSamtal(t *testing.T) {
 	e.do("POST", "/api/v1/agents", `{"id":"klara","name":"Klara","phone":"070-174 06 05"}`, nil)
 	r := line.Record{ID: "c9", Line: "peer", Start: monday1300.Add(45 * time.Minute), Outcome: line.OutcomeAnswered,
 		Agent: "klara", Talk: 300, Ended: "agent"}
-	if err := e.db.Update(func(tx *bolt.Tx) error {
-		key := append(binary.BigEndian.AppendUint64(nil, uint64(r.Start.UnixNano())), r.ID...)
-		return storage.Put(tx.Bucket([]byte("line.calls")), key, r)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	putRecord(t, e, r)
 	b := newBrowser(t, e)
 	b.login(officeUser, officePassword)
 	_, page := b.get("/samtal")
@@ -641,5 +631,16 @@ func TestAWrapupFilledOnSamtal(t *testing.T) {
 	form.Set("q_call_type", "påhittat")
 	if _, to := b.post("/samtal/peer/efterarbete/c9", form); !strings.Contains(to, "fel=") {
 		t.Errorf("an answer that is none was taken: %s", to)
+	}
+}
+
+// putRecord stores a call's record as line writes it.
+func putRecord(t *testing.T, e *env, r line.Record) {
+	t.Helper()
+	if err := e.db.Update(func(tx *bolt.Tx) error {
+		key := append(binary.BigEndian.AppendUint64(nil, uint64(r.Start.UnixNano())), r.ID...)
+		return storage.Put(tx.Bucket([]byte("line.calls")), key, r)
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -117,32 +117,15 @@ func (r *rig) onDuty(t *testing.T, loggedIn bool) {
 	}
 }
 
-func sounds(as []elks.Action) string {
-	var out []string
-	for _, a := range as {
-		switch {
-		case a.Play != "":
-			out = append(out, "play "+a.Play[strings.LastIndex(a.Play, "/")+1:])
-		case a.IVR != "":
-			out = append(out, "ivr "+a.IVR[strings.LastIndex(a.IVR, "/")+1:])
-		case a.Connect != "":
-			out = append(out, "connect "+a.Connect)
-		case a.Hangup != "":
-			out = append(out, "hangup "+a.Hangup)
-		}
-	}
-	return strings.Join(out, ", ")
-}
-
 func ended(t *testing.T, c *elkstest.Call) {
 	t.Helper()
 	select {
 	case <-c.Done():
 		if err := c.Err(); err != nil {
-			t.Fatalf("the call failed: %v (actions: %s)", err, sounds(c.Actions()))
+			t.Fatalf("the call failed: %v (actions: %s)", err, elkstest.Names(c.Actions()))
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatalf("the call did not end: %s", sounds(c.Actions()))
+		t.Fatalf("the call did not end: %s", elkstest.Names(c.Actions()))
 	}
 }
 
@@ -165,7 +148,7 @@ func TestClosedLine(t *testing.T) {
 	r := startRig(t, saturday)
 	c := r.call(t, callerNum)
 	ended(t, c)
-	got := sounds(c.Actions())
+	got := elkstest.Names(c.Actions())
 	if !strings.HasPrefix(got, "play closed-thanks.wav") || !strings.HasSuffix(got, "hangup reject") {
 		t.Errorf("actions: %s", got)
 	}
@@ -189,7 +172,7 @@ func TestConnectToAnAgent(t *testing.T) {
 	select {
 	case cn = <-c.Connects:
 	case <-time.After(10 * time.Second):
-		t.Fatalf("no connect: %s", sounds(c.Actions()))
+		t.Fatalf("no connect: %s", elkstest.Names(c.Actions()))
 	}
 	if cn.Action.Connect != agentNumber || cn.Action.CallerID != lineNumber || cn.Action.Timeout != 17 {
 		t.Errorf("connect %+v", cn.Action)
@@ -203,7 +186,7 @@ func TestConnectToAnAgent(t *testing.T) {
 	if rec.Outcome != line.OutcomeAnswered || rec.Agent != "klara" {
 		t.Errorf("record %+v", rec)
 	}
-	if strings.Contains(sounds(c.Actions()), callerNum) {
+	if strings.Contains(elkstest.Names(c.Actions()), callerNum) {
 		t.Error("the caller's number was in an action")
 	}
 }
@@ -222,7 +205,7 @@ func TestTheLimitIsNotPretended(t *testing.T) {
 	r.clock.Advance(25 * time.Minute) // past the 20-minute limit
 	time.Sleep(100 * time.Millisecond)
 	if got := c.Actions(); len(got) != n {
-		t.Errorf("actions during the connect: %s", sounds(got[n:]))
+		t.Errorf("actions during the connect: %s", elkstest.Names(got[n:]))
 	}
 	cn.End()
 	ended(t, c)
@@ -254,7 +237,7 @@ func TestPINLogInByIVR(t *testing.T) {
 	c.Keys <- "1"
 	for deadline := time.Now().Add(10 * time.Second); !loggedIn(r, "klara"); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("not logged in; the call: %s", sounds(c.Actions()))
+			t.Fatalf("not logged in; the call: %s", elkstest.Names(c.Actions()))
 		}
 	}
 	c.HangUp()

@@ -63,7 +63,7 @@ lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrap
 	// Closed: the announcement (an ivr: the agent key is heard after it), then hangup.
 	c := sim.Place(ctx, caller, line)
 	waitElksCall(t, c)
-	if got := actionNames(c.Actions()); got != "ivr closed-today.wav, hangup reject" {
+	if got := elkstest.Names(c.Actions()); got != "ivr closed-today.wav, hangup reject" {
 		t.Errorf("closed line: %s", got)
 	}
 
@@ -75,7 +75,7 @@ lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrap
 	for _, k := range []string{"*", "#", agentPIN + "#", "1"} {
 		a.Keys <- k
 	}
-	waitElks(t, "Klara logged in by phone: "+actionNames(a.Actions()), func() bool {
+	waitElks(t, "Klara logged in by phone: "+elkstest.Names(a.Actions()), func() bool {
 		_, body := s.request("GET", "/api/v1/lines/peer", token, "")
 		return strings.Contains(body, `"klara"`)
 	})
@@ -140,10 +140,10 @@ func waitElksCall(t *testing.T, c *elkstest.Call) {
 	select {
 	case <-c.Done():
 		if err := c.Err(); err != nil {
-			t.Fatalf("the call failed: %v (%s)", err, actionNames(c.Actions()))
+			t.Fatalf("the call failed: %v (%s)", err, elkstest.Names(c.Actions()))
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("the call did not end: %s", actionNames(c.Actions()))
+		t.Fatalf("the call did not end: %s", elkstest.Names(c.Actions()))
 	}
 }
 
@@ -153,7 +153,7 @@ func connectOf(t *testing.T, c *elkstest.Call) *elkstest.Connect {
 	case cn := <-c.Connects:
 		return cn
 	case <-time.After(30 * time.Second):
-		t.Fatalf("no connect: %s", actionNames(c.Actions()))
+		t.Fatalf("no connect: %s", elkstest.Names(c.Actions()))
 		return nil
 	}
 }
@@ -165,23 +165,6 @@ func waitElks(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: not within 30 s", what)
 		}
 	}
-}
-
-func actionNames(as []elks.Action) string {
-	var out []string
-	for _, a := range as {
-		switch {
-		case a.Play != "":
-			out = append(out, "play "+a.Play[strings.LastIndex(a.Play, "/")+1:])
-		case a.IVR != "":
-			out = append(out, "ivr "+a.IVR[strings.LastIndex(a.IVR, "/")+1:])
-		case a.Connect != "":
-			out = append(out, "connect")
-		case a.Hangup != "":
-			out = append(out, "hangup "+a.Hangup)
-		}
-	}
-	return strings.Join(out, ", ")
 }
 
 func postForm(t *testing.T, u, form string) string {

@@ -283,3 +283,22 @@ func (c *Call) WaitFor(d time.Duration, from int, match func(elks.Action) bool) 
 	}
 	return elks.Action{}, 0, ErrNoAction
 }
+
+// Names writes actions as a test reads them: "play greeting.wav, ivr
+// agent-pin.wav, connect +4670…, hangup reject".
+func Names(as []elks.Action) string {
+	var out []string
+	for _, a := range as {
+		switch {
+		case a.Play != "":
+			out = append(out, "play "+a.Play[strings.LastIndex(a.Play, "/")+1:])
+		case a.IVR != "":
+			out = append(out, "ivr "+a.IVR[strings.LastIndex(a.IVR, "/")+1:])
+		case a.Connect != "":
+			out = append(out, "connect "+a.Connect)
+		case a.Hangup != "":
+			out = append(out, "hangup "+a.Hangup)
+		}
+	}
+	return strings.Join(out, ", ")
+}
