@@ -2,8 +2,6 @@ package elks_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -334,24 +332,15 @@ func loggedIn(r *rig, agent string) bool {
 
 func postCode(t *testing.T, u, form string) int {
 	t.Helper()
-	resp, err := http.Post(u, "application/x-www-form-urlencoded", strings.NewReader(form))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	code, _ := elkstest.Post(t, u, form)
+	return code
 }
 
 func post(t *testing.T, u, form string) string {
 	t.Helper()
-	resp, err := http.Post(u, "application/x-www-form-urlencoded", strings.NewReader(form))
-	if err != nil {
-		t.Fatal(err)
+	code, body := elkstest.Post(t, u, form)
+	if code != 200 {
+		t.Fatalf("POST %s: %d %s", u, code, body)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST %s: %d %s", u, resp.StatusCode, b)
-	}
-	return string(b)
+	return body
 }

@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -122,8 +120,8 @@ lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrap
 		t.Errorf("a retried voice_start: %s, then %s", first, second)
 	}
 	// A stranger without the secret gets 404 and starts nothing.
-	if resp, err := http.Post(s.URL+elks.Prefix+"guess/calls", "application/x-www-form-urlencoded", strings.NewReader(form)); err != nil || resp.StatusCode != 404 {
-		t.Errorf("a stranger: %v %v", resp, err)
+	if code, _ := elkstest.Post(t, s.URL+elks.Prefix+"guess/calls", form); code != 404 {
+		t.Errorf("a stranger: %d", code)
 	}
 	time.Sleep(200 * time.Millisecond)
 	_, after := s.request("GET", "/api/v1/lines/peer/calls", token, "")
@@ -169,14 +167,9 @@ func waitElks(t *testing.T, what string, cond func() bool) {
 
 func postForm(t *testing.T, u, form string) string {
 	t.Helper()
-	resp, err := http.Post(u, "application/x-www-form-urlencoded", strings.NewReader(form))
-	if err != nil {
-		t.Fatal(err)
+	code, body := elkstest.Post(t, u, form)
+	if code != 200 {
+		t.Fatalf("POST %s: %d %s", u, code, body)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST %s: %d %s", u, resp.StatusCode, b)
-	}
-	return string(b)
+	return body
 }

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/peerline/peerline/pbx/elks"
@@ -301,4 +302,16 @@ func Names(as []elks.Action) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// Post sends a form as 46elks does and returns the status and the body.
+func Post(tb testing.TB, u, form string) (int, string) {
+	tb.Helper()
+	resp, err := http.Post(u, "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
