@@ -53,7 +53,7 @@ func (l *leg) Dial(ctx context.Context, t line.Target, o line.DialOptions) (line
 		l.release()
 		return nil, failure(r)
 	case <-answered:
-		return l.connectedLeg(t, res), nil
+		return l.connectedLeg(res), nil
 	case <-ctx.Done():
 		// The flow stopped ringing (the caller hung up, or its ring timeout):
 		// 46elks rings on until its own, shorter, timeout.
@@ -87,21 +87,21 @@ func failure(result string) error {
 // the connect's result (the connected call ended) or the leg ends. 46elks
 // sends no keys and plays nothing to one side during a connect.
 type connected struct {
-	from   *leg
-	ref    string
-	number string
-	done   chan struct{}
+	from *leg
+	ref  string
+	ctx  context.Context // ends when the connected call has
 }
 
-func (l *leg) connectedLeg(t line.Target, res <-chan string) *connected {
-	c := &connected{from: l, ref: line.NewCallID(), number: t.Phone, done: make(chan struct{})}
+func (l *leg) connectedLeg(res <-chan string) *connected {
+	ctx, end := context.WithCancel(l.ctx)
+	c := &connected{from: l, ref: line.NewCallID(), ctx: ctx}
 	go func() {
 		select {
 		case <-res:
-		case <-l.ctx.Done():
+		case <-ctx.Done():
 		}
 		l.release()
-		close(c.done)
+		end()
 	}()
 	return c
 }
@@ -109,8 +109,8 @@ func (l *leg) connectedLeg(t line.Target, res <-chan string) *connected {
 func (c *connected) ID() string                         { return c.ref }
 func (c *connected) Caller() string                     { return "" }
 func (c *connected) Answer(context.Context) error       { return nil }
-func (c *connected) Done() <-chan struct{}              { return c.done }
-func (c *connected) Context() context.Context           { return c.from.ctx }
+func (c *connected) Done() <-chan struct{}              { return c.ctx.Done() }
+func (c *connected) Context() context.Context           { return c.ctx }
 func (c *connected) Play(context.Context, string) error { return errUnsupported }
 func (c *connected) Ring(ctx context.Context) error     { return nil }
 func (c *connected) Hold(ctx context.Context) error     { return nil }
@@ -132,7 +132,7 @@ func (c *connected) Collect(ctx context.Context, o line.CollectOptions) (string,
 	select {
 	case <-ctx.Done():
 		return "", ctx.Err()
-	case <-c.done:
+	case <-c.ctx.Done():
 		return "", errGone
 	}
 }
@@ -149,7 +149,7 @@ func (l *leg) Bridge(ctx context.Context, other line.Call) (line.Bridge, error) 
 
 type bridge struct{ c *connected }
 
-func (b bridge) Done() <-chan struct{} { return b.c.done }
+func (b bridge) Done() <-chan struct{} { return b.c.ctx.Done() }
 func (b bridge) Stop()                 {}
 
 // Whisper: 46elks plays nothing to one side of a connect.

@@ -49,6 +49,7 @@ type leg struct {
 type offer struct {
 	ctx    context.Context
 	action Action
+	seq    int // its number; 0 for a hangup
 }
 
 // turn is the answer to one of 46elks's requests, once known.
@@ -70,7 +71,8 @@ func (s *Server) newLeg(elksID, lineID, caller string) *leg {
 // turn answers the request that reports the result of action seq (0: the
 // call's start): the result goes to whoever waits for it, and the answer is
 // the leg's next action. A request retried meanwhile or later gets the same
-// answer, so no action is taken twice.
+// answer, so no action is taken twice; one 46elks gave up on before it had
+// an answer is taken afresh when retried.
 func (l *leg) turn(ctx context.Context, seq int, result string) (Action, error) {
 	l.mu.Lock()
 	if t, ok := l.turns[seq]; ok {
@@ -90,61 +92,83 @@ func (l *leg) turn(ctx context.Context, seq int, result string) (Action, error) 
 	}
 	l.mu.Unlock()
 	t.action, t.err = l.take(ctx, seq == 0)
+	if t.err != nil {
+		l.mu.Lock()
+		delete(l.turns, seq)
+		l.mu.Unlock()
+	}
 	close(t.done)
 	return t.action, t.err
 }
 
 // take waits for the flow's next action; first is the call's first.
 func (l *leg) take(ctx context.Context, first bool) (Action, error) {
-	var a Action
+	a, err := l.next(ctx)
+	if err == nil && first {
+		a.WhenHangup = l.s.url("hangup", l.ref)
+	}
+	return a, err
+}
+
+// next is the flow's next action that is still wanted, a second of silence
+// when the flow has none within the hold, or hangup once the leg has ended.
+func (l *leg) next(ctx context.Context) (Action, error) {
 	hold, timer := clock.After(l.s.clock, l.s.hold)
 	defer timer.Stop()
-	for a.Play == "" && a.IVR == "" && a.Connect == "" && a.Hangup == "" {
+	for {
 		select {
 		case o := <-l.actions:
-			if o.ctx.Err() == nil { // else stale: its flow step has moved on
-				a = o.action
+			if o.ctx.Err() == nil {
+				return o.action, nil
 			}
+			l.forget(o.seq) // stale: its flow step has moved on
 		case <-hold:
-			a = l.numbered(Action{Play: l.s.soundURL(l.lineID, "silence", -1)})
+			a, _ := l.number(Action{Play: l.s.soundURL(l.lineID, "silence", -1)}, nil)
+			return a, nil
 		case <-l.ctx.Done():
-			a = Action{Hangup: "reject"}
+			return Action{Hangup: "reject"}, nil
 		case <-ctx.Done(): // 46elks gave up on the request: it will retry it
 			return Action{}, ctx.Err()
 		}
 	}
-	if first {
-		a.WhenHangup = l.s.url("hangup", l.ref)
-	}
-	return a, nil
 }
 
-// numbered gives a (a filler nobody waits for) its number and next address.
-func (l *leg) numbered(a Action) Action {
+// number gives a (unless it is a hangup, which has none) its number and
+// next address, and registers wait (nil: nobody waits) for its result.
+func (l *leg) number(a Action, wait chan string) (Action, int) {
+	if a.Hangup != "" {
+		return a, 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.seq++
 	a.Next = l.s.url("next", l.ref, fmt.Sprint(l.seq))
-	return a
+	if wait != nil {
+		l.waiters[l.seq] = wait
+	}
+	return a, l.seq
+}
+
+// forget drops who waits for action seq's result: the action was not given.
+func (l *leg) forget(seq int) {
+	l.mu.Lock()
+	delete(l.waiters, seq)
+	l.mu.Unlock()
 }
 
 // give hands a to the leg's next turn and returns a channel for its result.
 func (l *leg) give(ctx context.Context, a Action) (<-chan string, error) {
 	ch := make(chan string, 1)
-	if a.Hangup == "" {
-		l.mu.Lock()
-		l.seq++
-		seq := l.seq
-		a.Next = l.s.url("next", l.ref, fmt.Sprint(seq))
-		l.waiters[seq] = ch
-		l.mu.Unlock()
-	}
+	a, seq := l.number(a, ch)
+	o := offer{ctx: ctx, action: a, seq: seq}
 	select {
-	case l.actions <- offer{ctx, a}:
+	case l.actions <- o:
 		return ch, nil
 	case <-ctx.Done():
+		l.forget(o.seq)
 		return nil, ctx.Err()
 	case <-l.ctx.Done():
+		l.forget(o.seq)
 		return nil, context.Cause(l.ctx)
 	}
 }

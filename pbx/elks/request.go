@@ -6,18 +6,15 @@
 // use (keys and one-sided prompts during a connected call) is in ELKS.md.
 //
 // This file reads 46elks's requests: form-encoded posts whose fields are the
-// documented ones (receive-call, the actions' results, whenhangup).
+// documented ones (receive-call, the actions' results, whenhangup), as far as
+// peerline uses them.
 package elks
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
-	"strconv"
-	"strings"
-	"time"
 )
 
 // ErrInvalid is wrapped by every error about a request's fields.
@@ -36,15 +33,14 @@ func invalid(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// Call is what 46elks posts to voice_start: a call coming in to one of the
-// numbers, or (direction outgoing, result newoutgoing) a call placed through
-// the make-call API that was answered.
+// Call is what 46elks posts to voice_start when someone rings one of the
+// numbers (direction incoming). peerline places no calls through 46elks's
+// API, so an outgoing one is no call of its.
 type Call struct {
-	ID        string    // 46elks's call id: kept in memory only, never stored or logged
-	Direction string    // incoming or outgoing
-	From      string    // the caller's number; "" when withheld. In memory only.
-	To        string    // the number called
-	Created   time.Time // zero when not sent
+	ID        string // 46elks's call id: kept in memory only, never stored or logged
+	Direction string // incoming or outgoing
+	From      string // the caller's number; "" when withheld. In memory only.
+	To        string // the number called
 }
 
 // Result is what 46elks posts to an action's next address when the action
@@ -52,23 +48,6 @@ type Call struct {
 type Result struct {
 	CallID string
 	Result string
-}
-
-// Hangup is what 46elks posts to whenhangup when a call has ended.
-type Hangup struct {
-	ID        string
-	Direction string
-	State     string // success, failed, busy, ...
-	Duration  int    // seconds
-	Start     time.Time
-	Created   time.Time
-	Legs      []Leg // the calls a connect made
-}
-
-// Leg is one call a connect made: how long it lasted and how it went.
-type Leg struct {
-	Duration int    `json:"duration"`
-	State    string `json:"state"`
 }
 
 var (
@@ -97,11 +76,6 @@ func ParseCall(form url.Values) (Call, error) {
 	if from := form.Get("from"); numberPattern.MatchString(from) {
 		c.From = from
 	}
-	created, err := parseTime(form.Get("created"))
-	if err != nil {
-		return Call{}, invalid("created", "a time such as 2018-07-13T13:57:23.741000")
-	}
-	c.Created = created
 	return c, nil
 }
 
@@ -117,54 +91,16 @@ func ParseResult(form url.Values) (Result, error) {
 	return r, nil
 }
 
-// ParseHangup reads a whenhangup request.
-func ParseHangup(form url.Values) (Hangup, error) {
-	h := Hangup{ID: form.Get("id"), Direction: form.Get("direction"), State: form.Get("state")}
-	if h.ID == "" {
-		h.ID = form.Get("callid")
+// ParseHangup reads a whenhangup request: which call ended (46elks sends
+// its id as id; callid is taken too). Its other fields (state, duration,
+// legs) peerline has no use for.
+func ParseHangup(form url.Values) (string, error) {
+	id := form.Get("id")
+	if id == "" {
+		id = form.Get("callid")
 	}
-	if !callIDPattern.MatchString(h.ID) {
-		return Hangup{}, invalid("id", "1 to 64 letters and digits")
+	if !callIDPattern.MatchString(id) {
+		return "", invalid("id", "1 to 64 letters and digits")
 	}
-	if h.State != "" && !wordPattern.MatchString(h.State) {
-		return Hangup{}, invalid("state", "a word such as success")
-	}
-	if d := form.Get("duration"); d != "" {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 0 || n > 7*24*3600 {
-			return Hangup{}, invalid("duration", "whole seconds")
-		}
-		h.Duration = n
-	}
-	var err error
-	if h.Start, err = parseTime(form.Get("start")); err != nil {
-		return Hangup{}, invalid("start", "a time such as 2018-07-13T13:57:23.741000")
-	}
-	if h.Created, err = parseTime(form.Get("created")); err != nil {
-		return Hangup{}, invalid("created", "a time such as 2018-07-13T13:57:23.741000")
-	}
-	if legs := form.Get("legs"); legs != "" {
-		if err := json.Unmarshal([]byte(legs), &h.Legs); err != nil {
-			return Hangup{}, invalid("legs", "a JSON list of legs")
-		}
-		for _, l := range h.Legs {
-			if l.Duration < 0 || (l.State != "" && !wordPattern.MatchString(l.State)) {
-				return Hangup{}, invalid("legs", "a leg's duration or state")
-			}
-		}
-	}
-	return h, nil
-}
-
-// parseTime reads 46elks's times: UTC without a zone, to the microsecond.
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04:05.999999", "2006-01-02 15:04:05.999999", time.RFC3339Nano} {
-		if t, err := time.ParseInLocation(layout, strings.TrimSpace(s), time.UTC); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, errors.New("not a time")
+	return id, nil
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // form reads a request body kept from 46elks's documentation.
@@ -27,7 +26,7 @@ func form(t testing.TB, name string) url.Values {
 func TestDocumentedRequestsParse(t *testing.T) {
 	c, err := ParseCall(form(t, "receive-call.form"))
 	if err != nil || c.ID != "c45072a1eeafebccc3dffbd4d27b5ebcc" || c.Direction != "incoming" ||
-		c.From != "+46706861004" || c.To != "+46706860000" || !c.Created.Equal(time.Date(2018, 7, 13, 13, 57, 23, 741000000, time.UTC)) {
+		c.From != "+46706861004" || c.To != "+46706860000" {
 		t.Errorf("receive-call: %+v %v", c, err)
 	}
 	if c, err := ParseCall(form(t, "outgoing-answered.form")); err != nil || c.Direction != "outgoing" || c.To != "+46700000000" {
@@ -39,10 +38,8 @@ func TestDocumentedRequestsParse(t *testing.T) {
 	if r, err := ParseResult(form(t, "connect-result.form")); err != nil || r.Result != "busy" {
 		t.Errorf("connect result: %+v %v", r, err)
 	}
-	h, err := ParseHangup(form(t, "whenhangup.form"))
-	if err != nil || h.ID != "c595183c042b1e43d1c8e79b9fd5cbcab" || h.State != "success" || h.Duration != 15 ||
-		len(h.Legs) != 1 || h.Legs[0].Duration != 14 || h.Legs[0].State != "success" {
-		t.Errorf("whenhangup: %+v %v", h, err)
+	if id, err := ParseHangup(form(t, "whenhangup.form")); err != nil || id != "c595183c042b1e43d1c8e79b9fd5cbcab" {
+		t.Errorf("whenhangup: %q %v", id, err)
 	}
 }
 
@@ -64,12 +61,8 @@ func TestBadRequestsSayWhichField(t *testing.T) {
 		{"receive-call.form", "callid", "c-1/../x", "callid", callErr},
 		{"receive-call.form", "direction", "sideways", "direction", callErr},
 		{"receive-call.form", "to", "peer", "to", callErr},
-		{"receive-call.form", "created", "yesterday", "created", callErr},
 		{"ivr-result.form", "result", "12<script>", "result", resultErr},
 		{"ivr-result.form", "callid", strings.Repeat("a", 65), "callid", resultErr},
-		{"whenhangup.form", "duration", "-3", "duration", hangupErr},
-		{"whenhangup.form", "legs", "[{", "legs", hangupErr},
-		{"whenhangup.form", "legs", `[{"duration":-1}]`, "legs", hangupErr},
 		{"whenhangup.form", "id", "", "id", hangupErr},
 	}
 	for _, c := range cases {

@@ -88,13 +88,6 @@ func (s *Server) SetBase(public string) {
 // Handler is the server behind its guard, for the web listener's mux at Prefix.
 func (s *Server) Handler() http.Handler { return s.guard.Wrap(http.HandlerFunc(s.serve)) }
 
-// Calls is how many calls 46elks has started so far.
-func (s *Server) Calls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.started
-}
-
 // Wait waits for the calls in progress to end.
 func (s *Server) Wait() { s.calls.Wait() }
 
@@ -180,7 +173,7 @@ func (s *Server) incoming(ctx context.Context, form url.Values) (Action, error) 
 		return Action{}, err
 	}
 	if c.Direction != "incoming" {
-		return Action{}, invalid("direction", "calls peerline places are answered at their own address")
+		return Action{}, invalid("direction", "peerline places no calls through 46elks: only incoming ones")
 	}
 	lineID, ok := s.routes.Line(c.To)
 	if !ok {
@@ -190,7 +183,6 @@ func (s *Server) incoming(ctx context.Context, form url.Values) (Action, error) 
 	l, retried := s.byElks[c.ID]
 	if !retried {
 		l = s.newLeg(c.ID, lineID, c.From)
-		s.started++
 	}
 	s.mu.Unlock()
 	if !retried {
@@ -233,12 +225,12 @@ func (s *Server) next(ctx context.Context, ref, seqText string, form url.Values)
 
 // hangup is 46elks's report that a call has ended.
 func (s *Server) hangup(ref string, form url.Values) error {
-	h, err := ParseHangup(form)
+	id, err := ParseHangup(form)
 	if err != nil {
 		return err
 	}
 	l := s.leg(ref)
-	if l == nil || l.elksID != h.ID {
+	if l == nil || l.elksID != id {
 		return nil // ended and forgotten already: a retried report
 	}
 	l.end(errGone)

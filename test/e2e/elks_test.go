@@ -75,7 +75,7 @@ lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrap
 	}
 	waitElks(t, "Klara logged in by phone: "+elkstest.Names(a.Actions()), func() bool {
 		_, body := s.request("GET", "/api/v1/lines/peer", token, "")
-		return strings.Contains(body, `"klara"`)
+		return strings.Contains(body, `"agent":"klara"`)
 	})
 	a.HangUp()
 	waitElksCall(t, a)
@@ -89,7 +89,7 @@ lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrap
 	cn.Answer()
 	waitElks(t, "Klara busy", func() bool {
 		_, body := s.request("GET", "/api/v1/lines/peer", token, "")
-		return strings.Contains(body, `"busy"`)
+		return strings.Contains(body, `"activity":"busy"`)
 	})
 	cn.End()
 	waitElksCall(t, c)

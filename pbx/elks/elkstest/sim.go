@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -55,10 +54,9 @@ type Connect struct {
 	ended  chan struct{}
 }
 
-// Busy, Fail, Answer and End script the connect: Answer keeps the two talking
+// Busy, Answer and End script the connect: Answer keeps the two talking
 // until End (or the caller hangs up).
 func (c *Connect) Busy()   { c.result <- "busy" }
-func (c *Connect) Fail()   { c.result <- "failed" }
 func (c *Connect) Answer() { c.result <- "" }
 func (c *Connect) End()    { close(c.ended) }
 
@@ -255,34 +253,6 @@ func (s *Sim) client() *http.Client {
 		return s.HTTP
 	}
 	return http.DefaultClient
-}
-
-// ErrNoAction is returned by WaitFor when no action matched in time.
-var ErrNoAction = errors.New("elkstest: no such action")
-
-// WaitFor waits up to d for an action matching from index from on.
-func (c *Call) WaitFor(d time.Duration, from int, match func(elks.Action) bool) (elks.Action, int, error) {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		as := c.Actions()
-		for i := from; i < len(as); i++ {
-			if match(as[i]) {
-				return as[i], i, nil
-			}
-		}
-		select {
-		case <-c.done:
-			as := c.Actions()
-			for i := from; i < len(as); i++ {
-				if match(as[i]) {
-					return as[i], i, nil
-				}
-			}
-			return elks.Action{}, 0, ErrNoAction
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	return elks.Action{}, 0, ErrNoAction
 }
 
 // Names writes actions as a test reads them: "play greeting.wav, ivr
