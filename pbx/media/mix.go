@@ -72,6 +72,8 @@ func (m *Mix) Stop() {
 func (m *Mix) Run(ctx context.Context) error {
 	m.Start()
 	defer m.Stop()
+	ctx, cancel := context.WithCancel(ctx) // the watchers below end with Run
+	defer cancel()
 	failed := make(chan error, len(m.legs))
 	for _, l := range m.legs {
 		go func() {

@@ -1,6 +1,7 @@
 package media_test
 
 import (
+	"context"
 	"net/netip"
 	"runtime"
 	"sync/atomic"
@@ -110,4 +111,25 @@ func TestClosingUnderAFlood(t *testing.T) {
 			t.Errorf("session %d heard %d packets; its phone sent 3", i, n)
 		}
 	}
+}
+
+// TestAnIPv6Session: a range on an IPv6 address opens IPv6 sockets (it
+// panicked building an IPv4 address for them), and the session plays and hears.
+func TestAnIPv6Session(t *testing.T) {
+	ip := netip.MustParseAddr("::1")
+	ports := media.NewPorts(ip, 36000, 36998)
+	phone := mediatest.NewPhoneAt(t, ip, media.PCMU)
+	s := session(t, ports, phone.Addr())
+	if s.LocalAddr().Addr() != ip {
+		t.Fatalf("bound to %v", s.LocalAddr())
+	}
+	sink := &countSink{}
+	s.SetSink(sink)
+	s.Start()
+	p := &media.Prompt{Name: "beep", Samples: make([]int16, 1600)}
+	if err := media.Play(context.Background(), s, media.PCMU, p); err != nil {
+		t.Fatal(err)
+	}
+	phone.Send(s.LocalAddr(), 1000, 3)
+	waitFor(t, func() bool { return len(phone.Heard()) >= 1600 && sink.n.Load() == 3 })
 }

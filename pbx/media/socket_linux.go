@@ -38,11 +38,13 @@ func listenUDP(ap netip.AddrPort) (*Socket, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().Unmap().As4()}
+	var sa unix.Sockaddr
 	if c.v6 {
 		// Dual stack: an IPv6 socket on :: hears IPv4 peers too.
 		unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0)
 		sa = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	} else {
+		sa = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().Unmap().As4()}
 	}
 	if err := unix.Bind(fd, sa); err != nil {
 		unix.Close(fd)
@@ -114,8 +116,15 @@ func (c *Socket) Close() error {
 		return net.ErrClosed
 	}
 	c.closed = true
+	c.detach()
+	return os.NewSyscallError("close", unix.Close(c.fd))
+}
+
+// detach takes the socket out of the reactor; c.rmu is held.
+func (c *Socket) detach() {
 	if c.shard != nil {
 		c.shard.remove(c.fd)
+		unix.EpollCtl(c.shard.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+		c.shard = nil
 	}
-	return os.NewSyscallError("close", unix.Close(c.fd))
 }
