@@ -237,7 +237,7 @@ func TestRoutesReadEveryFormOfANumber(t *testing.T) {
 
 func TestElksConfigIsChecked(t *testing.T) {
 	cfg := config.Default()
-	cfg.PBX.Elks = &config.PBXElks{Secret: "short", User: "elks", AllowFrom: []string{"192.0.2.0/24", "198.51.100.7", "nowhere"}}
+	cfg.PBX.Elks = &config.PBXElks{Secret: "short", User: "elks", AllowFrom: []string{"192.0.2.0/24", "198.51.100.7/32", "nowhere"}}
 	cfg.Lines[0].Calls.Strategy = "ring-all"
 	got := config.Validate(cfg).Error()
 	for _, want := range []string{"pbx.elks.secret", "pbx.elks.user", "pbx.elks.allow_from[2]", "pbx.public_url", "lines[0].calls.strategy"} {
@@ -248,10 +248,14 @@ func TestElksConfigIsChecked(t *testing.T) {
 	if strings.Contains(got, "allow_from[0]") || strings.Contains(got, "allow_from[1]") {
 		t.Errorf("a good address refused:\n%s", got)
 	}
-	cfg.PBX.Elks = &config.PBXElks{Secret: "a-long-enough-secret_0123456789"}
+	cfg.PBX.Elks = &config.PBXElks{Secret: "a-long-enough-secret_0123456789", User: "elks", Password: "elks-lösen"}
 	cfg.PBX.PublicURL = "https://peerline.example"
 	cfg.Lines[0].Calls.Strategy = "longest-idle"
 	if es := config.Validate(cfg); len(es) > 0 {
 		t.Errorf("a good 46elks config: %v", es)
+	}
+	out, _ := cfg.Masked().YAML()
+	if strings.Contains(string(out), "a-long-enough-secret") || strings.Contains(string(out), "elks-lösen") || cfg.PBX.Elks.Secret == "********" {
+		t.Errorf("masked:\n%s", out)
 	}
 }

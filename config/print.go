@@ -21,15 +21,14 @@ func (c *Config) Masked() *Config {
 			m.Webhooks[i].Secret = masked
 		}
 	}
-	if e := c.PBX.Elks; e != nil {
-		masked := *e
-		if masked.Secret != "" {
-			masked.Secret = "********"
+	if c.PBX.Elks != nil {
+		e := *c.PBX.Elks
+		for _, p := range []*string{&e.Secret, &e.Password} {
+			if *p != "" {
+				*p = masked
+			}
 		}
-		if masked.Password != "" {
-			masked.Password = "********"
-		}
-		m.PBX.Elks = &masked
+		m.PBX.Elks = &e
 	}
 	m.PBX.Webhooks = append([]PBXWebhook(nil), c.PBX.Webhooks...)
 	for i := range m.PBX.Webhooks {

@@ -60,11 +60,7 @@ func Validate(c *Config) Errors {
 	}
 	validatePBX(&es, &c.PBX)
 	if c.PBX.Elks != nil {
-		for i, l := range c.Lines {
-			if l.Calls.Strategy == "ring-all" {
-				es.add(fmt.Sprintf("lines[%d].calls.strategy", i), "46elks connects a call to one phone at a time: use longest-idle")
-			}
-		}
+		validateElks(&es, c)
 	}
 	if len(c.Lines) == 0 {
 		es.add("lines", "at least one line is needed")
@@ -410,8 +406,8 @@ func validateReferrals(es *Errors, p string, l *Line) {
 // elksSecretPattern is a path segment 46elks's URLs can carry as it is.
 var elksSecretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-func validateElks(es *Errors, p *PBX) {
-	e := p.Elks
+func validateElks(es *Errors, c *Config) {
+	e := c.PBX.Elks
 	switch {
 	case len(e.Secret) < 24:
 		es.add("pbx.elks.secret", "at least 24 characters: it is all that keeps strangers off the calls")
@@ -423,13 +419,16 @@ func validateElks(es *Errors, p *PBX) {
 	}
 	for i, a := range e.AllowFrom {
 		if _, err := netip.ParsePrefix(a); err != nil {
-			if _, err := netip.ParseAddr(a); err != nil {
-				es.add(fmt.Sprintf("pbx.elks.allow_from[%d]", i), "%q is not an address or CIDR", a)
-			}
+			es.add(fmt.Sprintf("pbx.elks.allow_from[%d]", i), "%q is not an address range like 192.0.2.0/24", a)
 		}
 	}
-	if p.PublicURL == "" {
+	if c.PBX.PublicURL == "" {
 		es.add("pbx.public_url", "46elks reaches peerline over the Internet: give the https URL it uses")
+	}
+	for i, l := range c.Lines {
+		if l.Calls.Strategy == "ring-all" {
+			es.add(fmt.Sprintf("lines[%d].calls.strategy", i), "46elks connects a call to one phone at a time: use longest-idle")
+		}
 	}
 }
 
@@ -453,9 +452,6 @@ func validatePBX(es *Errors, p *PBX) {
 		if len(w.Secret) < pbxSecretMin {
 			es.add(at+".secret", "at least %d characters", pbxSecretMin)
 		}
-	}
-	if p.Elks != nil {
-		validateElks(es, p)
 	}
 	if p.PublicURL != "" {
 		if u, err := url.Parse(p.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

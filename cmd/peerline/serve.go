@@ -153,7 +153,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Idle or slow clients cannot hold the office's pages: each connection has
 	// time limits, and one address at most a share of them (a PBX long-polls a
 	// request per call leg, a browser keeps a few).
-	srv := &http.Server{Handler: withPBX(handler, pbxCalls, len(cfg.PBX.Webhooks) > 0, elksCalls),
+	var webhookCalls *webhook.Server
+	if len(cfg.PBX.Webhooks) > 0 {
+		webhookCalls = pbxCalls
+	}
+	srv := &http.Server{Handler: withPBX(handler, webhookCalls, elksCalls),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: cfg.PBX.Poll.D() + 30*time.Second, IdleTimeout: 60 * time.Second}
 	limited := connlimit.Listen(ln, connlimit.Limits{PerSource: 256, Total: 2048})
@@ -216,20 +220,21 @@ func firstAdmin(configFile string) string {
 	return c
 }
 
-// withPBX serves webhook mode's protocol under /pbx/v1/ beside the office's
-// pages and API, when a PBX is configured.
 // pbxLimits is what the PBX cannot do, per line, for Linjen.
 func pbxLimits(cfg *config.Config) map[string][]string {
 	_, swedish := elks.Limits(cfg)
 	return swedish
 }
 
-func withPBX(office http.Handler, pbx *webhook.Server, on bool, elksCalls *elks.Server) http.Handler {
-	if !on && elksCalls == nil {
+// withPBX serves the PBX modes beside the office's pages and API: webhook
+// mode's protocol under /pbx/v1/, 46elks's under /pbx/elks/; nil is a mode
+// not configured.
+func withPBX(office http.Handler, pbx *webhook.Server, elksCalls *elks.Server) http.Handler {
+	if pbx == nil && elksCalls == nil {
 		return office
 	}
 	mux := http.NewServeMux()
-	if on {
+	if pbx != nil {
 		mux.Handle(webhook.Prefix, pbx)
 	}
 	if elksCalls != nil {
@@ -267,8 +272,6 @@ func prefixes(ss []string) []netip.Prefix {
 	for _, s := range ss {
 		if p, err := netip.ParsePrefix(s); err == nil {
 			out = append(out, p)
-		} else if a, err := netip.ParseAddr(s); err == nil {
-			out = append(out, netip.PrefixFrom(a, a.BitLen()))
 		}
 	}
 	return out
