@@ -3,6 +3,7 @@ package line
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/peerline/peerline/internal/audit"
@@ -18,8 +19,8 @@ var ErrNoCall = errors.New("no such call")
 // agent could not answer the questions by phone (46elks ends the agent's leg
 // with the call; an agent who hung up at once). The office enters the
 // agent's answers on Samtal. answers maps a question's id to the stored
-// answer; a question left out is skipped. A follow-up answer opens an
-// incident, as by phone.
+// answer; a question left out keeps what the agent answered by phone, if
+// anything. A follow-up answer opens an incident, as by phone.
 func (ls *Lines) FillWrapup(ctx context.Context, lineID, callID string, start time.Time, answers map[string]string) (Record, error) {
 	l, err := ls.Get(lineID)
 	if err != nil {
@@ -38,8 +39,6 @@ func (ls *Lines) FillWrapup(ctx context.Context, lineID, callID string, start ti
 			return Record{}, input.Errorf(id, "no such question")
 		case a != "" && !questions[id][a]:
 			return Record{}, input.Errorf(id, "%q is no answer to this question", a)
-		case a == "":
-			delete(answers, id)
 		}
 	}
 	var rec Record
@@ -57,7 +56,16 @@ func (ls *Lines) FillWrapup(ctx context.Context, lineID, callID string, start ti
 		case rec.Wrapup != nil && rec.Wrapup.Filled:
 			return input.Errorf("call", "the wrap-up is filled in already")
 		}
-		rec.Wrapup = &Wrapup{Answers: answers, Filled: true}
+		w := &Wrapup{Answers: map[string]string{}, Filled: true}
+		if rec.Wrapup != nil { // what the agent answered by phone before the call was cut stays
+			maps.Copy(w.Answers, rec.Wrapup.Answers)
+		}
+		for id, a := range answers {
+			if a != "" {
+				w.Answers[id] = a
+			}
+		}
+		rec.Wrapup = w
 		fillReferred(l, &rec)
 		if err := storage.Put(b, key, rec); err != nil {
 			return err

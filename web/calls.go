@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"maps"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/line"
 )
 
@@ -111,10 +111,10 @@ func (s *Server) callsPage(c echo.Context) error {
 
 // wrapupForm fills in an answered call's wrap-up from Samtal.
 func (s *Server) wrapupForm(c echo.Context) error {
+	day := url.Values{"from": {c.FormValue("day")}}
 	start, err := time.Parse(time.RFC3339Nano, c.FormValue("start"))
-	back := "/samtal?" + url.Values{"line": {c.Param("line")}, "from": {c.FormValue("day")}}.Encode()
 	if err != nil {
-		return c.Redirect(http.StatusSeeOther, back+"&"+url.Values{"fel": {"Samtalet finns inte."}}.Encode())
+		return done(c, "/samtal", input.Errorf("start", "not a call's start"), "", day)
 	}
 	answers := map[string]string{}
 	form, _ := c.FormParams()
@@ -124,17 +124,7 @@ func (s *Server) wrapupForm(c echo.Context) error {
 		}
 	}
 	_, err = s.Lines.FillWrapup(c.Request().Context(), c.Param("line"), c.Param("id"), start, answers)
-	q := url.Values{}
-	if err != nil {
-		ae := toAPIError(err)
-		if ae == nil {
-			return err
-		}
-		q.Set("fel", pageMessage(ae))
-	} else {
-		q.Set("ok", "Efterarbetet är sparat.")
-	}
-	return c.Redirect(http.StatusSeeOther, back+"&"+q.Encode())
+	return done(c, "/samtal", err, "Efterarbetet är sparat.", day)
 }
 
 // minutes writes seconds as "3 min 05 s" or "45 s".

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -109,9 +110,13 @@ func (s *Server) pageStatus(c echo.Context, status int, page, fel string, data f
 	return s.render(c, status, page, d)
 }
 
-// done redirects after a form to page, telling what happened or what was wrong.
-func done(c echo.Context, page string, err error, ok string) error {
+// done redirects after a form to page, telling what happened or what was
+// wrong; keep are query parameters the page keeps (a date shown).
+func done(c echo.Context, page string, err error, ok string, keep ...url.Values) error {
 	q := url.Values{}
+	for _, k := range keep {
+		maps.Copy(q, k)
+	}
 	if l := c.Param("line"); l != "" {
 		q.Set("line", l)
 	}

@@ -632,6 +632,18 @@ func TestAWrapupFilledOnSamtal(t *testing.T) {
 	if _, to := b.post("/samtal/peer/efterarbete/c9", form); !strings.Contains(to, "fel=") {
 		t.Errorf("an answer that is none was taken: %s", to)
 	}
+
+	// An agent cut off halfway through the form by phone: what they answered stays.
+	half := line.Record{ID: "c10", Line: "peer", Start: monday1300.Add(50 * time.Minute), Outcome: line.OutcomeAnswered,
+		Agent: "klara", Talk: 60, Ended: "caller", Wrapup: &line.Wrapup{Answers: map[string]string{"call_type": "stod"}}}
+	putRecord(t, e, half)
+	form = url.Values{"start": {half.Start.UTC().Format(time.RFC3339Nano)}, "day": {"2026-11-23"}, "q_referred": {"nej"}}
+	if _, to := b.post("/samtal/peer/efterarbete/c10", form); !strings.Contains(to, "ok=") {
+		t.Fatalf("fill c10: %s", to)
+	}
+	if _, page := b.get("/samtal?from=2026-11-23"); !strings.Contains(page, "Typ av samtal: stöd, Hänvisad vidare: nej") {
+		t.Errorf("the phone's answer was lost:\n%s", page)
+	}
 }
 
 // putRecord stores a call's record as line writes it.
