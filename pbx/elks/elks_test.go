@@ -11,8 +11,8 @@ import (
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/clock/clocktest"
-	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
+	"github.com/peerline/peerline/line/linetest"
 	"github.com/peerline/peerline/pbx/elks"
 	"github.com/peerline/peerline/pbx/elks/elkstest"
 	"github.com/peerline/peerline/pbx/prompts"
@@ -59,21 +59,7 @@ func startRigWith(t *testing.T, now time.Time, guard elks.Guard) *rig {
 	if es := config.Validate(cfg); len(es) > 0 {
 		t.Fatal(es)
 	}
-	db, err := storage.Open(t.TempDir(), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	audit.Open(db)
-	clk := clocktest.New(now)
-	agents, err := roster.NewStore(db, clk, cfg.Lines[0].PIN, []string{"peer"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := line.New(db, clk, elks.LinesFor(cfg), nil, agents)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lines, agents, clk := linetest.Lines(t, cfg, elks.LinesFor(cfg), now)
 	sounds, err := prompts.LoadLines(cfg.Lines)
 	if err != nil {
 		t.Fatal(err)

@@ -10,12 +10,11 @@ import (
 	"time"
 
 	"github.com/peerline/peerline/config"
-	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/clock/clocktest"
-	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/hours"
+	"github.com/peerline/peerline/line/linetest"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/media/mediatest"
 	"github.com/peerline/peerline/pbx/prompts"
@@ -71,21 +70,7 @@ func startRigWith(t *testing.T, now time.Time, change func(*config.Config)) *rig
 	// moment a call ends.
 	cfg.Lines[0].Wrapup.Questions, cfg.Lines[0].Wrapup.Cooldown = nil, 0
 	change(cfg)
-	db, err := storage.Open(filepath.Join(dir, "data"), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	audit.Open(db)
-	clk := clocktest.New(now)
-	agents, err := roster.NewStore(db, clk, cfg.Lines[0].PIN, []string{cfg.Lines[0].ID}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := line.New(db, clk, cfg.Lines, nil, agents)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lines, agents, clk := linetest.Lines(t, cfg, cfg.Lines, now)
 	addrs, stop, srv := serveAll(t, cfg, lines, clk)
 	return &rig{stop: stop, addr: strings.TrimPrefix(addrs[0], "udp:"), addrs: addrs, server: srv, lines: lines, roster: agents, clock: clk, dir: dir}
 }

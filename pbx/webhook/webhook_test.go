@@ -14,9 +14,9 @@ import (
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/clock/clocktest"
-	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/line/hours"
+	"github.com/peerline/peerline/line/linetest"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/peerline/peerline/pbx/webhook"
 	"github.com/peerline/peerline/pbx/webhook/pbxsim"
@@ -68,21 +68,7 @@ func startRigWith(t testing.TB, now time.Time, change func(*config.Config)) *rig
 	if es := config.Validate(cfg); len(es) > 0 {
 		t.Fatal(es)
 	}
-	db, err := storage.Open(t.TempDir(), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	audit.Open(db)
-	clk := clocktest.New(now)
-	agents, err := roster.NewStore(db, clk, cfg.Lines[0].PIN, []string{"peer"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := line.New(db, clk, cfg.Lines, nil, agents)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lines, agents, clk := linetest.Lines(t, cfg, cfg.Lines, now)
 	sim := serve(t, cfg, lines, clk)
 	return &rig{sim: sim, clock: clk, lines: lines, roster: agents, url: sim.URL}
 }
