@@ -52,12 +52,12 @@ func BenchmarkRelayLoad(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("%dpps/rtpengine", pps), func(b *testing.B) {
 			gen := mediatest.StartGenerator(b, 2*(pps/100))
-			e := startRTPEngine(b)
-			gen.Send(e.calls(b, gen.Addrs))
+			e := mediatest.StartRTPEngine(b, 30000, 39998, nil)
+			gen.Send(e.Calls(b, gen.Addrs))
 			time.Sleep(time.Second)
-			cpu0 := e.cpu()
+			cpu0 := e.CPU()
 			time.Sleep(window)
-			cpu := e.cpu() - cpu0
+			cpu := e.CPU() - cpu0
 			sent, got := gen.Stop(b)
 			// rtpengine counts nothing we can read cheaply: what the streams
 			// sent in the window, less what was lost.

@@ -57,7 +57,7 @@ func TestLoadBridgedCalls(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	talk := talkWindow(t, s, 2*time.Second, 6*time.Second)
+	talk := talkWindow(s, 2*time.Second, 6*time.Second)
 	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
 		"-l", strconv.Itoa(concurrent), "-r", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "10000",
 		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1")
@@ -87,7 +87,7 @@ func TestLoadBridgedCalls(t *testing.T) {
 		t.Logf("while the first %d talk (2 s to 6 s): %.1f µs of CPU per relayed packet, %.0f%% of a core, %.0f packets/s",
 			concurrent, w.cpu*1e6/w.packets, 100*w.cpu/w.seconds, w.packets/w.seconds)
 	}
-	if sent := pcapPackets(t, "/usr/share/sip-tester/g711a.pcap") * 2 * calls; sent > 0 {
+	if sent := pcapPackets("/usr/share/sip-tester/g711a.pcap") * 2 * calls; sent > 0 {
 		relayed := metricValue(metrics, "peerline_rtp_relayed_packets_total")
 		t.Logf("relayed %.0f of the %d packets both sides sent: %.2f%% not relayed", relayed, sent, 100*(1-relayed/float64(sent)))
 	}
@@ -97,19 +97,30 @@ func TestLoadBridgedCalls(t *testing.T) {
 	}
 }
 
+// failedCalls is SIPp's count of failed calls in its final statistics.
+var failedCalls = regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`)
+
+// sippFailed is how many calls SIPp's output says failed.
+func sippFailed(out string) int {
+	n := 0
+	if m := failedCalls.FindStringSubmatch(out); m != nil {
+		n, _ = strconv.Atoi(m[1])
+	}
+	return n
+}
+
 // window is what the server did in a stretch of a load run.
 type window struct{ cpu, packets, seconds float64 }
 
 // talkWindow measures peerline's CPU and relayed packets from..to after now,
 // while the calls only talk (no call starts or ends).
-func talkWindow(t *testing.T, s *server, from, to time.Duration) <-chan window {
+func talkWindow(s *server, from, to time.Duration) <-chan window {
 	out := make(chan window, 1)
 	start := time.Now()
-	go func() {
+	go func() { // no t.Fatal here: this is not the test's goroutine
 		sample := func() (float64, float64) {
 			_, metrics := s.request("GET", "/metrics", "", "")
-			cpu, _ := procUsage(t, s.cmd.Process.Pid)
-			return cpu, metricValue(metrics, "peerline_rtp_relayed_packets_total")
+			return treeCPU(s.cmd.Process.Pid), metricValue(metrics, "peerline_rtp_relayed_packets_total")
 		}
 		time.Sleep(time.Until(start.Add(from)))
 		cpu0, n0 := sample()
@@ -122,7 +133,7 @@ func talkWindow(t *testing.T, s *server, from, to time.Duration) <-chan window {
 }
 
 // pcapPackets counts the packets of a pcap file (0 when it cannot be read).
-func pcapPackets(t *testing.T, path string) int {
+func pcapPackets(path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil || len(b) < 24 {
 		return 0
@@ -264,10 +275,7 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 		}
 	}
 	cpu, rss := procUsage(t, s.cmd.Process.Pid)
-	failed := 0
-	if m := regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`).FindStringSubmatch(out); m != nil {
-		failed, _ = strconv.Atoi(m[1])
-	}
+	failed := sippFailed(out)
 	_, metrics = s.request("GET", "/metrics", "", "")
 	relayed := metricValue(metrics, "peerline_rtp_relayed_packets_total") - relayed0
 	t.Logf("%d calls at %d/s from one address, %s: %s wall, peerline CPU %.2f s = %.2f ms a call, peak RSS %d MB, failed %d (sipp exits %d, %d); %.0f RTP packets relayed a call",
@@ -326,9 +334,13 @@ func kamailioRelayRun(t *testing.T, dir string, calls, rate, concurrent int) (fl
 	k := &kamailio{Port: port, AgentAddr: fmt.Sprintf("127.0.0.1:%d", agentPort)}
 	kdir := filepath.Join(dir, "kamailio")
 	os.Mkdir(kdir, 0o700)
-	enginePID := 0
+	var engine *mediatest.RTPEngine
 	if _, err := exec.LookPath("rtpengine"); err == nil {
-		k.RTPEngine, enginePID = startRTPEngine(t, kdir)
+		lo := freeMediaPorts(t, 400)
+		log := &syncBuffer{}
+		engine = mediatest.StartRTPEngine(t, lo, lo+798, log)
+		t.Cleanup(func() { os.WriteFile(filepath.Join(kdir, "rtpengine.log"), []byte(log.String()), 0o600) })
+		k.RTPEngine = engine.Ctl.String()
 	}
 	pid := startKamailioFrom(t, kdir, "testdata/kamailio-relay.cfg.tmpl", k)
 	agentCmd, cancel := sippCmd(t, kdir, "agent-answers.xml", "-p", strconv.Itoa(agentPort), "-mp", strconv.Itoa(freeMediaPorts(t, rate+20)),
@@ -338,44 +350,18 @@ func kamailioRelayRun(t *testing.T, dir string, calls, rate, concurrent int) (fl
 		t.Fatal(err)
 	}
 	cpu := func() float64 {
-		if enginePID == 0 {
+		if engine == nil {
 			return treeCPU(pid)
 		}
-		return treeCPU(pid) + treeCPU(enginePID)
+		return treeCPU(pid) + engine.CPU().Seconds()
 	}
 	cpu0 := cpu()
 	_, out := sipp(t, kdir, "caller-bridged.xml", fmt.Sprintf("127.0.0.1:%d", port), "-s", "peer", "-m", strconv.Itoa(calls),
 		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "200",
 		"-trace_msg")
 	sippResult(t, kdir, "agent-answers.xml", agentCmd, agentCmd.Wait())
-	failed := 0
-	if m := regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`).FindStringSubmatch(out); m != nil {
-		failed, _ = strconv.Atoi(m[1])
-	}
+	failed := sippFailed(out)
 	return cpu() - cpu0, failed, kdir
-}
-
-// startRTPEngine runs Sipwise's rtpengine in userspace (no kernel table) and
-// returns its ng control address and process.
-func startRTPEngine(t *testing.T, dir string) (string, int) {
-	t.Helper()
-	ctl := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
-	lo := freeMediaPorts(t, 400)
-	hi := lo + 798
-	cmd := exec.Command("rtpengine", "--config-file=none", "--foreground", "--log-stderr", "--log-level=4", "--table=-1",
-		"--interface=127.0.0.1", "--listen-ng="+ctl, fmt.Sprintf("--port-min=%d", lo), fmt.Sprintf("--port-max=%d", hi),
-		"--num-threads=2")
-	log := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		os.WriteFile(filepath.Join(dir, "rtpengine.log"), []byte(log.String()), 0o600)
-	})
-	return ctl, cmd.Process.Pid
 }
 
 // treeCPU is the CPU time (seconds) of pid and its children, from /proc.

@@ -1,39 +1,49 @@
-package media_test
+package mediatest
 
 import (
 	"bufio"
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// rtpEngine is Sipwise's rtpengine in userspace (no kernel table), the anchor
-// the relay is measured against. It is driven over its ng control protocol
+// RTPEngine is Sipwise's rtpengine in userspace (no kernel table), the anchor
+// the relay and the calls are measured against. It is driven over its ng control protocol
 // (bencoded dictionaries over UDP), as Kamailio's rtpengine module drives it.
-type rtpEngine struct {
+type RTPEngine struct {
+	Ctl netip.AddrPort // its ng control address
 	cmd *exec.Cmd
-	ng  *net.UDPConn // connected to rtpengine's control port
+	ng  *net.UDPConn // connected to the control address
 }
 
-func startRTPEngine(tb testing.TB) *rtpEngine {
+// StartRTPEngine runs rtpengine on 127.0.0.1 with media ports from portMin
+// to portMax, its log to log (nil: this process's stderr), until the test
+// ends; a test without rtpengine installed is skipped.
+func StartRTPEngine(tb testing.TB, portMin, portMax int, log io.Writer) *RTPEngine {
 	tb.Helper()
 	bin, err := exec.LookPath("rtpengine")
 	if err != nil {
 		tb.Skip("rtpengine is not installed (Debian rtpengine-daemon)")
 	}
 	ctl := freeUDP(tb)
-	cmd := exec.Command(bin, "--config-file=none", "--foreground", "--log-stderr", "--log-level=3", "--table=-1",
-		"--interface=127.0.0.1", "--listen-ng="+ctl.String(), "--port-min=30000", "--port-max=39998", "--num-threads=2")
-	cmd.Stderr = os.Stderr
+	cmd := exec.Command(bin, "--config-file=none", "--foreground", "--log-stderr", "--log-level=4", "--table=-1",
+		"--interface=127.0.0.1", "--listen-ng="+ctl.String(), fmt.Sprintf("--port-min=%d", portMin),
+		fmt.Sprintf("--port-max=%d", portMax), "--num-threads=2")
+	cmd.Stdout, cmd.Stderr = log, log
+	if log == nil {
+		cmd.Stderr = os.Stderr
+	}
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
@@ -43,7 +53,7 @@ func startRTPEngine(tb testing.TB) *rtpEngine {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { ng.Close() })
-	e := &rtpEngine{cmd: cmd, ng: ng}
+	e := &RTPEngine{Ctl: ctl, cmd: cmd, ng: ng}
 	for i := 0; ; i++ { // until it listens
 		if _, err := e.command(map[string]string{"command": "ping"}); err == nil {
 			return e
@@ -54,9 +64,9 @@ func startRTPEngine(tb testing.TB) *rtpEngine {
 	}
 }
 
-// calls sets up a call for each pair of streams (2c offers, 2c+1 answers) and
+// Calls sets up a call for each pair of streams (2c offers, 2c+1 answers) and
 // returns where each stream is to send.
-func (e *rtpEngine) calls(tb testing.TB, gen []netip.AddrPort) []netip.AddrPort {
+func (e *RTPEngine) Calls(tb testing.TB, gen []netip.AddrPort) []netip.AddrPort {
 	targets := make([]netip.AddrPort, len(gen))
 	for c := 0; c < len(gen); c += 2 {
 		id := fmt.Sprintf("call-%d", c)
@@ -90,11 +100,11 @@ func mediaAddr(tb testing.TB, sdp string) netip.AddrPort {
 }
 
 // command sends one ng command and returns the answer's SDP (empty for a ping).
-func (e *rtpEngine) command(args map[string]string) (string, error) {
+func (e *RTPEngine) command(args map[string]string) (string, error) {
 	var b bytes.Buffer
 	cookie := strconv.Itoa(int(time.Now().UnixNano()))
 	b.WriteString(cookie + " d")
-	for _, k := range sortedKeys(args) {
+	for _, k := range slices.Sorted(maps.Keys(args)) { // bencode wants its keys sorted
 		fmt.Fprintf(&b, "%d:%s%d:%s", len(k), k, len(args[k]), args[k])
 	}
 	b.WriteString("e")
@@ -116,19 +126,6 @@ func (e *rtpEngine) command(args map[string]string) (string, error) {
 		return "", fmt.Errorf("rtpengine: %s: %s", d["result"], d["error-reason"])
 	}
 	return d["sdp"], nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := range keys { // bencode wants sorted keys; a handful, so insertion sort
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }
 
 // bencodeStrings reads the top-level string values of a bencoded dictionary
@@ -183,8 +180,8 @@ func bencodeValue(r *bufio.Reader) (string, bool) {
 	return "", false
 }
 
-// cpu is rtpengine's CPU time so far, from /proc.
-func (e *rtpEngine) cpu() time.Duration {
+// CPU is rtpengine's CPU time so far, from /proc.
+func (e *RTPEngine) CPU() time.Duration {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.cmd.Process.Pid))
 	if err != nil {
 		return 0
@@ -197,8 +194,10 @@ func (e *rtpEngine) cpu() time.Duration {
 
 // freeUDP is a loopback UDP address free just now.
 func freeUDP(tb testing.TB) netip.AddrPort {
-	c := listenLoopback(tb)
-	a := c.LocalAddr().(*net.UDPAddr).AddrPort()
-	c.Close()
-	return a
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort()
 }
