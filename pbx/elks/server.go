@@ -291,9 +291,9 @@ func (s *Server) serveSound(w http.ResponseWriter, r *http.Request, lineID, file
 func (s *Server) sound(lineID, name string) (*media.Prompt, bool) {
 	switch name {
 	case "ringback":
-		return ringback, true
+		return ringback(), true
 	case "silence":
-		return silence, true
+		return silence(), true
 	}
 	set, ok := s.prompts[lineID]
 	if !ok {
@@ -303,16 +303,17 @@ func (s *Server) sound(lineID, name string) (*media.Prompt, bool) {
 	return p, ok
 }
 
-// ringback is the Swedish ringback tone, one cadence (1 s of tone, 5 s quiet).
-var ringback = func() *media.Prompt {
+// ringback is the Swedish ringback tone, one cadence (1 s of tone, 5 s
+// quiet), made when first asked for: a peerline without 46elks never is.
+var ringback = sync.OnceValue(func() *media.Prompt {
 	samples := make([]int16, 6*8000)
 	for f := 0; f*media.SamplesPerFrame < len(samples); f++ {
 		media.Ringback.Frame(f, samples[f*media.SamplesPerFrame:(f+1)*media.SamplesPerFrame])
 	}
 	return &media.Prompt{Name: "ringback", Samples: samples}
-}()
+})
 
-var silence = &media.Prompt{Name: "silence", Samples: make([]int16, 8000)}
+var silence = sync.OnceValue(func() *media.Prompt { return &media.Prompt{Name: "silence", Samples: make([]int16, 8000)} })
 
 func (s *Server) soundURL(lineID, name string, part int) string {
 	if part < 0 {

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,17 +61,9 @@ func (c *Connect) Busy()   { c.result <- "busy" }
 func (c *Connect) Answer() { c.result <- "" }
 func (c *Connect) End()    { close(c.ended) }
 
-var ids struct {
-	sync.Mutex
-	n int
-}
+var ids atomic.Int64
 
-func newID() string {
-	ids.Lock()
-	defer ids.Unlock()
-	ids.n++
-	return fmt.Sprintf("c%031x", ids.n)
-}
+func newID() string { return fmt.Sprintf("c%031x", ids.Add(1)) }
 
 // Place starts a call from from to to, as 46elks does when someone rings one
 // of the numbers, and runs it until it ends.
