@@ -103,9 +103,7 @@ func (ls *Lines) callBack(ctx context.Context, c Call, a roster.Agent) ([]string
 		return nil, err
 	}
 	rec := Record{ID: callbackID(), Line: l.Config.ID, Start: ls.clock.Now().UTC(), Agent: a.ID, Callback: true}
-	if err := ls.begin(&rec); err != nil {
-		return nil, err
-	}
+	ls.beginAsync(&rec)
 	ls.setActivity(a.ID, Busy) // no caller is offered to a logged-in agent meanwhile
 	leg, err := ls.ringBack(ctx, l, c, cb.number)
 	rec.Wait = ls.clock.Now().Sub(rec.Start).Seconds()

@@ -34,12 +34,9 @@ type openCall struct {
 	Bridged time.Time `json:"bridged,omitzero"`
 }
 
-// begin stores rec as a call in progress.
-func (ls *Lines) begin(rec *Record) error { return ls.putOpen(openCall{Record: *rec}) }
-
 // beginAsync stores rec as a call in progress while the call goes on: a
 // caller's greeting (or an agent's INVITE) need not wait for a group commit
-// (up to 10 ms, and the disk's sync). Every later write of the call's record
+// (up to 40 ms, and the disk's sync). Every later write of the call's record
 // waits for it first (began), so the record's writes stay in order; a failure
 // surfaces there.
 func (ls *Lines) beginAsync(rec *Record) {
@@ -86,11 +83,11 @@ func (ls *Lines) discard(rec *Record) error {
 
 // finish ends rec now and moves it from the calls in progress to the records.
 func (ls *Lines) finish(rec *Record) error {
+	rec.End = ls.clock.Now().UTC() // not after the wait for the start's commit
+	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
 	if err := ls.began(rec); err != nil {
 		return err
 	}
-	rec.End = ls.clock.Now().UTC()
-	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
 	l, _ := ls.Get(rec.Line)
 	return ls.db.Batch(func(tx *bolt.Tx) error {
 		if err := tx.Bucket([]byte(bucketOpenCalls)).Delete([]byte(rec.ID)); err != nil {
