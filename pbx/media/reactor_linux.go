@@ -131,7 +131,7 @@ func (sh *shard) run(rc syscall.RawConn) {
 	// nothing made a fifth more epoll_wait calls.
 	err := rc.Read(func(uintptr) bool {
 		for {
-			n, err := unix.EpollWait(sh.epfd, events, 0)
+			n, err := epollPoll(sh.epfd, events)
 			if err == unix.EINTR {
 				continue
 			}
@@ -190,7 +190,7 @@ func (c *Socket) recv(b *batch) (int, error) {
 		b.hdrs[i].Hdr.Flags = 0
 	}
 	for {
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&b.hdrs[0])),
+		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&b.hdrs[0])),
 			batchSize, unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
@@ -255,4 +255,13 @@ func (s *Session) startReading() {
 func netPort(p *uint16) uint16 {
 	b := (*[2]byte)(unsafe.Pointer(p))
 	return uint16(b[0])<<8 | uint16(b[1])
+}
+
+// epollPoll takes the ready events of the set without waiting (rawSyscalls).
+func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
+	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }

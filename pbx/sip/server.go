@@ -158,6 +158,7 @@ func (s *Server) Serve(ctx context.Context, listen []string, ready func([]string
 			if err != nil {
 				return fmt.Errorf("sip: %w", err)
 			}
+			pc = rawPacketConn(pc)
 			defer pc.Close()
 			s.addAddr("udp:" + pc.LocalAddr().String())
 			serve = append(serve, func() error { return s.srv.ServeUDP(pc) })
