@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +30,9 @@ func TestLoadBridgedCalls(t *testing.T) {
 	// The runtime's GC trace tells the live heap (what survived a collection),
 	// which /metrics cannot: its heap figures include garbage.
 	t.Setenv(serverGODEBUG, "gctrace=1")
+	// And the heap profile's statistics tell it to the byte.
+	pprofAddr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	t.Setenv("PEERLINE_PPROF", pprofAddr)
 	// More agents than calls at once: an agent is free again only after the BYE
 	// to their phone is answered.
 	s, token, port := agentsOnDuty(t, dir, concurrent+10, "20000-29998")
@@ -41,6 +46,7 @@ func TestLoadBridgedCalls(t *testing.T) {
 	idleHeap, idleStacks := liveHeap(s.stderr.String())
 	idleVm := vmRSS(s.cmd.Process.Pid)
 	traced := len(s.stderr.String())
+	idleLive, idleStacks0 := liveMemory(pprofAddr)
 	sampled := make(chan [3]float64, 1)
 	stopSampling := make(chan struct{})
 	go func() { // the most goroutines and memory while the calls run
@@ -58,6 +64,12 @@ func TestLoadBridgedCalls(t *testing.T) {
 	}()
 	start := time.Now()
 	talk := talkWindow(s, 2*time.Second, 6*time.Second)
+	live := make(chan [2]float64, 1)
+	go func() { // every call talking, after the CPU window
+		time.Sleep(time.Until(start.Add(6500 * time.Millisecond)))
+		h, st := liveMemory(pprofAddr)
+		live <- [2]float64{h, st}
+	}()
 	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
 		"-l", strconv.Itoa(concurrent), "-r", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "10000",
 		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1")
@@ -71,6 +83,10 @@ func TestLoadBridgedCalls(t *testing.T) {
 	if heap, stacks := maxLiveHeap(s.stderr.String()[traced:]); heap > 0 {
 		t.Logf("live after a collection: heap %.0f MB, stacks %.0f MB idle; at most heap %.0f MB, stacks %.0f MB: %.0f KB a call (MB steps: ±%.0f KB)",
 			idleHeap, idleStacks, heap, stacks, (heap+stacks-idleHeap-idleStacks)*1024/float64(concurrent), 2*1024/float64(concurrent))
+	}
+	if l := <-live; l[0] > 0 && idleLive > 0 {
+		t.Logf("live after a collection, exact: heap %.1f KB and stacks %.1f KB a call (idle %.1f MB, %.0f KB)",
+			(l[0]-idleLive)/1024/float64(concurrent), (l[1]-idleStacks0)/1024/float64(concurrent), idleLive/(1<<20), idleStacks0/1024)
 	}
 	acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
 	cpu, rss := procUsage(t, s.cmd.Process.Pid)
@@ -119,8 +135,7 @@ func talkWindow(s *server, from, to time.Duration) <-chan window {
 	start := time.Now()
 	go func() { // no t.Fatal here: this is not the test's goroutine
 		sample := func() (float64, float64) {
-			_, metrics := s.request("GET", "/metrics", "", "")
-			return treeCPU(s.cmd.Process.Pid), metricValue(metrics, "peerline_rtp_relayed_packets_total")
+			return treeCPU(s.cmd.Process.Pid), metricValue(metricsPage(s), "peerline_rtp_relayed_packets_total")
 		}
 		time.Sleep(time.Until(start.Add(from)))
 		cpu0, n0 := sample()
@@ -130,6 +145,46 @@ func talkWindow(s *server, from, to time.Duration) <-chan window {
 		out <- window{cpu: cpu - cpu0, packets: n - n0, seconds: time.Since(t0).Seconds()}
 	}()
 	return out
+}
+
+// metricsPage is /metrics, or "" when it cannot be read; it may run off the
+// test's goroutine. It asks for the page unzipped: a gzip writer kept between
+// scrapes is 1.5 MB of live heap, which counted as 7 KB a call at 200 calls.
+func metricsPage(s *server) string {
+	req, err := http.NewRequest("GET", s.URL+"/metrics", nil)
+	if err != nil {
+		return ""
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	res, err := s.client().Do(req)
+	if err != nil {
+		return ""
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
+}
+
+// liveMemory is the heap and the stacks in use just after a collection, from
+// the runtime's statistics that the heap profile's text form ends with
+// (PEERLINE_PPROF at addr): exact where the GC trace counts in megabytes.
+func liveMemory(addr string) (heap, stacks float64) {
+	res, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1&debug=1")
+	if err != nil {
+		return 0, 0
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "# HeapAlloc = "); ok {
+			heap, _ = strconv.ParseFloat(v, 64)
+		}
+		if v, ok := strings.CutPrefix(l, "# Stack = "); ok {
+			v, _, _ = strings.Cut(v, " ")
+			stacks, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	return heap, stacks
 }
 
 // pcapPackets counts the packets of a pcap file (0 when it cannot be read).
@@ -389,7 +444,7 @@ func treeCPU(pid int) float64 {
 // gauges reads go_goroutines and the Go heap and stacks in use from /metrics
 // (RSS itself lags: the runtime returns memory to the system late).
 func gauges(s *server) (goroutines, rss float64) {
-	_, metrics := s.request("GET", "/metrics", "", "")
+	metrics := metricsPage(s)
 	for _, l := range strings.Split(metrics, "\n") {
 		if v, ok := strings.CutPrefix(l, "go_goroutines "); ok {
 			goroutines, _ = strconv.ParseFloat(v, 64)
