@@ -35,7 +35,8 @@ func TestLoadBridgedCalls(t *testing.T) {
 	t.Setenv("PEERLINE_PPROF", pprofAddr)
 	// More agents than calls at once: an agent is free again only after the BYE
 	// to their phone is answered.
-	s, token, port := agentsOnDuty(t, dir, concurrent+10, "20000-29998")
+	// SIPp starts them all in a second: the trunk's admission must let them in.
+	s, token, port := agentsOnDutySIP(t, dir, concurrent+10, "20000-29998", fmt.Sprintf("trunk: {max_rate: %d}", trunkRate(concurrent)))
 	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)),
 		"-m", strconv.Itoa(calls))
 	defer cancel()

@@ -243,7 +243,13 @@ func TestSIPpCallersTalkToAgents(t *testing.T) {
 // agentsOnDuty starts peerline with the line open and n agents logged in, all
 // reached at one SIPp playing their softphones on the returned port.
 func agentsOnDuty(t *testing.T, dir string, n int, rtpPorts string) (*server, string, int) {
-	s, token := openLine(t, dir, rtpPorts, "")
+	return agentsOnDutySIP(t, dir, n, rtpPorts, "")
+}
+
+// agentsOnDutySIP is agentsOnDuty with more sip settings (YAML flow mapping
+// entries, may be empty).
+func agentsOnDutySIP(t *testing.T, dir string, n int, rtpPorts, sipOpts string) (*server, string, int) {
+	s, token := openLineSIP(t, dir, rtpPorts, sipOpts, "")
 	port := freeUDPPort(t)
 	for i := range n {
 		onDuty(t, s, token, fmt.Sprintf("a%d", i), port)
@@ -255,14 +261,22 @@ func agentsOnDuty(t *testing.T, dir string, n int, rtpPorts string) (*server, st
 // answer none), the line's settings opts (YAML flow mapping entries, may be
 // empty) and the line opened by the office.
 func openLine(t *testing.T, dir, rtpPorts, opts string) (*server, string) {
+	return openLineSIP(t, dir, rtpPorts, "", opts)
+}
+
+// openLineSIP is openLine with more sip settings (sipOpts, as opts).
+func openLineSIP(t *testing.T, dir, rtpPorts, sipOpts, opts string) (*server, string) {
 	if opts != "" {
 		opts = ", " + opts
 	}
+	if sipOpts != "" {
+		sipOpts = ", " + sipOpts
+	}
 	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: %s
 http: {listen: 127.0.0.1:0}
-sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "%s"}
+sip: {listen: ["udp:127.0.0.1:0"], rtp_ports: "%s"%s}
 lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldown: 0s}%s}]
-`, filepath.Join(dir, "data"), rtpPorts, shortPrompts(t, dir), opts))
+`, filepath.Join(dir, "data"), rtpPorts, sipOpts, shortPrompts(t, dir), opts))
 	return serveOpen(t, dir, cfg)
 }
 
