@@ -15,7 +15,8 @@ import (
 
 // debugEnv names a loopback address where serve offers Go's profiles
 // (/debug/pprof/): for measuring memory and CPU under load, never set in
-// production. A profile holds code locations and sizes, no call's data.
+// production. A profile or trace holds code locations, sizes and times, no
+// call's data.
 const debugEnv = "PEERLINE_PPROF"
 
 // startDebug serves the profiles on os.Getenv(debugEnv), if set, until ctx ends.
