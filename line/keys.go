@@ -68,13 +68,7 @@ func playUntilKey(ctx context.Context, keys <-chan byte, play func(context.Conte
 // NextKey: the input so far is the answer then. Keys not accepted are ignored.
 func collectKeys(ctx context.Context, clk clock.Clock, keys <-chan byte, pressed byte, o CollectOptions) (string, error) {
 	var got []byte
-	add := func(k byte) bool { // reports whether the input is complete
-		if o.Terminator != 0 && k == o.Terminator {
-			return true
-		}
-		got = append(got, k)
-		return o.Max > 0 && len(got) >= o.Max
-	}
+	add := func(k byte) bool { return o.add(&got, k) }
 	if pressed != 0 && add(pressed) {
 		return string(got), nil
 	}
@@ -91,6 +85,33 @@ func collectKeys(ctx context.Context, clk clock.Clock, keys <-chan byte, pressed
 			return string(got), nil
 		}
 	}
+}
+
+// add adds an accepted key to the input got and reports whether the input is
+// complete: the terminator (not part of it) or Max keys.
+func (o CollectOptions) add(got *[]byte, k byte) bool {
+	if o.Terminator != 0 && k == o.Terminator {
+		return true
+	}
+	*got = append(*got, k)
+	return o.Max > 0 && len(*got) >= o.Max
+}
+
+// Keys is the input in keys pressed all at once, for a PBX that gathers keys
+// itself (46elks's ivr): the rules of Collect, without its waiting. Keys not
+// accepted are ignored; the input ends at the terminator or Max keys. Nothing
+// but the terminator is an answer (""); no keys at all is ErrNoInput.
+func (o CollectOptions) Keys(pressed string) (string, error) {
+	var got []byte
+	for i := range len(pressed) {
+		if k := pressed[i]; o.accepts(k) && o.add(&got, k) {
+			return string(got), nil
+		}
+	}
+	if len(got) == 0 {
+		return "", ErrNoInput
+	}
+	return string(got), nil
 }
 
 // nextKey waits for the next accepted key: FirstKey long for the first one,

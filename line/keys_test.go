@@ -162,3 +162,27 @@ func TestCollectReportsAFailedPrompt(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestKeysPressedAllAtOnce: keys a PBX gathered itself take Collect's rules.
+func TestKeysPressedAllAtOnce(t *testing.T) {
+	pin := line.CollectOptions{Accept: "0123456789", Terminator: '#', Max: 6}
+	for _, c := range []struct {
+		o       line.CollectOptions
+		pressed string
+		want    string
+		err     error
+	}{
+		{pin, "4829#", "4829", nil},
+		{pin, "48*29#7", "4829", nil},              // * is not accepted; after # nothing counts
+		{pin, "48291577", "482915", nil},           // Max
+		{pin, "#", "", nil},                        // only the terminator: an answer ("my own number")
+		{pin, "", "", line.ErrNoInput},             // nothing pressed
+		{pin, "**", "", line.ErrNoInput},           // nothing accepted
+		{line.CollectOptions{}, "1#2", "1#2", nil}, // no rules: all of it
+	} {
+		got, err := c.o.Keys(c.pressed)
+		if got != c.want || !errors.Is(err, c.err) || (c.err == nil && err != nil) {
+			t.Errorf("%+v: Keys(%q) = %q, %v; want %q, %v", c.o, c.pressed, got, err, c.want, c.err)
+		}
+	}
+}

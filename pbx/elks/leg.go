@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -271,35 +270,10 @@ func (l *leg) Collect(ctx context.Context, o line.CollectOptions) (string, error
 	if err != nil {
 		return "", err
 	}
-	keys, ended := accepted(r, o)
-	if keys == "" && !ended {
-		return "", line.ErrNoInput
+	if !keysPattern.MatchString(r) {
+		return "", line.ErrNoInput // failed, or no keys
 	}
-	return keys, nil
-}
-
-// accepted is what of ivr's result the options take: the accepted keys, up
-// to Max, before the terminator; ended says the terminator was pressed (an
-// input of nothing but # is an answer: "my own number").
-func accepted(result string, o line.CollectOptions) (keys string, ended bool) {
-	if !keysPattern.MatchString(result) {
-		return "", false // failed, or no keys
-	}
-	var b strings.Builder
-	for i := 0; i < len(result); i++ {
-		k := result[i]
-		if o.Terminator != 0 && k == o.Terminator {
-			return b.String(), true
-		}
-		if o.Accept != "" && !strings.ContainsRune(o.Accept, rune(k)) {
-			continue
-		}
-		b.WriteByte(k)
-		if o.Max > 0 && b.Len() == o.Max {
-			break
-		}
-	}
-	return b.String(), false
+	return o.Keys(r)
 }
 
 func seconds(d time.Duration, lo, hi int) int {
