@@ -1,9 +1,10 @@
 // Package elks is 46elks's own voice webhooks as a PBX for peerline: a
 // number's voice_start points at peerline, which answers each of 46elks's
 // requests with the call's next action (play, ivr, connect, hangup) and its
-// next address, and learns the end of a call from whenhangup. Outbound legs go
-// through 46elks's make-call API. What 46elks cannot do that peerline's flows
-// use (keys and one-sided prompts during a connected call) is in ELKS.md.
+// next address, and learns the end of a call from whenhangup. An agent's leg
+// is the caller's leg's connect; peerline places no calls through 46elks's
+// API. What 46elks cannot do that peerline's flows use (keys and one-sided
+// prompts during a connected call) is in ELKS.md.
 //
 // This file reads 46elks's requests: form-encoded posts whose fields are the
 // documented ones (receive-call, the actions' results, whenhangup), as far as

@@ -1,12 +1,10 @@
 package elks
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -41,11 +39,10 @@ type Server struct {
 	hold    time.Duration // longest a request waits for the flow's next action
 	guard   Guard
 
-	mu      sync.Mutex
-	legs    map[string]*leg // by peerline's id for the leg
-	byElks  map[string]*leg // by 46elks's call id: a retried voice_start finds its leg
-	started int
-	calls   sync.WaitGroup
+	mu     sync.Mutex
+	legs   map[string]*leg // by peerline's id for the leg
+	byElks map[string]*leg // by 46elks's call id: a retried voice_start finds its leg
+	calls  sync.WaitGroup
 }
 
 // Options are the server's settings from the config.
@@ -284,7 +281,7 @@ func (s *Server) serveSound(w http.ResponseWriter, r *http.Request, lineID, file
 	}
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	io.Copy(w, bytes.NewReader(p.WAV()))
+	w.Write(p.WAV())
 }
 
 // sound is a line's prompt, ringback, or a second of silence.
