@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
+	"github.com/peerline/peerline/internal/rawudp"
 	"golang.org/x/sys/unix"
 )
 
@@ -131,12 +131,9 @@ func (sh *shard) run(rc syscall.RawConn) {
 	// nothing made a fifth more epoll_wait calls.
 	err := rc.Read(func(uintptr) bool {
 		for {
-			n, err := epollPoll(sh.epfd, events)
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil {
-				panic(fmt.Sprintf("rtp reactor: epoll_wait: %v", err)) // a bad epoll fd is a bug
+			n, e := rawudp.EpollPoll(sh.epfd, events)
+			if e != 0 {
+				panic(fmt.Sprintf("rtp reactor: epoll_wait: %v", e)) // a bad epoll fd is a bug
 			}
 			now := time.Now().UnixNano()
 			more := n == len(events)
@@ -160,7 +157,7 @@ func (sh *shard) run(rc syscall.RawConn) {
 type batch struct {
 	hdrs  [batchSize]unix.Mmsghdr
 	iovs  [batchSize]unix.Iovec
-	names [batchSize]unix.RawSockaddrInet6 // room for either family
+	names [batchSize]rawudp.Addr
 	bufs  [batchSize][1500]byte
 	scratch
 }
@@ -172,7 +169,6 @@ func newBatch() *batch {
 		b.iovs[i].SetLen(len(b.bufs[i]))
 		b.hdrs[i].Hdr.Iov = &b.iovs[i]
 		b.hdrs[i].Hdr.SetIovlen(1)
-		b.hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
 	}
 	return b
 }
@@ -186,22 +182,16 @@ func (c *Socket) recv(b *batch) (int, error) {
 		return 0, nil
 	}
 	for i := range b.hdrs {
-		b.hdrs[i].Hdr.Namelen = uint32(unsafe.Sizeof(b.names[i]))
+		b.hdrs[i].Hdr.Name, b.hdrs[i].Hdr.Namelen = b.names[i].Name()
 		b.hdrs[i].Hdr.Flags = 0
 	}
-	for {
-		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&b.hdrs[0])),
-			batchSize, unix.MSG_DONTWAIT, 0, 0)
-		switch e {
-		case 0:
-			return int(n), nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return 0, nil
-		default:
-			return 0, os.NewSyscallError("recvmmsg", e)
-		}
+	switch n, e := rawudp.RecvMmsg(uintptr(c.fd), b.hdrs[:]); e {
+	case 0:
+		return n, nil
+	case unix.EAGAIN:
+		return 0, nil
+	default:
+		return 0, os.NewSyscallError("recvmmsg", e)
 	}
 }
 
@@ -212,17 +202,10 @@ func (b *batch) datagram(i int) (data []byte, from netip.AddrPort, ok bool) {
 	if h.Hdr.Flags&unix.MSG_TRUNC != 0 {
 		return nil, from, false
 	}
-	data = b.bufs[i][:h.Len]
-	switch n := &b.names[i]; n.Family {
-	case unix.AF_INET:
-		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(n))
-		from = netip.AddrPortFrom(netip.AddrFrom4(a.Addr), netPort(&a.Port))
-	case unix.AF_INET6:
-		from = netip.AddrPortFrom(netip.AddrFrom16(n.Addr).Unmap(), netPort(&n.Port))
-	default:
+	if from, ok = b.names[i].AddrPort(); !ok {
 		return nil, from, false
 	}
-	return data, from, true
+	return b.bufs[i][:h.Len], from, true
 }
 
 // readBatch reads what s's socket holds and handles each datagram; a socket
@@ -249,19 +232,4 @@ func (s *Session) startReading() {
 	if err := reacting.add(s); err != nil {
 		s.finish(err)
 	}
-}
-
-// netPort reads a port kept in network byte order.
-func netPort(p *uint16) uint16 {
-	b := (*[2]byte)(unsafe.Pointer(p))
-	return uint16(b[0])<<8 | uint16(b[1])
-}
-
-// epollPoll takes the ready events of the set without waiting (rawSyscalls).
-func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
-	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
 }

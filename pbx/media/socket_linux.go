@@ -5,18 +5,10 @@ import (
 	"net/netip"
 	"os"
 	"sync"
-	"unsafe"
 
+	"github.com/peerline/peerline/internal/rawudp"
 	"golang.org/x/sys/unix"
 )
-
-// rawSyscalls: the reactor's reads and epoll_wait and every send are system
-// calls on non-blocking descriptors, made with RawSyscall6: they return at
-// once, so the Go scheduler need not know of them. Through Syscall6 each one
-// entered and left a "syscall" state, and the first after an idle moment woke
-// the runtime's monitor thread (sysmon), which then polled every 20 µs while
-// the work went on. Raw, a relayed packet costs 8-10 µs of CPU instead of
-// 13-17 at 5,000 packets a second (BenchmarkRelayLoad), and 10 % less at 50,000.
 
 // Socket is a non-blocking UDP socket kept out of Go's netpoller: the reactor
 // (reactor_linux.go) reads it in batches, and the session's writer sends on it.
@@ -32,8 +24,7 @@ type Socket struct {
 	closed bool       // under both locks
 	shard  *shard     // where the reactor polls it; nil until the session starts
 
-	sa4 unix.RawSockaddrInet4 // the address scratch for send
-	sa6 unix.RawSockaddrInet6
+	to rawudp.Addr // the address scratch for send
 }
 
 // listenUDP opens a socket bound to ap.
@@ -86,48 +77,22 @@ func (c *Socket) LocalAddr() netip.AddrPort { return c.local }
 
 // send sends one datagram to to. A full send buffer drops it, as the network
 // would: a relay must not block on one leg. The socket never blocks, so the
-// call is raw (rawSyscalls).
+// call is raw (internal/rawudp).
 func (c *Socket) send(p []byte, to netip.AddrPort) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closed {
 		return net.ErrClosed
 	}
-	var sa unsafe.Pointer
-	var salen uintptr
-	if c.v6 {
-		c.sa6.Family, c.sa6.Addr = unix.AF_INET6, to.Addr().As16()
-		putPort(&c.sa6.Port, to.Port())
-		sa, salen = unsafe.Pointer(&c.sa6), unix.SizeofSockaddrInet6
-	} else {
-		if !to.Addr().Is4() {
-			return errFamily
-		}
-		c.sa4.Family, c.sa4.Addr = unix.AF_INET, to.Addr().As4()
-		putPort(&c.sa4.Port, to.Port())
-		sa, salen = unsafe.Pointer(&c.sa4), unix.SizeofSockaddrInet4
+	if !c.to.Set(to, c.v6) {
+		return errFamily
 	}
-	var buf unsafe.Pointer
-	if len(p) > 0 {
-		buf = unsafe.Pointer(&p[0])
+	switch e := rawudp.SendTo(uintptr(c.fd), p, &c.to); e {
+	case 0, unix.EAGAIN:
+		return nil
+	default:
+		return os.NewSyscallError("sendto", e)
 	}
-	for {
-		_, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(c.fd), uintptr(buf), uintptr(len(p)), 0, uintptr(sa), salen)
-		switch e {
-		case 0, unix.EAGAIN:
-			return nil
-		case unix.EINTR:
-			continue
-		default:
-			return os.NewSyscallError("sendto", e)
-		}
-	}
-}
-
-// putPort stores port in a raw socket address, in network byte order.
-func putPort(dst *uint16, port uint16) {
-	b := (*[2]byte)(unsafe.Pointer(dst))
-	b[0], b[1] = byte(port>>8), byte(port)
 }
 
 // Close closes the socket; the reactor no longer polls it.

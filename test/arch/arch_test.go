@@ -27,7 +27,7 @@ var rules = []struct {
 	{"roster", []string{"config", "internal/"}},
 	{"line/hours", []string{"config"}},
 	{"line", []string{"config", "internal/", "roster", "line"}},
-	{"pbx/media", []string{"pbx/media"}},
+	{"pbx/media", []string{"pbx/media", "internal/rawudp"}},
 	{"pbx/", []string{"config", "internal/", "line", "pbx/"}},
 	{"web", []string{"config", "internal/", "roster", "line", "web"}},
 	{"notify", []string{"config", "internal/", "roster", "line/hours", "notify"}},
