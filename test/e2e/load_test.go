@@ -206,16 +206,7 @@ func pcapPackets(path string) int {
 }
 
 // vmRSS is a process's resident memory now (bytes), from /proc.
-func vmRSS(pid int) float64 {
-	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, l := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
+func vmRSS(pid int) float64 { return float64(mediatest.ProcMemory(pid, "VmRSS")) }
 
 // gcTrace is a line of GODEBUG=gctrace=1: the heap before, after and live
 // after the collection (MB), and the stacks scanned.
@@ -257,21 +248,11 @@ func envInt(name string, def int) int {
 // procUsage is a process's CPU time so far (user + system, seconds) and its peak
 // resident memory (bytes), from /proc.
 func procUsage(t *testing.T, pid int) (float64, int64) {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	_, cpu, err := mediatest.ProcStat(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	var kb int64
-	for _, l := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
-		}
-	}
-	return (utime + stime) / 100, kb << 10 // clock ticks are 1/100 s on Linux
+	return cpu.Seconds(), mediatest.ProcMemory(pid, "VmHWM")
 }
 
 // TestLoadSignalling is `make load-calls`: PEERLINE_LOAD_RATE calls a second
@@ -422,24 +403,16 @@ func kamailioRelayRun(t *testing.T, dir string, calls, rate, concurrent int) (fl
 
 // treeCPU is the CPU time (seconds) of pid and its children, from /proc.
 func treeCPU(pid int) float64 {
-	var total float64
+	var total time.Duration
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, f := range stats {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
 		self, _ := strconv.Atoi(strings.Split(f, "/")[2])
-		ppid, _ := strconv.Atoi(fields[1])
-		if self != pid && ppid != pid {
-			continue
+		ppid, cpu, err := mediatest.ProcStat(self)
+		if err == nil && (self == pid || ppid == pid) {
+			total += cpu
 		}
-		u, _ := strconv.ParseFloat(fields[11], 64)
-		s, _ := strconv.ParseFloat(fields[12], 64)
-		total += (u + s) / 100
 	}
-	return total
+	return total.Seconds()
 }
 
 // gauges reads go_goroutines and the Go heap and stacks in use from /metrics

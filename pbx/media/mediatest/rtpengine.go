@@ -182,14 +182,8 @@ func bencodeValue(r *bufio.Reader) (string, bool) {
 
 // CPU is rtpengine's CPU time so far, from /proc.
 func (e *RTPEngine) CPU() time.Duration {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
-	u, _ := strconv.Atoi(f[11])
-	s, _ := strconv.Atoi(f[12])
-	return time.Duration(u+s) * 10 * time.Millisecond // clock ticks are 1/100 s on Linux
+	_, cpu, _ := ProcStat(e.cmd.Process.Pid)
+	return cpu
 }
 
 // freeUDP is a loopback UDP address free just now.
