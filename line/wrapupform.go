@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"time"
 
+	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/audit"
 	"github.com/peerline/peerline/internal/input"
 	"github.com/peerline/peerline/internal/storage"
@@ -14,6 +16,13 @@ import (
 
 // ErrNoCall is a call record that does not exist on the line.
 var ErrNoCall = errors.New("no such call")
+
+// WrapupOpen reports whether rec, a call of l, is answered and its wrap-up
+// not filled in (the agent hung up first, or 46elks ended the agent's leg):
+// the office may fill it in (FillWrapup).
+func (l *Line) WrapupOpen(rec Record) bool {
+	return len(l.Config.Wrapup.Questions) > 0 && rec.Outcome == OutcomeAnswered && (rec.Wrapup == nil || !rec.Wrapup.Filled)
+}
 
 // FillWrapup fills in the wrap-up of an answered call that has none: its
 // agent could not answer the questions by phone (46elks ends the agent's leg
@@ -26,18 +35,12 @@ func (ls *Lines) FillWrapup(ctx context.Context, lineID, callID string, start ti
 	if err != nil {
 		return Record{}, err
 	}
-	questions := map[string]map[string]bool{}
-	for _, q := range l.Config.Wrapup.Questions {
-		questions[q.ID] = map[string]bool{}
-		for _, a := range q.Answers {
-			questions[q.ID][a] = true
-		}
-	}
 	for id, a := range answers {
+		i := slices.IndexFunc(l.Config.Wrapup.Questions, func(q config.Question) bool { return q.ID == id })
 		switch {
-		case questions[id] == nil:
+		case i < 0:
 			return Record{}, input.Errorf(id, "no such question")
-		case a != "" && !questions[id][a]:
+		case a != "" && !slices.Contains(slices.Collect(maps.Values(l.Config.Wrapup.Questions[i].Answers)), a):
 			return Record{}, input.Errorf(id, "%q is no answer to this question", a)
 		}
 	}
@@ -51,10 +54,8 @@ func (ls *Lines) FillWrapup(ctx context.Context, lineID, callID string, start ti
 			return err
 		case !ok || rec.Line != lineID:
 			return ErrNoCall
-		case rec.Outcome != OutcomeAnswered:
-			return input.Errorf("call", "only an answered call has a wrap-up")
-		case rec.Wrapup != nil && rec.Wrapup.Filled:
-			return input.Errorf("call", "the wrap-up is filled in already")
+		case !l.WrapupOpen(rec):
+			return input.Errorf("call", "only an answered call whose wrap-up is not filled in can have it filled in")
 		}
 		w := &Wrapup{Answers: map[string]string{}, Filled: true}
 		if rec.Wrapup != nil { // what the agent answered by phone before the call was cut stays

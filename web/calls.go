@@ -84,8 +84,7 @@ func (s *Server) callsPage(c echo.Context) error {
 			if (v.Agent != "" && r.Agent != v.Agent) || (v.Outcome != "" && string(r.Outcome) != v.Outcome) {
 				continue
 			}
-			row := callRow{Record: r, AgentName: nameOf(r.Agent, v.Agents),
-				Unfilled: r.Outcome == line.OutcomeAnswered && (r.Wrapup == nil || !r.Wrapup.Filled) && len(l.Config.Wrapup.Questions) > 0}
+			row := callRow{Record: r, AgentName: nameOf(r.Agent, v.Agents), Unfilled: l.WrapupOpen(r)}
 			if r.Wrapup != nil {
 				for _, q := range l.Config.Wrapup.Questions {
 					if a := r.Wrapup.Answers[q.ID]; a != "" {

@@ -622,16 +622,22 @@ func TestAWrapupFilledOnSamtal(t *testing.T) {
 	if _, page := b.get("/logg"); !strings.Contains(page, "fyllde i efterarbetet för Klaras samtal") {
 		t.Errorf("Logg:\n%s", page)
 	}
-	if _, to := b.post("/samtal/peer/efterarbete/c9", form); !strings.Contains(to, "fel=") {
-		t.Errorf("a second fill was not refused: %s", to)
+	refused := func(id, what, want string) {
+		t.Helper()
+		_, to := b.post("/samtal/peer/efterarbete/"+id, form)
+		u, _ := url.Parse(to)
+		if got := u.Query().Get("fel"); got != want {
+			t.Errorf("%s: fel=%q, want %q", what, got, want)
+		}
 	}
-	if _, to := b.post("/samtal/peer/efterarbete/nope", form); !strings.Contains(to, "fel=") {
-		t.Errorf("an unknown call was filled: %s", to)
-	}
+	refused("c9", "a second fill", "Efterarbetet är redan ifyllt, eller samtalet besvarades inte.")
+	refused("nope", "an unknown call", "Det finns inte (längre).")
 	form.Set("q_call_type", "påhittat")
-	if _, to := b.post("/samtal/peer/efterarbete/c9", form); !strings.Contains(to, "fel=") {
-		t.Errorf("an answer that is none was taken: %s", to)
-	}
+	refused("c9", "an answer that is none", "Välj ett av frågans svar.")
+	form.Set("q_call_type", "kris")
+	form.Set("q_nope", "ja")
+	refused("c9", "a question that is none", "Frågan finns inte (längre) i efterarbetet.")
+	form.Del("q_nope")
 
 	// An agent cut off halfway through the form by phone: what they answered stays.
 	half := line.Record{ID: "c10", Line: "peer", Start: monday1300.Add(50 * time.Minute), Outcome: line.OutcomeAnswered,

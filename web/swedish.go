@@ -4,8 +4,8 @@ import "strings"
 
 // The API answers in English; the office pages say the same in Swedish. A
 // message is picked by the error's code, or its field and a telling part of
-// the English text; the first match wins, the field's own line (empty part)
-// last.
+// the English text ("*": any field, as a wrap-up question's id); the first
+// match wins, the field's own line (empty part) last.
 var pageMessages = []struct{ code, field, part, text string }{
 	{"last_admin", "", "", "Det måste finnas minst en administratör kvar."},
 	{"self", "", "", "Du kan inte ta bort dig själv."},
@@ -49,6 +49,10 @@ var pageMessages = []struct{ code, field, part, text string }{
 	{"", "note", "phone", "Skriv inga telefonnummer i anteckningen: den sparas."},
 	{"", "note", "", "Anteckningen får vara högst 500 tecken."},
 	{"", "state", "", "Välj ny, kontaktad eller avslutad."},
+	{"", "call", "wrap-up", "Efterarbetet är redan ifyllt, eller samtalet besvarades inte."},
+	{"", "start", "", "Samtalet finns inte (längre)."},
+	{"", "*", "no answer to this question", "Välj ett av frågans svar."},
+	{"", "*", "no such question", "Frågan finns inte (längre) i efterarbetet."},
 }
 
 // pageMessage is what a page says of an error the API would answer with ae.
@@ -59,7 +63,7 @@ func pageMessage(ae *apiError) string {
 	}
 	for _, m := range pageMessages {
 		if (m.code != "" && m.code == ae.Code) ||
-			(m.code == "" && m.field == field && strings.Contains(ae.Message, m.part)) {
+			(m.code == "" && (m.field == field || m.field == "*") && strings.Contains(ae.Message, m.part)) {
 			return m.text
 		}
 	}
