@@ -133,19 +133,12 @@ func (c *Call) loop(ctx context.Context, to string, form url.Values) error {
 
 // post sends one request and reads the action, checked against the schema.
 func (c *Call) post(ctx context.Context, to string, form url.Values) (elks.Action, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, to, strings.NewReader(form.Encode()))
+	status, body, err := c.sim.postForm(ctx, to, form.Encode())
 	if err != nil {
 		return elks.Action{}, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := c.sim.client().Do(req)
-	if err != nil {
-		return elks.Action{}, err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode < 200 || resp.StatusCode > 204 {
-		return elks.Action{}, fmt.Errorf("POST %s: HTTP %d: %s", to, resp.StatusCode, body)
+	if status < 200 || status > 204 {
+		return elks.Action{}, fmt.Errorf("POST %s: HTTP %d: %s", to, status, body)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -157,6 +150,22 @@ func (c *Call) post(ctx context.Context, to string, form url.Values) (elks.Actio
 		return elks.Action{}, fmt.Errorf("%s: %w", body, err)
 	}
 	return a, nil
+}
+
+// postForm posts a form-encoded body as 46elks does.
+func (s *Sim) postForm(ctx context.Context, to, body string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, to, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.client().Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, nil
 }
 
 // runAction does what 46elks does with a and returns the result to post.
@@ -228,16 +237,9 @@ func (c *Call) reportHangup(ctx context.Context) {
 	}
 	form := url.Values{"id": {c.ID}, "direction": {"incoming"}, "from": {c.from}, "to": {c.to}, "state": {"success"},
 		"duration": {"1"}, "created": {time.Now().UTC().Format("2006-01-02T15:04:05.000000")}}
-	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPost, to, strings.NewReader(form.Encode()))
-	if err != nil {
-		return
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if resp, err := c.sim.client().Do(req); err == nil {
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 && c.err == nil {
-			c.err = fmt.Errorf("whenhangup: HTTP %d", resp.StatusCode)
-		}
+	status, _, err := c.sim.postForm(context.WithoutCancel(ctx), to, form.Encode())
+	if err == nil && status/100 != 2 && c.err == nil {
+		c.err = fmt.Errorf("whenhangup: HTTP %d", status)
 	}
 }
 
@@ -270,11 +272,9 @@ func Names(as []elks.Action) string {
 // Post sends a form as 46elks does and returns the status and the body.
 func Post(tb testing.TB, u, form string) (int, string) {
 	tb.Helper()
-	resp, err := http.Post(u, "application/x-www-form-urlencoded", strings.NewReader(form))
+	status, b, err := (&Sim{}).postForm(context.Background(), u, form)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return status, string(b)
 }
