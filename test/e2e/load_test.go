@@ -27,10 +27,9 @@ func TestLoadBridgedCalls(t *testing.T) {
 	}
 	calls, concurrent := envInt("PEERLINE_LOAD", 200), envInt("PEERLINE_LOAD_CONCURRENT", 50)
 	dir := t.TempDir()
-	// The runtime's GC trace tells the live heap (what survived a collection),
-	// which /metrics cannot: its heap figures include garbage.
-	t.Setenv(serverGODEBUG, "gctrace=1")
-	// And the heap profile's statistics tell it to the byte.
+	// The live heap and stacks (what survives a collection) come from the
+	// runtime's statistics that the heap profile ends with: /metrics's heap
+	// figures include garbage.
 	pprofAddr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 	t.Setenv("PEERLINE_PPROF", pprofAddr)
 	// More agents than calls at once: an agent is free again only after the BYE
@@ -43,15 +42,13 @@ func TestLoadBridgedCalls(t *testing.T) {
 	if err := agentCmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	idleG, idleRSS := gauges(s)
-	idleHeap, idleStacks := liveHeap(s.stderr.String())
+	idleG := metricValue(metricsPage(s), "go_goroutines")
 	idleVm := vmRSS(s.cmd.Process.Pid)
-	traced := len(s.stderr.String())
-	idleLive, idleStacks0 := liveMemory(pprofAddr)
-	sampled := make(chan [3]float64, 1)
+	idleLive, idleStacks := liveMemory(pprofAddr)
+	sampled := make(chan [2]float64, 1)
 	stopSampling := make(chan struct{})
 	go func() { // the most goroutines and memory while the calls run
-		var most [3]float64
+		var most [2]float64
 		for {
 			select {
 			case <-stopSampling:
@@ -59,8 +56,8 @@ func TestLoadBridgedCalls(t *testing.T) {
 				return
 			case <-time.After(500 * time.Millisecond):
 			}
-			g, rss := gauges(s)
-			most[0], most[1], most[2] = max(most[0], g), max(most[1], rss), max(most[2], vmRSS(s.cmd.Process.Pid))
+			g := metricValue(metricsPage(s), "go_goroutines")
+			most[0], most[1] = max(most[0], g), max(most[1], vmRSS(s.cmd.Process.Pid))
 		}
 	}()
 	start := time.Now()
@@ -77,17 +74,12 @@ func TestLoadBridgedCalls(t *testing.T) {
 	wall := time.Since(start)
 	close(stopSampling)
 	most := <-sampled
-	t.Logf("at %d calls: %.1f goroutines and %.0f KB of heap and stacks a call (%.0f goroutines, %.0f MB idle)", concurrent,
-		(most[0]-idleG)/float64(concurrent), (most[1]-idleRSS)/1024/float64(concurrent), idleG, idleRSS/(1<<20))
-	t.Logf("resident memory: %.0f MB idle, %.0f MB at most: %.0f KB a call", idleVm/(1<<20), most[2]/(1<<20),
-		(most[2]-idleVm)/1024/float64(concurrent))
-	if heap, stacks := maxLiveHeap(s.stderr.String()[traced:]); heap > 0 {
-		t.Logf("live after a collection: heap %.0f MB, stacks %.0f MB idle; at most heap %.0f MB, stacks %.0f MB: %.0f KB a call (MB steps: ±%.0f KB)",
-			idleHeap, idleStacks, heap, stacks, (heap+stacks-idleHeap-idleStacks)*1024/float64(concurrent), 2*1024/float64(concurrent))
-	}
+	t.Logf("at %d calls: %.1f goroutines a call (%.0f idle)", concurrent, (most[0]-idleG)/float64(concurrent), idleG)
+	t.Logf("resident memory: %.0f MB idle, %.0f MB at most: %.0f KB a call", idleVm/(1<<20), most[1]/(1<<20),
+		(most[1]-idleVm)/1024/float64(concurrent))
 	if l := <-live; l[0] > 0 && idleLive > 0 {
-		t.Logf("live after a collection, exact: heap %.1f KB and stacks %.1f KB a call (idle %.1f MB, %.0f KB)",
-			(l[0]-idleLive)/1024/float64(concurrent), (l[1]-idleStacks0)/1024/float64(concurrent), idleLive/(1<<20), idleStacks0/1024)
+		t.Logf("live after a collection: heap %.1f KB and stacks %.1f KB a call (idle %.1f MB, %.0f KB)",
+			(l[0]-idleLive)/1024/float64(concurrent), (l[1]-idleStacks)/1024/float64(concurrent), idleLive/(1<<20), idleStacks/1024)
 	}
 	acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
 	cpu, rss := procUsage(t, s.cmd.Process.Pid)
@@ -207,36 +199,6 @@ func pcapPackets(path string) int {
 
 // vmRSS is a process's resident memory now (bytes), from /proc.
 func vmRSS(pid int) float64 { return float64(mediatest.ProcMemory(pid, "VmRSS")) }
-
-// gcTrace is a line of GODEBUG=gctrace=1: the heap before, after and live
-// after the collection (MB), and the stacks scanned.
-var gcTrace = regexp.MustCompile(`(?m)^gc \d+ @.* (\d+)->(\d+)->(\d+) MB, \d+ MB goal, (\d+) MB stacks`)
-
-// liveHeap is the live heap and the stacks after the last collection in trace (MB).
-func liveHeap(trace string) (heap, stacks float64) {
-	m := gcTrace.FindAllStringSubmatch(trace, -1)
-	if len(m) == 0 {
-		return 0, 0
-	}
-	return traceLive(m[len(m)-1])
-}
-
-// maxLiveHeap is the live heap and stacks after the collection in trace that
-// left the most (MB).
-func maxLiveHeap(trace string) (heap, stacks float64) {
-	for _, m := range gcTrace.FindAllStringSubmatch(trace, -1) {
-		if h, s := traceLive(m); h+s > heap+stacks {
-			heap, stacks = h, s
-		}
-	}
-	return heap, stacks
-}
-
-func traceLive(m []string) (heap, stacks float64) {
-	heap, _ = strconv.ParseFloat(m[3], 64)
-	stacks, _ = strconv.ParseFloat(m[4], 64)
-	return heap, stacks
-}
 
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
@@ -413,22 +375,4 @@ func treeCPU(pid int) float64 {
 		}
 	}
 	return total.Seconds()
-}
-
-// gauges reads go_goroutines and the Go heap and stacks in use from /metrics
-// (RSS itself lags: the runtime returns memory to the system late).
-func gauges(s *server) (goroutines, rss float64) {
-	metrics := metricsPage(s)
-	for _, l := range strings.Split(metrics, "\n") {
-		if v, ok := strings.CutPrefix(l, "go_goroutines "); ok {
-			goroutines, _ = strconv.ParseFloat(v, 64)
-		}
-		for _, name := range []string{"go_memstats_heap_inuse_bytes ", "go_memstats_stack_inuse_bytes "} {
-			if v, ok := strings.CutPrefix(l, name); ok {
-				n, _ := strconv.ParseFloat(v, 64)
-				rss += n
-			}
-		}
-	}
-	return goroutines, rss
 }

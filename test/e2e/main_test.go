@@ -85,18 +85,12 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 
 func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
 
-// serverGODEBUG is a GODEBUG for the servers started from now on (load runs).
-const serverGODEBUG = "PEERLINE_E2E_SERVER_GODEBUG"
-
 // startServer starts peerline serve in dir and waits for it to print its web address.
 func startServer(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(peerlineBin, append([]string{"serve"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PEERLINE_CONFIG=")
-	if v := os.Getenv(serverGODEBUG); v != "" { // for the server alone, not its one-shot commands
-		cmd.Env = append(cmd.Env, "GODEBUG="+v)
-	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
