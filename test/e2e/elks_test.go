@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/elks"
 	"github.com/peerline/peerline/pbx/elks/elkstest"
 )
@@ -21,7 +22,7 @@ import (
 func TestElksDrivesTheLine(t *testing.T) {
 	const (
 		secret    = "e2e-elks-hemlighet-0123456789"
-		line      = "+46812345678"
+		number    = "+46812345678"
 		agent     = "+46701112233"
 		caller    = "+46709876543"
 		agentPIN  = "482915"
@@ -37,7 +38,7 @@ pbx:
   public_url: http://127.0.0.1:%d
   elks: {secret: %s}
 lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrapup: {questions: [], cooldown: 0s}}]
-`, filepath.Join(dir, "data"), port, port, secret, line, shortPrompts(t, dir), ringTime))
+`, filepath.Join(dir, "data"), port, port, secret, number, shortPrompts(t, dir), ringTime))
 	if out, code := peerline(t, dir, "", "config", "check", cfg); code != 0 || !strings.Contains(out, "note: pbx.elks:") || strings.Contains(out, secret) {
 		t.Fatalf("config check: %d\n%s", code, out)
 	}
@@ -59,7 +60,7 @@ lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrap
 	}
 
 	// Closed: the announcement (an ivr: the agent key is heard after it), then hangup.
-	c := sim.Place(ctx, caller, line)
+	c := sim.Place(ctx, caller, number)
 	waitElksCall(t, c)
 	if got := elkstest.Names(c.Actions()); got != "ivr closed-today.wav, hangup reject" {
 		t.Errorf("closed line: %s", got)
@@ -69,11 +70,11 @@ lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrap
 	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, `{"reason":"e2e"}`); code != 200 {
 		t.Fatalf("open: %d %s", code, body)
 	}
-	a := sim.Place(ctx, agent, line)
+	a := sim.Place(ctx, agent, number)
 	for _, k := range []string{"*", "#", agentPIN + "#", "1"} {
 		a.Keys <- k
 	}
-	waitElks(t, "Klara logged in by phone: "+elkstest.Names(a.Actions()), func() bool {
+	waitUntil(t, "Klara logged in by phone: "+elkstest.Names(a.Actions()), func() bool {
 		_, body := s.request("GET", "/api/v1/lines/peer", token, "")
 		return strings.Contains(body, `"agent":"klara"`)
 	})
@@ -81,40 +82,37 @@ lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrap
 	waitElksCall(t, a)
 
 	// A caller is connected to Klara, showing the line's number.
-	c = sim.Place(ctx, caller, line)
+	c = sim.Place(ctx, caller, number)
 	cn := connectOf(t, c)
-	if cn.Action.Connect != agent || cn.Action.CallerID != line || cn.Action.Timeout != elksRings {
+	if cn.Action.Connect != agent || cn.Action.CallerID != number || cn.Action.Timeout != elksRings {
 		t.Errorf("connect %+v", cn.Action)
 	}
 	cn.Answer()
-	waitElks(t, "Klara busy", func() bool {
+	waitUntil(t, "Klara busy", func() bool {
 		_, body := s.request("GET", "/api/v1/lines/peer", token, "")
 		return strings.Contains(body, `"activity":"busy"`)
 	})
 	cn.End()
 	waitElksCall(t, c)
-	waitElks(t, "the answered record", func() bool {
-		_, body := s.request("GET", "/api/v1/lines/peer/calls", token, "")
-		return strings.Contains(body, `"outcome":"answered"`) && strings.Contains(body, `"agent":"klara"`)
-	})
+	waitCall(t, s, token, func(r line.Record) bool { return r.Outcome == line.OutcomeAnswered && r.Agent == "klara" })
 
 	// Klara rings the caller back from the menu (4): 46elks connects her call
 	// to the caller's number, showing the line's.
-	a = sim.Place(ctx, agent, line)
+	a = sim.Place(ctx, agent, number)
 	for _, k := range []string{"*", "#", agentPIN + "#", "4"} {
 		a.Keys <- k
 	}
 	cb := connectOf(t, a)
-	if cb.Action.Connect != caller || cb.Action.CallerID != line {
+	if cb.Action.Connect != caller || cb.Action.CallerID != number {
 		t.Errorf("callback connect %+v", cb.Action)
 	}
 	cb.Busy()
 	a.HangUp()
 	waitElksCall(t, a)
 
-	// 46elks retries a voice_start it got no answer to: the same first action, one call.
-	_, before := s.request("GET", "/api/v1/lines/peer/calls", token, "")
-	form := url.Values{"direction": {"incoming"}, "callid": {"c0123456789abcdef0123456789abcdef"}, "from": {caller}, "to": {line}}.Encode()
+	// 46elks retries a voice_start it got no answer to: the same first action,
+	// whose next address names the one leg (a second call would have its own).
+	form := url.Values{"direction": {"incoming"}, "callid": {"c0123456789abcdef0123456789abcdef"}, "from": {caller}, "to": {number}}.Encode()
 	first, second := postForm(t, voiceStart, form), postForm(t, voiceStart, form)
 	if first != second || !strings.Contains(first, `"next"`) {
 		t.Errorf("a retried voice_start: %s, then %s", first, second)
@@ -122,11 +120,6 @@ lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrap
 	// A stranger without the secret gets 404 and starts nothing.
 	if code, _ := elkstest.Post(t, s.URL+elks.Prefix+"guess/calls", form); code != 404 {
 		t.Errorf("a stranger: %d", code)
-	}
-	time.Sleep(200 * time.Millisecond)
-	_, after := s.request("GET", "/api/v1/lines/peer/calls", token, "")
-	if strings.Count(after, `"id"`) > strings.Count(before, `"id"`)+1 {
-		t.Errorf("the retry started a second call:\n%s\n%s", before, after)
 	}
 	if log := s.stderr.String(); strings.Contains(log, caller[3:]) || strings.Contains(log, agent[3:]) || strings.Contains(log, secret) {
 		t.Errorf("a number or the secret in the log:\n%s", log)
@@ -153,15 +146,6 @@ func connectOf(t *testing.T, c *elkstest.Call) *elkstest.Connect {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no connect: %s", elkstest.Names(c.Actions()))
 		return nil
-	}
-}
-
-func waitElks(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30 s", what)
-		}
 	}
 }
 
