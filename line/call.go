@@ -26,6 +26,11 @@ type Call interface {
 	Ring(ctx context.Context) error                // ringback tone until ctx ends
 	Hold(ctx context.Context) error                // hold music until ctx ends
 	Collect(ctx context.Context, o CollectOptions) (string, error)
+	// Keys are the keys pressed on the leg that no Collect took, as they
+	// come; nil when the driver hears none outside Collect. A bridged call
+	// reads the agent's keys here between its other events, without a
+	// goroutine of its own.
+	Keys() <-chan byte
 	Dial(ctx context.Context, t Target, o DialOptions) (Call, error)
 	Bridge(ctx context.Context, other Call) (Bridge, error)
 	// Conference joins this leg and others so that each hears all the others
@@ -162,36 +167,53 @@ const bucketCalls = "line.calls" // start (big-endian ns) + id -> Record
 // bridged. Every call is treated alike whatever number it comes from: an agent
 // presses the agent key during the first announcement to reach the agent menu.
 func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
-	l, err := ls.Get(id)
+	l, rec, say, err := ls.arrive(id, c)
 	if err != nil {
 		return err
 	}
-	st, err := ls.Status(id)
-	if err != nil {
-		return err
-	}
-	rec := Record{ID: c.ID(), Line: id, Start: ls.clock.Now().UTC()}
-	ls.beginAsync(&rec)
-	switch {
-	case st.State == hours.Closed:
-		rec.Outcome, rec.Reason = OutcomeClosed, st.Reason
-		err = ls.tell(ctx, l, c, &rec, ls.closedSay(l, st.Reason), true)
-	case !ls.loggedIn(id):
-		rec.Outcome = OutcomeNoAgents
-		err = ls.tell(ctx, l, c, &rec, []string{"no-agents"}, true)
-	default:
-		err = ls.connect(ctx, l, c, &rec)
+	if rec.Outcome != "" { // closed, or nobody logged in
+		err = ls.tell(ctx, l, c, rec, say, true)
+	} else {
+		err = ls.connect(ctx, l, c, rec)
 	}
 	if errors.Is(err, errAgentKey) {
-		return errors.Join(ls.discard(&rec), ls.agentCall(ctx, l, c)) // no caller's call after all
+		return errors.Join(ls.discard(rec), ls.agentCall(ctx, l, c)) // no caller's call after all
 	}
 	if rec.handover != nil {
 		<-rec.handover // a referred caller's talk with the service: the record says how it went
 	}
-	if serr := ls.finish(&rec); serr != nil {
+	if serr := ls.finish(rec); serr != nil {
 		return serr
 	}
 	return err
+}
+
+// arrive starts the record of a call on line id and says what the caller
+// hears instead of an agent: the announcements of a closed line, or of one
+// nobody is logged in to; a record without an outcome yet goes to an agent.
+// It is apart
+// from Handle, whose frame stays on the call's stack for as long as the call
+// lasts (see pbx/sip's takeCall).
+func (ls *Lines) arrive(id string, c Call) (*Line, *Record, []string, error) {
+	l, err := ls.Get(id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := ls.Status(id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rec := &Record{ID: c.ID(), Line: id, Start: ls.clock.Now().UTC()}
+	ls.beginAsync(rec)
+	switch {
+	case st.State == hours.Closed:
+		rec.Outcome, rec.Reason = OutcomeClosed, st.Reason
+		return l, rec, ls.closedSay(l, st.Reason), nil
+	case !ls.loggedIn(id):
+		rec.Outcome = OutcomeNoAgents
+		return l, rec, []string{"no-agents"}, nil
+	}
+	return l, rec, nil, nil
 }
 
 // tell answers, plays prompt and hangs up; a caller hanging up first ends it. A

@@ -18,53 +18,69 @@ import (
 func (ls *Lines) connect(ctx context.Context, l *Line, c Call, rec *Record) error {
 	ctx, cancel := withCaller(ctx, c)
 	defer cancel()
+	leg, err := ls.putThrough(ctx, l, c, rec)
+	if leg == nil {
+		return err
+	}
+	agent := rec.Agent
+	defer ls.cooldown(l, agent)
+	defer leg.Hangup(context.WithoutCancel(ctx))
+	err = ls.talk(ctx, l, c, leg, rec)
+	ls.remember(l, agent, c.Caller(), rec)
+	return err
+}
+
+// putThrough greets the caller, keeps them in the queue until an agent
+// answers and answers the call: it returns the agent's leg, or nil and the
+// caller told why not. It is apart from connect, whose frame stays on the
+// call's stack for as long as the call lasts (see pbx/sip's takeCall).
+func (ls *Lines) putThrough(ctx context.Context, l *Line, c Call, rec *Record) (Call, error) {
 	w := ls.queue.join(l.Config.ID, rec.Start)
 	defer ls.queue.leave(w, ls.clock.Now())
 	if err := ls.announce(ctx, l, c, "greeting"); err != nil && !errors.Is(err, ErrNoPrompt) {
 		if ctx.Err() != nil {
-			return ls.gaveUp(rec)
+			return nil, ls.gaveUp(rec)
 		}
-		return err
+		return nil, err
 	}
 	agent, leg, err := ls.await(ctx, l, c, w)
 	ls.queue.leave(w, ls.clock.Now())
 	rec.Wait = ls.clock.Now().Sub(rec.Start).Seconds()
-	if err == nil {
-		rec.Agent = agent.ID
-		defer ls.cooldown(l, agent.ID)
-		defer leg.Hangup(context.WithoutCancel(ctx))
-	}
 	var closed *ClosedError
 	switch {
+	case err == nil:
+		rec.Agent = agent.ID
 	case ctx.Err() != nil:
-		return ls.gaveUp(rec)
+		return nil, ls.gaveUp(rec)
 	case errors.As(err, &closed): // closing time came while the caller waited
 		rec.Outcome, rec.Reason = OutcomeClosed, closed.Status.Reason
-		return ls.tell(ctx, l, c, rec, ls.closedSay(l, closed.Status.Reason), false)
+		return nil, ls.tell(ctx, l, c, rec, ls.closedSay(l, closed.Status.Reason), false)
 	case errors.Is(err, errQueueTimeout):
 		rec.Outcome = OutcomeQueueTimeout
-		return ls.tell(ctx, l, c, rec, []string{"queue-timeout"}, false)
+		return nil, ls.tell(ctx, l, c, rec, []string{"queue-timeout"}, false)
 	case errors.Is(err, errNobodyAnswered):
 		rec.Outcome = OutcomeAgentNoAnswer
-		return ls.tell(ctx, l, c, rec, []string{"no-agents"}, false)
+		return nil, ls.tell(ctx, l, c, rec, []string{"no-agents"}, false)
 	case errors.Is(err, errNoAgents):
 		rec.Outcome = OutcomeNoAgents
-		return ls.tell(ctx, l, c, rec, []string{"no-agents"}, false)
-	case err != nil:
+		return nil, ls.tell(ctx, l, c, rec, []string{"no-agents"}, false)
+	default:
 		rec.Outcome = OutcomeFailed
 		c.Hangup(context.WithoutCancel(ctx))
-		return err
+		return nil, err
 	}
-	if err := c.Answer(ctx); err != nil {
-		if ctx.Err() != nil {
-			return ls.gaveUp(rec)
+	if ctx.Err() == nil { // the caller may hang up as the agent answers
+		if err = c.Answer(ctx); err == nil {
+			return leg, nil // a stop during the answer is talk's to tell
 		}
-		rec.Outcome = OutcomeFailed
-		return err
 	}
-	err = ls.talk(ctx, l, c, leg, rec)
-	ls.remember(l, agent.ID, c.Caller(), rec)
-	return err
+	leg.Hangup(context.WithoutCancel(ctx))
+	ls.cooldown(l, agent.ID)
+	if ctx.Err() != nil {
+		return nil, ls.gaveUp(rec)
+	}
+	rec.Outcome = OutcomeFailed
+	return nil, err
 }
 
 var (

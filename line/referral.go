@@ -128,7 +128,7 @@ func (x *referring) stop(ctx context.Context) {
 	}
 }
 
-// referralByKey finds the line's referral for a key token of watchKeys.
+// referralByKey finds the line's referral for a key token of keySequences.
 func referralByKey(l *Line, token string) (config.Referral, bool) {
 	i, err := strconv.Atoi(token[len(refToken):])
 	if err != nil || i < 0 || i >= len(l.Config.Referrals) {

@@ -122,9 +122,9 @@ func (ls *Lines) converse(ctx context.Context, l *Line, cv *conversation, rec *R
 			defer t.Stop()
 		}
 	}
-	kctx, stopKeys := context.WithCancel(ctx)
-	keys, watched := ls.watchKeys(kctx, l, leg)
-	defer func() { stopKeys(); <-watched }() // the wrap-up's keys are the form's
+	// The agent's keys are read here, between the other events, and only
+	// while the call lasts: the keys after it are the wrap-up form's.
+	keys, seqs := leg.Keys(), newKeySequences(l)
 	for {
 		var ringing chan dialed
 		if cv.ref != nil {
@@ -151,9 +151,11 @@ func (ls *Lines) converse(ctx context.Context, l *Line, cv *conversation, rec *R
 			if ended := ls.serviceAnswered(ctx, cv, d); ended != "" {
 				return ended
 			}
-		case token := <-keys:
-			if ended := ls.pressed(ctx, l, cv, rec, token); ended != "" {
-				return ended
+		case k := <-keys:
+			for _, token := range seqs.press(k, ls.clock.Now()) {
+				if ended := ls.pressed(ctx, l, cv, rec, token); ended != "" {
+					return ended
+				}
 			}
 		}
 	}
@@ -346,69 +348,57 @@ func sayLeft(left time.Duration) []string {
 	}
 }
 
-// Key tokens of watchKeys beside EndedEndKey and EndedSafety.
+// Key tokens of keySequences beside EndedEndKey and EndedSafety.
 const (
 	refToken   = "ref:" // + the referral's index in the line's config
 	leaveToken = "#"    // the agent leaves a three-way part
 )
 
-// watchKeys reports the agent's key sequences as tokens until ctx ends:
-// EndedEndKey, EndedSafety, refToken+i for the line's referral i, and
-// leaveToken for #. Other keys (a single *) do nothing to the call.
-func (ls *Lines) watchKeys(ctx context.Context, l *Line, leg Call) (<-chan string, <-chan struct{}) {
-	out := make(chan string, 4)
-	done := make(chan struct{})
-	seqs := map[string]string{}
+// keySequences turns the agent's keys into tokens: EndedEndKey, EndedSafety,
+// refToken+i for the line's referral i, and leaveToken for #. Other keys (a
+// single *) do nothing to the call.
+type keySequences struct {
+	seqs   map[string]string // a sequence's token
+	typed  []byte            // the keys of the sequence under way
+	last   time.Time         // when the last key came
+	tokens []string          // press's answer, reused
+}
+
+func newKeySequences(l *Line) *keySequences {
+	ks := &keySequences{seqs: map[string]string{}}
 	if k := l.Config.Keys.EndCall; k != "" {
-		seqs[k] = EndedEndKey
+		ks.seqs[k] = EndedEndKey
 	}
 	if k := l.Config.Keys.Safety; k != "" {
-		seqs[k] = EndedSafety
+		ks.seqs[k] = EndedSafety
 	}
 	for i, r := range l.Config.Referrals {
-		seqs[r.Key] = refToken + strconv.Itoa(i)
+		ks.seqs[r.Key] = refToken + strconv.Itoa(i)
 	}
-	send := func(token string) bool {
-		select {
-		case out <- token:
-			return true
-		case <-ctx.Done():
-			return false
+	return ks
+}
+
+// press takes key k, pressed at now, and returns the tokens it makes, in
+// order: # is leaveToken at once, and it or any key may also end a
+// sequence. The answer is valid until the next press.
+func (ks *keySequences) press(k byte, now time.Time) []string {
+	ks.tokens = ks.tokens[:0]
+	if now.Sub(ks.last) > keySequenceGap {
+		ks.typed = ks.typed[:0]
+	}
+	ks.last = now
+	ks.typed = append(ks.typed, k)
+	if k == leaveToken[0] {
+		ks.tokens = append(ks.tokens, leaveToken)
+	}
+	for seq, token := range ks.seqs {
+		if strings.HasSuffix(string(ks.typed), seq) {
+			ks.typed = ks.typed[:0] // a sequence is used once
+			ks.tokens = append(ks.tokens, token)
+			break
 		}
 	}
-	go func() {
-		defer close(done)
-		var typed []byte
-		var last time.Time
-		for {
-			k, err := leg.Collect(ctx, CollectOptions{Max: 1, FirstKey: 24 * time.Hour})
-			if ctx.Err() != nil || (err != nil && !errors.Is(err, ErrNoInput)) {
-				return
-			}
-			if k == "" {
-				continue
-			}
-			now := ls.clock.Now()
-			if now.Sub(last) > keySequenceGap {
-				typed = typed[:0]
-			}
-			last = now
-			typed = append(typed, k[0])
-			if k == leaveToken && !send(leaveToken) {
-				return
-			}
-			for seq, token := range seqs {
-				if strings.HasSuffix(string(typed), seq) {
-					typed = typed[:0] // a sequence is used once
-					if !send(token) || token == EndedEndKey || token == EndedSafety {
-						return // the keys after the end are the form's
-					}
-					break
-				}
-			}
-		}
-	}()
-	return out, done
+	return ks.tokens
 }
 
 // closingPhrase plays the call limit's closing phrase to both sides at once.

@@ -107,6 +107,7 @@ func Run(t *testing.T, d Driver) {
 	t.Run("Prompts", func(t *testing.T) { playPrompts(t, d) })
 	t.Run("CollectBargesIn", func(t *testing.T) { collectBargesIn(t, d) })
 	t.Run("CollectWithoutKeys", func(t *testing.T) { collectWithoutKeys(t, d) })
+	t.Run("KeysOutsideCollect", func(t *testing.T) { keysOutsideCollect(t, d) })
 	t.Run("RingAndHoldLastUntilCtx", func(t *testing.T) { ringAndHold(t, d) })
 	t.Run("FarEndHangsUp", func(t *testing.T) { farEndHangsUp(t, d) })
 	t.Run("Hangup", func(t *testing.T) { hangup(t, d) })
@@ -186,6 +187,33 @@ func collectWithoutKeys(t *testing.T, d Driver) {
 	got, err := c.Collect(ctx, line.CollectOptions{Prompts: []string{d.Prompt}, Max: 1, FirstKey: 100 * time.Millisecond})
 	if got != "" || !errors.Is(err, line.ErrNoInput) {
 		t.Errorf("Collect: %q, %v; want ErrNoInput", got, err)
+	}
+}
+
+// keysOutsideCollect: keys pressed while no Collect runs come on Keys, in
+// order, and those left there are the next Collect's (a bridged call reads
+// the agent's keys so, and the wrap-up form takes the rest). Every driver
+// here hears keys, so none may answer nil.
+func keysOutsideCollect(t *testing.T, d Driver) {
+	c, far, ctx := answered(t, d)
+	keys := c.Keys()
+	if keys == nil {
+		t.Fatal("Keys is nil, though Collect hears keys")
+	}
+	far.Press("**5")
+	for i, want := range []byte("**") {
+		select {
+		case k := <-keys:
+			if k != want {
+				t.Errorf("key %d on Keys: %c, want %c", i, k, want)
+			}
+		case <-time.After(wait):
+			t.Fatalf("key %d never came on Keys", i)
+		}
+	}
+	got, err := c.Collect(ctx, line.CollectOptions{Max: 1, FirstKey: wait})
+	if got != "5" || err != nil {
+		t.Errorf("Collect after Keys: %q, %v; want \"5\"", got, err)
 	}
 }
 

@@ -77,6 +77,9 @@ func (c *Call) Collect(ctx context.Context, o line.CollectOptions) (string, erro
 	return line.Collect(ctx, clk, c.keys, c.Play, o)
 }
 
+// Keys are the pressed keys no Collect took, as on a SIP leg.
+func (c *Call) Keys() <-chan byte { return c.keys }
+
 func (c *Call) ID() string     { return c.CallID }
 func (c *Call) Caller() string { return c.From }
 

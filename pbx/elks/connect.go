@@ -125,6 +125,9 @@ func (c *connected) Dial(context.Context, line.Target, line.DialOptions) (line.C
 	return nil, errUnsupported
 }
 
+// Keys is nil: 46elks reports no keys during a connect.
+func (c *connected) Keys() <-chan byte { return nil }
+
 // Collect waits, keyless, until the connected call ends: 46elks reports no
 // keys during a connect, so the agent's keys (the end and safety keys, the
 // wrap-up's) are not heard.

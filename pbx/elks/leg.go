@@ -239,6 +239,9 @@ func (l *leg) loop(ctx context.Context, name string) error {
 	return nil
 }
 
+// Keys is nil: 46elks reports keys only to an ivr, which Collect runs.
+func (l *leg) Keys() <-chan byte { return nil }
+
 // Collect gathers keys with 46elks's ivr: the prompts before the last play
 // whole, the last is the ivr's sound. 46elks ends the keys at # or at Max.
 func (l *leg) Collect(ctx context.Context, o line.CollectOptions) (string, error) {

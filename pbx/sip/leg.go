@@ -60,6 +60,9 @@ func (l *leg) press(k byte) {
 	}
 }
 
+// Keys are the keys pressed that no Collect took.
+func (l *leg) Keys() <-chan byte { return l.keys }
+
 // Collect plays prompts and gathers keys; see line.CollectOptions.
 func (l *leg) Collect(ctx context.Context, o line.CollectOptions) (string, error) {
 	ctx, cancel := l.bound(ctx)

@@ -419,18 +419,56 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if s.inDialog(req, tx) || !s.admit(req, tx) {
 		return
 	}
+	src, ok := s.enter(req, tx)
+	if !ok {
+		return
+	}
+	defer s.leave(src)
+	call, lineID := s.takeCall(req, tx)
+	if call == nil {
+		return
+	}
+	defer call.dialog.Close()
+	defer call.close()
+	s.legs.Store(call.dialog.ID, call.leg)
+	defer s.legs.Delete(call.dialog.ID)
+	if err := s.handler.Handle(s.callsCtx, lineID, call); err != nil {
+		call.log.Error().Err(err).Msg("call flow failed")
+	}
+	call.log.Info().Msg("call ended")
+}
+
+// enter counts an INVITE in as a call from its source, or refuses it with
+// 503 when peerline stops or the source holds its share of sip.max_calls.
+func (s *Server) enter(req *sip.Request, tx sip.ServerTransaction) (netip.Addr, bool) {
 	if !s.beginCall() {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Shutting Down", nil))
-		return
+		return netip.Addr{}, false
 	}
-	defer s.calls.Done()
 	src := sourceAddr(req)
 	if !s.guard.calls.Enter(src) {
+		s.calls.Done()
 		s.slog.Warn("SIP source holds its share of sip.max_calls, or peerline all of them: 503", "source", src.String())
 		s.refuse(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", "5"))
-		return
+		return netip.Addr{}, false
 	}
-	defer s.guard.calls.Leave(src)
+	return src, true
+}
+
+// leave counts a call entered from src out again.
+func (s *Server) leave(src netip.Addr) {
+	s.guard.calls.Leave(src)
+	s.calls.Done()
+}
+
+// takeCall makes the caller's leg of an INVITE on a line's number, or answers
+// the INVITE itself when it cannot (nil). It is apart from onInvite, whose
+// frame stays on the call's stack for as long as the call lasts. Go halves a
+// goroutine's stack at a collection only when under a quarter of it is in
+// use, so a bridged call keeps 8 KB of stack rather than 16 only while the
+// frames under its wait take less than about 3 KB; onInvite's was 1.7 KB
+// with this in it, and is 0.3 KB without (ARCHITECTURE.md, a caller's call).
+func (s *Server) takeCall(req *sip.Request, tx sip.ServerTransaction) (*inboundCall, string) {
 	id := line.NewCallID()
 	log := s.log.With().Str("call", id).Logger()
 	respond := func(code int, reason string) {
@@ -444,7 +482,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		log.Info().Str("to", logging.MaskText(req.Recipient.User)).Str("form", phone.Form(req.Recipient.User)).
 			Msg("no line has this number: 404")
 		respond(sip.StatusNotFound, "Not Found")
-		return
+		return nil, ""
 	}
 	offer, key, err := s.readOffer(req)
 	if err != nil {
@@ -454,30 +492,24 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		s.slog.Info("offer refused", "call", id, "status", code, "error", err.Error()) // rate-limited: the text is the sender's
 		respond(code, reason)
-		return
+		return nil, ""
 	}
 	dialog, err := s.dialogsFor(req.Transport()).callers.ReadInvite(req, tx)
 	if err != nil {
 		s.slog.Info("bad INVITE: 400", "call", id, "error", err.Error())
 		respond(sip.StatusBadRequest, "Bad Request")
-		return
+		return nil, ""
 	}
-	defer dialog.Close()
 	call, err := s.newInbound(id, dialog, offer, key, lineID, log)
 	if err != nil {
+		dialog.Close()
 		log.Error().Err(err).Msg("no media for the call: 503")
 		respond(sip.StatusServiceUnavailable, "Service Unavailable")
-		return
+		return nil, ""
 	}
-	defer call.close()
-	s.legs.Store(dialog.ID, call.leg)
-	defer s.legs.Delete(dialog.ID)
 	log.Info().Str("line", lineID).Str("to", called).Str("from", logging.MaskNumber(call.caller)).
 		Bool("srtp", call.session.Encrypted()).Msg("call in")
-	if err := s.handler.Handle(s.callsCtx, lineID, call); err != nil {
-		log.Error().Err(err).Msg("call flow failed")
-	}
-	log.Info().Msg("call ended")
+	return call, lineID
 }
 
 // inDialog answers a re-INVITE of a dialog we know with our current SDP.

@@ -146,6 +146,9 @@ func (l *leg) Hold(ctx context.Context) error {
 	return l.goOn(ctx, a)
 }
 
+// Keys are the keys the PBX reported that no Collect took.
+func (l *leg) Keys() <-chan byte { return l.keys }
+
 // Collect gathers the keys the PBX reports; the prompts play with barge-in, so
 // the PBX stops them at a key as peerline does on SIP.
 func (l *leg) Collect(ctx context.Context, o line.CollectOptions) (string, error) {
