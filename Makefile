@@ -62,11 +62,13 @@ fuzz:
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzDTMFInfo -fuzztime=$(FUZZTIME)
 
 # SIPp load run of bridged calls against the built binary (no race detector);
-# reports CPU, memory and failed calls. LOAD_CALLS and LOAD_CONCURRENT set its size.
+# reports CPU, memory and failed calls. LOAD_CALLS and LOAD_CONCURRENT set its size,
+# LOAD_SECONDS each call's length (past 36 s the memory is a long call's).
 LOAD_CALLS ?= 200
 LOAD_CONCURRENT ?= 50
+LOAD_SECONDS ?= 10
 load: tools
-	PEERLINE_LOAD=$(LOAD_CALLS) PEERLINE_LOAD_CONCURRENT=$(LOAD_CONCURRENT) \
+	PEERLINE_LOAD=$(LOAD_CALLS) PEERLINE_LOAD_CONCURRENT=$(LOAD_CONCURRENT) PEERLINE_LOAD_SECONDS=$(LOAD_SECONDS) \
 		$(GO) test -count=1 -v -timeout 15m -run '^TestLoadBridgedCalls$$' ./test/e2e
 
 # SIPp signalling run: LOAD_RATE short bridged calls a second from one address

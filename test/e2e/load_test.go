@@ -19,13 +19,16 @@ import (
 
 // TestLoadBridgedCalls is the SIPp load run behind `make load`: PEERLINE_LOAD
 // calls (default 200), PEERLINE_LOAD_CONCURRENT at once (default 50), each bridged
-// to an agent with recorded speech both ways for 10 s. It reports peerline's CPU
+// to an agent with recorded speech both ways, for PEERLINE_LOAD_SECONDS (default 10;
+// past 36, the live memory is read after the calls' INVITE transactions have
+// ended, 32 s after the answer, as in the long calls of a real line). It reports peerline's CPU
 // time, peak memory and SIPp's failed calls; it asserts only that none failed.
 func TestLoadBridgedCalls(t *testing.T) {
 	if os.Getenv("PEERLINE_LOAD") == "" {
 		t.Skip("a load run, not a test: make load")
 	}
 	calls, concurrent := envInt("PEERLINE_LOAD", 200), envInt("PEERLINE_LOAD_CONCURRENT", 50)
+	length := time.Duration(envInt("PEERLINE_LOAD_SECONDS", 10)) * time.Second
 	dir := t.TempDir()
 	// The live heap and stacks (what survives a collection) come from the
 	// runtime's statistics that the heap profile ends with: /metrics's heap
@@ -36,8 +39,10 @@ func TestLoadBridgedCalls(t *testing.T) {
 	// to their phone is answered.
 	// SIPp starts them all in a second: the trunk's admission must let them in.
 	s, token, port := agentsOnDutySIP(t, dir, concurrent+10, "20000-29998", fmt.Sprintf("trunk: {max_rate: %d}", trunkRate(concurrent)))
+	// A phone waits for the BYE as long as the call lasts.
+	waitBye := fmt.Sprintf("%ds", int((length + 20*time.Second).Seconds()))
 	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)),
-		"-m", strconv.Itoa(calls))
+		"-m", strconv.Itoa(calls), "-recv_timeout", waitBye)
 	defer cancel()
 	if err := agentCmd.Start(); err != nil {
 		t.Fatal(err)
@@ -64,12 +69,12 @@ func TestLoadBridgedCalls(t *testing.T) {
 	talk := talkWindow(s, 2*time.Second, 6*time.Second)
 	live := make(chan [2]float64, 1)
 	go func() { // every call talking, after the CPU window
-		time.Sleep(time.Until(start.Add(6500 * time.Millisecond)))
+		time.Sleep(time.Until(start.Add(length - 3500*time.Millisecond)))
 		h, st := liveMemory(pprofAddr)
 		live <- [2]float64{h, st}
 	}()
 	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
-		"-l", strconv.Itoa(concurrent), "-r", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "10000",
+		"-l", strconv.Itoa(concurrent), "-r", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", strconv.Itoa(int(length.Milliseconds())),
 		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1")
 	wall := time.Since(start)
 	close(stopSampling)
@@ -84,13 +89,20 @@ func TestLoadBridgedCalls(t *testing.T) {
 	acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
 	cpu, rss := procUsage(t, s.cmd.Process.Pid)
 	var body string
+	var status int
 	for i := 0; i < 100 && strings.Count(body, `"outcome":"answered"`) < calls; i++ { // the last records land just after
 		time.Sleep(20 * time.Millisecond)
-		_, body = s.request("GET", "/api/v1/lines/peer/calls", token, "")
+		status, body = s.request("GET", "/api/v1/lines/peer/calls", token, "")
+	}
+	if n := strings.Count(body, `"outcome":"answered"`); n < calls {
+		t.Logf("only %d answered records: %d %s", n, status, tail(body, 500))
+		if os.Getenv("PEERLINE_LOAD_LOG") != "" {
+			os.WriteFile(os.Getenv("PEERLINE_LOAD_LOG"), []byte(s.stderr.String()), 0o600)
+		}
 	}
 	_, metrics := s.request("GET", "/metrics", "", "")
-	t.Logf("%d calls, %d at once, 10 s each: %s wall, peerline CPU %.2f s, peak RSS %d MB, answered records %d, %s",
-		calls, concurrent, wall.Round(time.Millisecond), cpu, rss>>20, strings.Count(body, `"outcome":"answered"`),
+	t.Logf("%d calls, %d at once, %s each: %s wall, peerline CPU %.2f s, peak RSS %d MB, answered records %d, %s",
+		calls, concurrent, length, wall.Round(time.Millisecond), cpu, rss>>20, strings.Count(body, `"outcome":"answered"`),
 		grepLine(metrics, "peerline_rtp_relayed_packets_total "))
 	if w := <-talk; w.packets > 0 {
 		t.Logf("while the first %d talk (2 s to 6 s): %.1f µs of CPU per relayed packet, %.0f%% of a core, %.0f packets/s",
