@@ -11,10 +11,10 @@ import (
 // TestKeySequences: a bridged call's agent keys become tokens only as whole
 // sequences typed within keySequenceGap of each other, each used once.
 func TestKeySequences(t *testing.T) {
-	l := &Line{Config: config.Line{
+	seqs := agentSequences(config.Line{
 		Keys:      config.Keys{EndCall: "**", Safety: "*9"},
 		Referrals: []config.Referral{{Key: "*1"}, {Key: "*#"}},
-	}}
+	})
 	t0 := time.Date(2026, 5, 19, 13, 0, 0, 0, time.UTC)
 	type press struct {
 		k     byte
@@ -30,7 +30,7 @@ func TestKeySequences(t *testing.T) {
 		"# ends a referral": {{'*', 0, nil}, {'#', 0, []string{leaveToken, refToken + "1"}}},
 		"a lone *":          {{'*', 0, nil}, {'5', 0, nil}, {'*', 0, nil}},
 	} {
-		ks, now := newKeySequences(l), t0
+		ks, now := keySequences{seqs: seqs}, t0
 		for i, p := range presses {
 			now = now.Add(p.after)
 			if got := ks.press(p.k, now); !slices.Equal(got, p.want) {

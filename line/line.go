@@ -30,6 +30,8 @@ const maxOverride = 366 * 24 * time.Hour
 type Line struct {
 	Config   config.Line
 	Calendar *hours.Calendar
+
+	seqs []keySeq // the agent's key sequences in a call, made once (agentSequences)
 }
 
 // Emitter puts events into the outbox inside a transaction (event.Emitter does).
@@ -68,7 +70,7 @@ func New(db *bolt.DB, c clock.Clock, cfg []config.Line, events Emitter, agents A
 		if err != nil {
 			return nil, fmt.Errorf("line %s: %w", lc.ID, err)
 		}
-		l := &Line{Config: lc, Calendar: hours.NewCalendar(lc.Hours, loc)}
+		l := &Line{Config: lc, Calendar: hours.NewCalendar(lc.Hours, loc), seqs: agentSequences(lc)}
 		ls.list = append(ls.list, l)
 		ls.byID[lc.ID] = l
 	}

@@ -124,7 +124,7 @@ func (ls *Lines) converse(ctx context.Context, l *Line, cv *conversation, rec *R
 	}
 	// The agent's keys are read here, between the other events, and only
 	// while the call lasts: the keys after it are the wrap-up form's.
-	keys, seqs := leg.Keys(), newKeySequences(l)
+	keys, seqs := leg.Keys(), keySequences{seqs: l.seqs}
 	for {
 		var ringing chan dialed
 		if cv.ref != nil {
@@ -354,28 +354,33 @@ const (
 	leaveToken = "#"    // the agent leaves a three-way part
 )
 
-// keySequences turns the agent's keys into tokens: EndedEndKey, EndedSafety,
-// refToken+i for the line's referral i, and leaveToken for #. Other keys (a
-// single *) do nothing to the call.
-type keySequences struct {
-	seqs   map[string]string // a sequence's token
-	typed  []byte            // the keys of the sequence under way
-	last   time.Time         // when the last key came
-	tokens []string          // press's answer, reused
+// keySeq is one of the agent's key sequences and the token it makes.
+type keySeq struct{ keys, token string }
+
+// agentSequences are the agent's key sequences on line lc: EndedEndKey,
+// EndedSafety, and refToken+i for the line's referral i.
+func agentSequences(lc config.Line) []keySeq {
+	var seqs []keySeq
+	if k := lc.Keys.EndCall; k != "" {
+		seqs = append(seqs, keySeq{k, EndedEndKey})
+	}
+	if k := lc.Keys.Safety; k != "" {
+		seqs = append(seqs, keySeq{k, EndedSafety})
+	}
+	for i, r := range lc.Referrals {
+		seqs = append(seqs, keySeq{r.Key, refToken + strconv.Itoa(i)})
+	}
+	return seqs
 }
 
-func newKeySequences(l *Line) *keySequences {
-	ks := &keySequences{seqs: map[string]string{}}
-	if k := l.Config.Keys.EndCall; k != "" {
-		ks.seqs[k] = EndedEndKey
-	}
-	if k := l.Config.Keys.Safety; k != "" {
-		ks.seqs[k] = EndedSafety
-	}
-	for i, r := range l.Config.Referrals {
-		ks.seqs[r.Key] = refToken + strconv.Itoa(i)
-	}
-	return ks
+// keySequences turns the agent's keys in a call into tokens: those of the
+// line's sequences, and leaveToken for #. Other keys (a single *) do nothing
+// to the call.
+type keySequences struct {
+	seqs   []keySeq  // the line's
+	typed  []byte    // the keys of the sequence under way
+	last   time.Time // when the last key came
+	tokens []string  // press's answer, reused
 }
 
 // press takes key k, pressed at now, and returns the tokens it makes, in
@@ -391,10 +396,10 @@ func (ks *keySequences) press(k byte, now time.Time) []string {
 	if k == leaveToken[0] {
 		ks.tokens = append(ks.tokens, leaveToken)
 	}
-	for seq, token := range ks.seqs {
-		if strings.HasSuffix(string(ks.typed), seq) {
+	for _, seq := range ks.seqs {
+		if strings.HasSuffix(string(ks.typed), seq.keys) {
 			ks.typed = ks.typed[:0] // a sequence is used once
-			ks.tokens = append(ks.tokens, token)
+			ks.tokens = append(ks.tokens, seq.token)
 			break
 		}
 	}

@@ -78,3 +78,40 @@ func FuzzMaskText(f *testing.F) {
 		}
 	})
 }
+
+// TestWithAddsTheFieldToEachEvent: With's field is in every event of the
+// logger and of loggers made from it, masked like the rest, and not in the
+// parent's.
+func TestWithAddsTheFieldToEachEvent(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := logging.New(config.Log{Level: "info", Format: "json"}, &buf, func(string) bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := logging.With(log, "call", "ABC")
+	agent := logging.With(call, "agent", "0701234533")
+	call.Info().Msg("one")
+	agent.Warn().Str("x", "y").Msg("two")
+	call.Debug().Msg("not written")
+	log.Info().Msg("three")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines:\n%s", len(lines), buf.String())
+	}
+	for i, want := range []struct{ has, hasNot []string }{
+		{has: []string{`"call":"ABC"`, `"message":"one"`}, hasNot: []string{`"agent"`}},
+		{has: []string{`"call":"ABC"`, `"agent":"070*****33"`, `"x":"y"`}},
+		{has: []string{`"message":"three"`}, hasNot: []string{`"call"`}},
+	} {
+		for _, s := range want.has {
+			if !strings.Contains(lines[i], s) {
+				t.Errorf("line %d lacks %s: %s", i, s, lines[i])
+			}
+		}
+		for _, s := range want.hasNot {
+			if strings.Contains(lines[i], s) {
+				t.Errorf("line %d has %s: %s", i, s, lines[i])
+			}
+		}
+	}
+}

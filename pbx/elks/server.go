@@ -14,6 +14,7 @@ import (
 
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/internal/logging"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/media"
 	"github.com/peerline/peerline/pbx/prompts"
@@ -192,7 +193,7 @@ func (s *Server) incoming(ctx context.Context, form url.Values) (Action, error) 
 // run runs the line's flow for a caller's leg and hangs it up after.
 func (s *Server) run(l *leg) {
 	defer s.calls.Done()
-	log := s.log.With().Str("call", l.ref).Str("line", l.lineID).Logger()
+	log := logging.With(logging.With(s.log, "call", l.ref), "line", l.lineID)
 	if err := s.handler.Handle(l.ctx, l.lineID, l); err != nil && !errors.Is(err, errGone) && !errors.Is(err, line.ErrStopped) {
 		log.Warn().Err(err).Msg("call flow ended with an error")
 	}

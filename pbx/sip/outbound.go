@@ -72,7 +72,7 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 		log.Warn().Err(err).Msg("agent cannot be called")
 		return nil, err
 	}
-	log = log.With().Str("agent", t.Agent).Logger()
+	log = logging.With(log, "agent", t.Agent)
 	dest := s.resolve(ctx, uri.Host)
 	conn, err := s.ports.Listen()
 	if err != nil {

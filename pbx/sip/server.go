@@ -470,7 +470,7 @@ func (s *Server) leave(src netip.Addr) {
 // with this in it, and is 0.3 KB without (ARCHITECTURE.md, a caller's call).
 func (s *Server) takeCall(req *sip.Request, tx sip.ServerTransaction) (*inboundCall, string) {
 	id := line.NewCallID()
-	log := s.log.With().Str("call", id).Logger()
+	log := logging.With(s.log, "call", id)
 	respond := func(code int, reason string) {
 		tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
 	}

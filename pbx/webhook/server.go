@@ -17,6 +17,7 @@ import (
 	"github.com/peerline/peerline/internal/apierror"
 	"github.com/peerline/peerline/internal/clock"
 	"github.com/peerline/peerline/internal/input"
+	"github.com/peerline/peerline/internal/logging"
 	"github.com/peerline/peerline/line"
 	"github.com/peerline/peerline/pbx/prompts"
 	"github.com/rs/zerolog"
@@ -197,7 +198,7 @@ func (s *Server) newCall(ctx context.Context, pbx string, body []byte) (any, err
 // run runs the line's flow for a caller's leg and hangs it up after.
 func (s *Server) run(l *leg) {
 	defer s.calls.Done()
-	log := s.log.With().Str("call", l.ref).Str("line", l.lineID).Logger()
+	log := logging.With(logging.With(s.log, "call", l.ref), "line", l.lineID)
 	if err := s.handler.Handle(l.ctx, l.lineID, l); err != nil {
 		log.Error().Err(err).Msg("call failed")
 	}
