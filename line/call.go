@@ -191,9 +191,8 @@ func (ls *Lines) Handle(ctx context.Context, id string, c Call) error {
 // arrive starts the record of a call on line id and says what the caller
 // hears instead of an agent: the announcements of a closed line, or of one
 // nobody is logged in to; a record without an outcome yet goes to an agent.
-// It is apart
-// from Handle, whose frame stays on the call's stack for as long as the call
-// lasts (see pbx/sip's takeCall).
+// It is apart from Handle, whose frame stays on the call's stack for as long
+// as the call lasts (see pbx/sip's takeCall).
 func (ls *Lines) arrive(id string, c Call) (*Line, *Record, []string, error) {
 	l, err := ls.Get(id)
 	if err != nil {
