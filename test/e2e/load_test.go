@@ -39,10 +39,8 @@ func TestLoadBridgedCalls(t *testing.T) {
 	// to their phone is answered.
 	// SIPp starts them all in a second: the trunk's admission must let them in.
 	s, token, port := agentsOnDutySIP(t, dir, concurrent+10, "20000-29998", fmt.Sprintf("trunk: {max_rate: %d}", trunkRate(concurrent)))
-	// A phone waits for the BYE as long as the call lasts.
-	waitBye := fmt.Sprintf("%ds", int((length + 20*time.Second).Seconds()))
 	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)),
-		"-m", strconv.Itoa(calls), "-recv_timeout", waitBye)
+		"-m", strconv.Itoa(calls), "-recv_timeout", waitBye(length))
 	defer cancel()
 	if err := agentCmd.Start(); err != nil {
 		t.Fatal(err)
@@ -104,7 +102,8 @@ func TestLoadBridgedCalls(t *testing.T) {
 	t.Logf("%d calls, %d at once, %s each: %s wall, peerline CPU %.2f s, peak RSS %d MB, answered records %d, %s",
 		calls, concurrent, length, wall.Round(time.Millisecond), cpu, rss>>20, strings.Count(body, `"outcome":"answered"`),
 		grepLine(metrics, "peerline_rtp_relayed_packets_total "))
-	if w := <-talk; w.packets > 0 {
+	w := <-talk
+	if w.packets > 0 {
 		t.Logf("while the first %d talk (2 s to 6 s): %.1f µs of CPU per relayed packet, %.0f%% of a core, %.0f packets/s",
 			concurrent, w.cpu*1e6/w.packets, 100*w.cpu/w.seconds, w.packets/w.seconds)
 	}
@@ -116,6 +115,42 @@ func TestLoadBridgedCalls(t *testing.T) {
 	if code != 0 || acode != 0 {
 		t.Fatalf("callers' sipp exit %d, agents' exit %d:\n%s\npeerline:\n%s", code, acode, tail(aout, 2000), tail(s.stderr.String(), 2000))
 	}
+	s.stop() // the anchors' run has the machine to itself
+	rtpengineBeside(t, dir, calls, concurrent, length, w)
+}
+
+// rtpengineBeside sends the bridged run's calls through Kamailio and
+// rtpengine in the same sitting, when both are installed, and reports
+// rtpengine's CPU per packet and memory per call beside peerline's (w).
+func rtpengineBeside(t *testing.T, dir string, calls, concurrent int, length time.Duration, w window) {
+	for _, bin := range []string{"kamailio", "rtpengine"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Logf("%s is not installed: no side-by-side figure", bin)
+			return
+		}
+	}
+	n, d := pcapStats("/usr/share/sip-tester/g711a.pcap")
+	var ew window
+	var idleRSS, rss float64
+	_, failed, _ := kamailioRelayRun(t, dir, relayRun{calls: calls, rate: concurrent, concurrent: concurrent, talk: length,
+		during: func(e *mediatest.RTPEngine) {
+			start := time.Now()
+			idleRSS = vmRSS(e.Pid())
+			time.Sleep(time.Until(start.Add(2 * time.Second)))
+			cpu0, t0 := e.CPU(), time.Now()
+			time.Sleep(time.Until(start.Add(6 * time.Second)))
+			ew.cpu, ew.seconds = (e.CPU() - cpu0).Seconds(), time.Since(t0).Seconds()
+			// What SIPp sends: each call's recording both ways.
+			ew.packets = ew.seconds * float64(2*concurrent*(n-1)) / d.Seconds()
+			time.Sleep(time.Until(start.Add(length - 3500*time.Millisecond)))
+			rss = vmRSS(e.Pid())
+		}})
+	if ew.packets == 0 || w.packets == 0 {
+		return
+	}
+	t.Logf("the same calls through Kamailio and rtpengine (userspace), failed %d: rtpengine %.1f µs of CPU per packet, %.0f%% of a core; peerline/rtpengine %.2f",
+		failed, ew.cpu*1e6/ew.packets, 100*ew.cpu/ew.seconds, (w.cpu/w.packets)/(ew.cpu/ew.packets))
+	t.Logf("rtpengine's resident memory: %.0f MB idle, %.0f KB a call", idleRSS/(1<<20), (rss-idleRSS)/1024/float64(concurrent))
 }
 
 // failedCalls is SIPp's count of failed calls in its final statistics.
@@ -194,19 +229,38 @@ func liveMemory(addr string) (heap, stacks float64) {
 
 // pcapPackets counts the packets of a pcap file (0 when it cannot be read).
 func pcapPackets(path string) int {
+	n, _ := pcapStats(path)
+	return n
+}
+
+// pcapStats is how many packets a pcap file holds and the time from its first
+// to its last; 0 when it cannot be read.
+func pcapStats(path string) (int, time.Duration) {
 	b, err := os.ReadFile(path)
 	if err != nil || len(b) < 24 {
-		return 0
+		return 0, 0
 	}
 	order := binary.ByteOrder(binary.LittleEndian)
-	if binary.BigEndian.Uint32(b) == 0xa1b2c3d4 || binary.BigEndian.Uint32(b) == 0xa1b23c4d {
+	if m := binary.BigEndian.Uint32(b); m == 0xa1b2c3d4 || m == 0xa1b23c4d {
 		order = binary.BigEndian
 	}
+	frac := time.Microsecond
+	if order.Uint32(b) == 0xa1b23c4d { // nanosecond timestamps
+		frac = time.Nanosecond
+	}
+	at := func(off int) time.Duration {
+		return time.Duration(order.Uint32(b[off:]))*time.Second + time.Duration(order.Uint32(b[off+4:]))*frac
+	}
 	n := 0
+	var first, last time.Duration
 	for off := 24; off+16 <= len(b); n++ {
+		if n == 0 {
+			first = at(off)
+		}
+		last = at(off)
 		off += 16 + int(order.Uint32(b[off+8:]))
 	}
-	return n
+	return n, last - first
 }
 
 // vmRSS is a process's resident memory now (bytes), from /proc.
@@ -306,7 +360,7 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	if _, err := exec.LookPath("rtpengine"); err == nil {
 		anchor = "Kamailio's stateful relay and rtpengine (userspace) for the media"
 	}
-	kcpu, kfailed, kdir := kamailioRelayRun(t, dir, calls, rate, concurrent)
+	kcpu, kfailed, kdir := kamailioRelayRun(t, dir, relayRun{calls: calls, rate: rate, concurrent: concurrent, talk: 200 * time.Millisecond})
 	t.Logf("the same calls through %s: CPU %.3f ms a call, failed %d; peerline/anchor %.1f",
 		anchor, 1000*kcpu/float64(calls), kfailed, (cpu-cpu0)/kcpu)
 	caller, agent = sippTrace(kdir, "caller-bridged.xml"), sippTrace(kdir, "agent-answers.xml")
@@ -334,11 +388,21 @@ func metricValue(metrics, name string) float64 {
 // PEERLINE_LOAD_TRUNK_RATE, else twice the rate (at least the default 50).
 func trunkRate(rate int) int { return envInt("PEERLINE_LOAD_TRUNK_RATE", max(50, 2*rate)) }
 
+// relayRun is SIPp's calls as kamailioRelayRun sends them: how many, how
+// fast, how many at once and how long each talks once answered (SIPp's -d);
+// during, when set, runs while they do, from just before the first call,
+// with rtpengine (nil without it), and the run waits for it.
+type relayRun struct {
+	calls, rate, concurrent int
+	talk                    time.Duration
+	during                  func(engine *mediatest.RTPEngine)
+}
+
 // kamailioRelayRun sends the same calls through Kamailio as a stateful relay
 // to an agents' SIPp, with rtpengine anchoring the media when it is installed,
 // and returns their CPU (all their processes), SIPp's failed calls and the
 // folder of SIPp's traces.
-func kamailioRelayRun(t *testing.T, dir string, calls, rate, concurrent int) (float64, int, string) {
+func kamailioRelayRun(t *testing.T, dir string, r relayRun) (float64, int, string) {
 	t.Helper()
 	port := freeUDPPort(t)
 	agentPort := freeUDPPort(t)
@@ -347,15 +411,16 @@ func kamailioRelayRun(t *testing.T, dir string, calls, rate, concurrent int) (fl
 	os.Mkdir(kdir, 0o700)
 	var engine *mediatest.RTPEngine
 	if _, err := exec.LookPath("rtpengine"); err == nil {
-		lo := freeMediaPorts(t, 400)
+		n := max(400, 2*r.concurrent+40) // port pairs: a leg's RTP and RTCP, two legs a call, and room
+		lo := freeMediaPorts(t, n)
 		log := &syncBuffer{}
-		engine = mediatest.StartRTPEngine(t, lo, lo+798, log)
+		engine = mediatest.StartRTPEngine(t, lo, lo+2*n-2, log)
 		t.Cleanup(func() { os.WriteFile(filepath.Join(kdir, "rtpengine.log"), []byte(log.String()), 0o600) })
 		k.RTPEngine = engine.Ctl.String()
 	}
 	pid := startKamailioFrom(t, kdir, "testdata/kamailio-relay.cfg.tmpl", k)
-	agentCmd, cancel := sippCmd(t, kdir, "agent-answers.xml", "-p", strconv.Itoa(agentPort), "-mp", strconv.Itoa(freeMediaPorts(t, rate+20)),
-		"-m", strconv.Itoa(calls), "-trace_msg")
+	agentCmd, cancel := sippCmd(t, kdir, "agent-answers.xml", "-p", strconv.Itoa(agentPort), "-mp", strconv.Itoa(freeMediaPorts(t, r.concurrent+20)),
+		"-m", strconv.Itoa(r.calls), "-trace_msg", "-recv_timeout", waitBye(r.talk))
 	defer cancel()
 	if err := agentCmd.Start(); err != nil {
 		t.Fatal(err)
@@ -367,12 +432,26 @@ func kamailioRelayRun(t *testing.T, dir string, calls, rate, concurrent int) (fl
 		return treeCPU(pid) + engine.CPU().Seconds()
 	}
 	cpu0 := cpu()
-	_, out := sipp(t, kdir, "caller-bridged.xml", fmt.Sprintf("127.0.0.1:%d", port), "-s", "peer", "-m", strconv.Itoa(calls),
-		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "200",
-		"-trace_msg")
+	measured := make(chan struct{})
+	go func() {
+		defer close(measured)
+		if r.during != nil {
+			r.during(engine)
+		}
+	}()
+	_, out := sipp(t, kdir, "caller-bridged.xml", fmt.Sprintf("127.0.0.1:%d", port), "-s", "peer", "-m", strconv.Itoa(r.calls),
+		"-r", strconv.Itoa(r.rate), "-l", strconv.Itoa(r.concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, r.concurrent+10)),
+		"-d", strconv.Itoa(int(r.talk.Milliseconds())), "-trace_msg")
 	sippResult(t, kdir, "agent-answers.xml", agentCmd, agentCmd.Wait())
+	<-measured
 	failed := sippFailed(out)
 	return cpu() - cpu0, failed, kdir
+}
+
+// waitBye is SIPp's -recv_timeout for calls that talk this long: a phone
+// waits for the BYE as long as the call lasts.
+func waitBye(talk time.Duration) string {
+	return fmt.Sprintf("%ds", int((talk + 20*time.Second).Seconds()))
 }
 
 // treeCPU is the CPU time (seconds) of pid and its children, from /proc.

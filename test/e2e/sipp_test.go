@@ -126,21 +126,26 @@ func tail(s string, n int) string {
 // it, for RTCP) on 127.0.0.1 that were free a moment ago, for SIPp's -mp: SIPp
 // takes one pair per call from there. They are picked at random above the
 // kernel's ephemeral ports where there is room (so no socket bound to port 0
-// takes one between the pick and SIPp's bind), else above 50000; no test's
-// peerline takes its RTP ports there.
+// takes one between the pick and SIPp's bind), else (no room there, or none
+// left by the ranges given before) above 50000; no test's peerline takes its
+// RTP ports there.
 func freeMediaPorts(t *testing.T, n int) int {
 	t.Helper()
 	mediaPorts.Lock()
 	defer mediaPorts.Unlock()
-	lo := 50000
+	high := 50000
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
 		var first, last int
 		if _, err := fmt.Sscan(string(b), &first, &last); err == nil && last+1+2*n+100 < 65000 {
-			lo = max(lo, last+1)
+			high = max(high, last+1)
 		}
 	}
-	lo += lo % 2
-	for range 200 {
+	for i := range 200 {
+		lo := high
+		if i >= 100 {
+			lo = 50000
+		}
+		lo += lo % 2
 		base := lo + 2*rand.IntN((65000-lo-2*n)/2)
 		free := !slices.ContainsFunc(mediaPorts.given, func(r [2]int) bool { return base < r[1] && r[0] < base+2*n })
 		var held []net.PacketConn

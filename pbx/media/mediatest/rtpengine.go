@@ -180,6 +180,9 @@ func bencodeValue(r *bufio.Reader) (string, bool) {
 	return "", false
 }
 
+// Pid is rtpengine's process id.
+func (e *RTPEngine) Pid() int { return e.cmd.Process.Pid }
+
 // CPU is rtpengine's CPU time so far, from /proc.
 func (e *RTPEngine) CPU() time.Duration {
 	_, cpu, _ := ProcStat(e.cmd.Process.Pid)
