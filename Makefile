@@ -62,8 +62,8 @@ fuzz:
 	$(GO) test ./pbx/media -run=^$$ -fuzz=FuzzDTMFInfo -fuzztime=$(FUZZTIME)
 
 # SIPp load run of bridged calls against the built binary (no race detector);
-# reports CPU, memory and failed calls. LOAD_CALLS and LOAD_CONCURRENT set its size,
-# LOAD_SECONDS each call's length (past 36 s the memory is a long call's).
+# reports CPU, memory and failed calls, and rtpengine's beside them when it and Kamailio
+# are installed. LOAD_CALLS and LOAD_CONCURRENT set its size, LOAD_SECONDS each call's length.
 LOAD_CALLS ?= 200
 LOAD_CONCURRENT ?= 50
 LOAD_SECONDS ?= 10

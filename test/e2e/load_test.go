@@ -19,10 +19,9 @@ import (
 
 // TestLoadBridgedCalls is the SIPp load run behind `make load`: PEERLINE_LOAD
 // calls (default 200), PEERLINE_LOAD_CONCURRENT at once (default 50), each bridged
-// to an agent with recorded speech both ways, for PEERLINE_LOAD_SECONDS (default 10;
-// past 36, the live memory is read after the calls' INVITE transactions have
-// ended, 32 s after the answer, as in the long calls of a real line). It reports peerline's CPU
-// time, peak memory and SIPp's failed calls; it asserts only that none failed.
+// to an agent with recorded speech streamed both ways, for PEERLINE_LOAD_SECONDS
+// (default 10). It reports peerline's CPU, memory and goroutines, and
+// rtpengine's beside them (rtpengineBeside); it asserts only that no call failed.
 func TestLoadBridgedCalls(t *testing.T) {
 	if os.Getenv("PEERLINE_LOAD") == "" {
 		t.Skip("a load run, not a test: make load")
