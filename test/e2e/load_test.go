@@ -336,7 +336,8 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	for i := range agents {
 		onDuty(t, s, token, fmt.Sprintf("a%d", i), port)
 	}
-	agentCmd, cancel := sippCmd(t, dir, "agent-answers.xml", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freeMediaPorts(t, agents)),
+	callerSF, agentSF := streamed(t, dir, "caller-bridged.xml"), streamed(t, dir, "agent-answers.xml")
+	agentCmd, cancel := sippCmd(t, dir, agentSF, "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freeMediaPorts(t, agents)),
 		"-m", strconv.Itoa(calls), "-trace_msg")
 	defer cancel()
 	if err := agentCmd.Start(); err != nil {
@@ -346,11 +347,11 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	_, metrics := s.request("GET", "/metrics", "", "")
 	relayed0 := metricValue(metrics, "peerline_rtp_relayed_packets_total")
 	start := time.Now()
-	code, out := sipp(t, dir, "caller-bridged.xml", s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
+	code, out := sipp(t, dir, callerSF, s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
 		"-r", strconv.Itoa(rate), "-l", strconv.Itoa(concurrent), "-mp", strconv.Itoa(freeMediaPorts(t, concurrent+10)), "-d", "200",
 		"-trace_msg")
 	wall := time.Since(start)
-	acode, aout := sippResult(t, dir, "agent-answers.xml", agentCmd, agentCmd.Wait())
+	acode, aout := sippResult(t, dir, agentSF, agentCmd, agentCmd.Wait())
 	if acode != 0 {
 		t.Logf("agents' SIPp:\n%s", tail(aout, 1500))
 		if os.Getenv("PEERLINE_LOAD_LOG") != "" {
@@ -364,7 +365,7 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	t.Logf("%d calls at %d/s from one address, %s: %s wall, peerline CPU %.2f s = %.2f ms a call, peak RSS %d MB, failed %d (sipp exits %d, %d); %.0f RTP packets relayed a call",
 		calls, rate, greeting, wall.Round(time.Millisecond), cpu-cpu0, 1000*(cpu-cpu0)/float64(calls), rss>>20, failed, code, acode,
 		relayed/float64(calls))
-	caller, agent := sippTrace(dir, "caller-bridged.xml"), sippTrace(dir, "agent-answers.xml")
+	caller, agent := sippTrace(dir, filepath.Base(callerSF)), sippTrace(dir, filepath.Base(agentSF))
 	t.Logf("from SIPp's traces: caller's INVITE → agent's INVITE: %s", quantiles(gaps(firstOf(caller, sentInvite), firstOf(agent, gotInvite))))
 	t.Logf("from SIPp's traces: caller's INVITE → caller's 200: %s", quantiles(perCall(caller, sentInvite, got200)))
 	t.Logf("from SIPp's traces: agent's 200 → agent's ACK: %s", quantiles(perCall(agent, sent200, gotACK)))
@@ -378,10 +379,11 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	if _, err := exec.LookPath("rtpengine"); err == nil {
 		anchor = "Kamailio's stateful relay and rtpengine (userspace) for the media"
 	}
-	kcpu, kfailed, kdir := kamailioRelayRun(t, dir, relayRun{calls: calls, rate: rate, concurrent: concurrent, talk: 200 * time.Millisecond})
+	kcpu, kfailed, kdir := kamailioRelayRun(t, dir, relayRun{calls: calls, rate: rate, concurrent: concurrent, talk: 200 * time.Millisecond,
+		caller: callerSF, agent: agentSF})
 	t.Logf("the same calls through %s: CPU %.3f ms a call, failed %d; peerline/anchor %.1f",
 		anchor, 1000*kcpu/float64(calls), kfailed, (cpu-cpu0)/kcpu)
-	caller, agent = sippTrace(kdir, "caller-bridged.xml"), sippTrace(kdir, "agent-answers.xml")
+	caller, agent = sippTrace(kdir, filepath.Base(callerSF)), sippTrace(kdir, filepath.Base(agentSF))
 	t.Logf("through Kamailio, from SIPp's traces: caller's INVITE → agent's INVITE: %s", quantiles(gaps(firstOf(caller, sentInvite), firstOf(agent, gotInvite))))
 	t.Logf("through Kamailio, from SIPp's traces: agent's 200 → caller's 200: %s", quantiles(gaps(firstOf(agent, sent200), firstOf(caller, got200))))
 }
