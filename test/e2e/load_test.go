@@ -410,9 +410,8 @@ func trunkRate(rate int) int { return envInt("PEERLINE_LOAD_TRUNK_RATE", max(50,
 
 // relayRun is SIPp's calls as kamailioRelayRun sends them: how many, how
 // fast, how many at once, how long each talks once answered (SIPp's -d) and
-// with which scenarios;
-// during, when set, runs while they do, from just before the first call,
-// with rtpengine (nil without it), and the run waits for it.
+// with which scenarios. during, when set, runs while they do, from just
+// before the first call, with rtpengine (nil without it); the run waits for it.
 type relayRun struct {
 	calls, rate, concurrent int
 	talk                    time.Duration
