@@ -115,6 +115,7 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown top-level", "colour: blue", "colour"},
 		{"no lines", "lines: []", "lines"},
 		{"bad log level", "log: {level: loud}", "log.level"},
+		{"end key ends the safety key", "lines: [{id: a, numbers: [a], keys: {agent_login: '*', end_call: '9', safety: '*9'}}]", "lines[0].keys.safety"},
 		{"referral key clashes with safety", "lines: [{id: a, numbers: [a], referrals: [{key: '9', name: X, number: '1177'}]}]", "lines[0].referrals[0].key"},
 		{"referral keys clash", "lines: [{id: a, numbers: [a], referrals: [{key: '*1', name: X, number: '1177'}, {key: '1', name: Y, number: '1177'}]}]", "lines[0].referrals[1].key"},
 		{"referral dials 112", "lines: [{id: a, numbers: [a], referrals: [{key: '*3', name: SOS, number: '112'}]}]", "lines[0].referrals[0].number"},

@@ -353,8 +353,13 @@ func validateKeys(es *Errors, p string, k *Keys) {
 			es.add(p+"."+f.name, "%q is not a key sequence (0-9, * and #, at most 4)", f.v)
 		}
 	}
-	if k.EndCall == k.Safety {
+	switch {
+	case k.EndCall == k.Safety:
 		es.add(p+".safety", "must differ from end_call")
+	case k.EndCall != "" && k.Safety != "" && (strings.HasSuffix(k.EndCall, k.Safety) || strings.HasSuffix(k.Safety, k.EndCall)):
+		// A call's keys are matched by the end of what was typed: 9 as the end
+		// key would end with an ordinary hang-up a call flagged with *9.
+		es.add(p+".safety", "%q clashes with end_call (%q): neither may end the other", k.Safety, k.EndCall)
 	}
 }
 
@@ -373,7 +378,7 @@ func validateReferrals(es *Errors, p string, l *Line) {
 		if !dtmfPattern.MatchString(r.Key) {
 			es.add(rp+".key", "%q is not a key sequence (0-9, * and #, at most 4)", r.Key)
 		}
-		for name, k := range keys { // the key watcher matches the end of what was typed
+		for name, k := range keys { // a call's keys are matched by the end of what was typed
 			if k != "" && r.Key != "" && (strings.HasSuffix(k, r.Key) || strings.HasSuffix(r.Key, k)) {
 				es.add(rp+".key", "%q clashes with %s (%q): neither may end the other", r.Key, name, k)
 			}
