@@ -121,8 +121,8 @@ func (s *Server) dial(ctx context.Context, t line.Target, o line.DialOptions, p 
 		return nil, err
 	}
 	id := c.dialog.ID
-	s.legs.Store(id, c.leg)
-	context.AfterFunc(c.ctx, func() { s.legs.Delete(id) })
+	s.legs.store(id, c.leg)
+	context.AfterFunc(c.ctx, func() { s.legs.delete(id) })
 	log.Info().Str("to", logging.MaskText(uri.User)).Bool("srtp", session.Encrypted()).Msg("agent answered")
 	return c, nil
 }

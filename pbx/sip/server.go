@@ -74,7 +74,7 @@ type Server struct {
 
 	reg     registration      // at the trunk, with sip.trunk.register
 	certs   *certs.Reloadable // of tls: listeners
-	legs    sync.Map          // dialog ID -> *leg, for the INFOs of answered legs
+	legs    legIndex          // answered legs by dialog ID, for their INFOs
 	relayed atomic.Uint64     // RTP packets relayed between callers and agents
 	dropped atomic.Uint64     // RTP packets from others than a call's peer
 
@@ -430,8 +430,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	defer call.dialog.Close()
 	defer call.close()
-	s.legs.Store(call.dialog.ID, call.leg)
-	defer s.legs.Delete(call.dialog.ID)
+	s.legs.store(call.dialog.ID, call.leg)
+	defer s.legs.delete(call.dialog.ID)
 	if err := s.handler.Handle(s.callsCtx, lineID, call); err != nil {
 		call.log.Error().Err(err).Msg("call flow failed")
 	}
