@@ -334,6 +334,16 @@ func (q Question) Title() string {
 	return q.ID
 }
 
+// HasAnswer reports whether v is one of the question's stored answers.
+func (q Question) HasAnswer(v string) bool {
+	for _, a := range q.Answers {
+		if a == v {
+			return true
+		}
+	}
+	return false
+}
+
 // AnswerLabel is a stored answer as people read it.
 func (q Question) AnswerLabel(v string) string {
 	if l, ok := q.Labels[v]; ok {

@@ -125,6 +125,9 @@ func TestValidationErrors(t *testing.T) {
 		{"tell without number or prompt", "lines: [{id: a, numbers: [a], referrals: [{key: '*3', name: X, mode: tell}]}]", "lines[0].referrals[0].prompt"},
 		{"trunk rate", "sip: {trunk: {max_rate: 0}}", "sip.trunk.max_rate"},
 		{"bad answer key", "lines: [{id: a, numbers: [a], wrapup: {questions: [{id: q, prompt: p, answers: {'#': x}}]}}]", "lines[0].wrapup.questions[0].answers.#"},
+		{"incident no answer", "lines: [{id: a, numbers: [a], wrapup: {questions: [{id: q, prompt: p, answers: {'1': ja}, incident: nej}]}}]", "lines[0].wrapup.questions[0].incident"},
+		{"referral no answer", "lines: [{id: a, numbers: [a], wrapup: {questions: [{id: q, prompt: p, answers: {'1': ja}, referral: nej}]}}]", "lines[0].wrapup.questions[0].referral"},
+		{"label of no answer", "lines: [{id: a, numbers: [a], wrapup: {questions: [{id: q, prompt: p, answers: {'1': ja}, labels: {nej: Nej}}]}}]", "lines[0].wrapup.questions[0].labels.nej"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

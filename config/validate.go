@@ -318,14 +318,14 @@ func validateWrapup(es *Errors, p string, w *Wrapup) {
 				es.add(qp+".answers."+k, "%q is not a key (0-9 or *; # skips)", k)
 			}
 		}
-		if q.Incident != "" && !slices.Contains(slices.Collect(maps.Values(q.Answers)), q.Incident) {
+		if q.Incident != "" && !q.HasAnswer(q.Incident) {
 			es.add(qp+".incident", "%q is none of the question's answers", q.Incident)
 		}
-		if q.Referral != "" && !slices.Contains(slices.Collect(maps.Values(q.Answers)), q.Referral) {
+		if q.Referral != "" && !q.HasAnswer(q.Referral) {
 			es.add(qp+".referral", "%q is none of the question's answers", q.Referral)
 		}
 		for v := range q.Labels {
-			if !slices.Contains(slices.Collect(maps.Values(q.Answers)), v) {
+			if !q.HasAnswer(v) {
 				es.add(qp+".labels."+v, "%q is none of the question's answers", v)
 			}
 		}

@@ -40,7 +40,7 @@ func (ls *Lines) FillWrapup(ctx context.Context, lineID, callID string, start ti
 		switch {
 		case i < 0:
 			return Record{}, input.Errorf(id, "no such question")
-		case a != "" && !slices.Contains(slices.Collect(maps.Values(l.Config.Wrapup.Questions[i].Answers)), a):
+		case a != "" && !l.Config.Wrapup.Questions[i].HasAnswer(a):
 			return Record{}, input.Errorf(id, "%q is no answer to this question", a)
 		}
 	}
