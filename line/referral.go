@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/peerline/peerline/config"
@@ -126,15 +125,6 @@ func (x *referring) stop(ctx context.Context) {
 	if x.service != nil {
 		x.service.Hangup(context.WithoutCancel(ctx))
 	}
-}
-
-// referralByKey finds the line's referral for a key token of keySequences.
-func referralByKey(l *Line, token string) (config.Referral, bool) {
-	i, err := strconv.Atoi(token[len(refToken):])
-	if err != nil || i < 0 || i >= len(l.Config.Referrals) {
-		return config.Referral{}, false
-	}
-	return l.Config.Referrals[i], true
 }
 
 // What the caller and the agent hear of a referral.

@@ -3,7 +3,6 @@ package line
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -152,8 +151,8 @@ func (ls *Lines) converse(ctx context.Context, l *Line, cv *conversation, rec *R
 				return ended
 			}
 		case k := <-keys:
-			for _, token := range seqs.press(k, ls.clock.Now()) {
-				if ended := ls.pressed(ctx, l, cv, rec, token); ended != "" {
+			for _, seq := range seqs.press(k, ls.clock.Now()) {
+				if ended := ls.pressed(ctx, l, cv, rec, seq); ended != "" {
 					return ended
 				}
 			}
@@ -220,19 +219,18 @@ func (ls *Lines) serviceAnswered(ctx context.Context, cv *conversation, d dialed
 	return ""
 }
 
-// pressed acts on a key token of the agent's; "" goes on.
-func (ls *Lines) pressed(ctx context.Context, l *Line, cv *conversation, rec *Record, token string) string {
+// pressed acts on a key sequence the agent typed; "" goes on.
+func (ls *Lines) pressed(ctx context.Context, l *Line, cv *conversation, rec *Record, seq keySeq) string {
 	switch {
-	case token == EndedSafety:
+	case seq.ended == EndedSafety:
 		return EndedSafety
-	case cv.threeWay && (token == EndedEndKey || token == leaveToken):
+	case cv.threeWay && (seq.ended == EndedEndKey || seq == leave):
 		return EndedReferred // the agent leaves the caller with the service
-	case token == EndedEndKey:
+	case seq.ended == EndedEndKey:
 		return EndedEndKey
-	case strings.HasPrefix(token, refToken):
-		r, ok := referralByKey(l, token)
+	case seq.referral != nil:
+		r := *seq.referral
 		switch {
-		case !ok:
 		case cv.ref != nil: // one at a time
 			cv.br.Whisper(cv.leg, "referral-busy")
 		case rec.Callback && r.ModeOrDefault() != config.ReferTell:
@@ -348,62 +346,62 @@ func sayLeft(left time.Duration) []string {
 	}
 }
 
-// Key tokens of keySequences beside EndedEndKey and EndedSafety.
-const (
-	refToken   = "ref:" // + the referral's index in the line's config
-	leaveToken = "#"    // the agent leaves a three-way part
-)
+// keySeq is one of the agent's key sequences in a call and what it does:
+// ends the call (EndedEndKey, EndedSafety) or asks for a referral.
+type keySeq struct {
+	keys     string
+	ended    string
+	referral *config.Referral
+}
 
-// keySeq is one of the agent's key sequences and the token it makes.
-type keySeq struct{ keys, token string }
+// leave is # in a three-way part: the agent leaves the caller with the service.
+var leave = keySeq{keys: "#"}
 
-// agentSequences are the agent's key sequences on line lc: EndedEndKey,
-// EndedSafety, and refToken+i for the line's referral i.
+// agentSequences are the agent's key sequences on line lc.
 func agentSequences(lc config.Line) []keySeq {
 	var seqs []keySeq
 	if k := lc.Keys.EndCall; k != "" {
-		seqs = append(seqs, keySeq{k, EndedEndKey})
+		seqs = append(seqs, keySeq{keys: k, ended: EndedEndKey})
 	}
 	if k := lc.Keys.Safety; k != "" {
-		seqs = append(seqs, keySeq{k, EndedSafety})
+		seqs = append(seqs, keySeq{keys: k, ended: EndedSafety})
 	}
-	for i, r := range lc.Referrals {
-		seqs = append(seqs, keySeq{r.Key, refToken + strconv.Itoa(i)})
+	for i := range lc.Referrals {
+		seqs = append(seqs, keySeq{keys: lc.Referrals[i].Key, referral: &lc.Referrals[i]})
 	}
 	return seqs
 }
 
-// keySequences turns the agent's keys in a call into tokens: those of the
-// line's sequences, and leaveToken for #. Other keys (a single *) do nothing
-// to the call.
+// keySequences finds the line's sequences in the agent's keys in a call, and
+// leave at each #. Other keys (a single *) do nothing to the call.
 type keySequences struct {
-	seqs   []keySeq  // the line's
-	typed  []byte    // the keys of the sequence under way
-	last   time.Time // when the last key came
-	tokens []string  // press's answer, reused
+	seqs  []keySeq  // the line's
+	typed []byte    // the keys of the sequence under way
+	last  time.Time // when the last key came
+	done  []keySeq  // press's answer, reused
 }
 
-// press takes key k, pressed at now, and returns the tokens it makes, in
-// order: # is leaveToken at once, and it or any key may also end a
-// sequence. The answer is valid until the next press.
-func (ks *keySequences) press(k byte, now time.Time) []string {
-	ks.tokens = ks.tokens[:0]
+// press takes key k, pressed at now, and returns the sequences it completes,
+// in order: # is leave at once, and it or any key may also end one of the
+// line's. The answer is valid until the next press.
+func (ks *keySequences) press(k byte, now time.Time) []keySeq {
+	ks.done = ks.done[:0]
 	if now.Sub(ks.last) > keySequenceGap {
 		ks.typed = ks.typed[:0]
 	}
 	ks.last = now
 	ks.typed = append(ks.typed, k)
-	if k == leaveToken[0] {
-		ks.tokens = append(ks.tokens, leaveToken)
+	if k == leave.keys[0] {
+		ks.done = append(ks.done, leave)
 	}
 	for _, seq := range ks.seqs {
 		if strings.HasSuffix(string(ks.typed), seq.keys) {
 			ks.typed = ks.typed[:0] // a sequence is used once
-			ks.tokens = append(ks.tokens, seq.token)
+			ks.done = append(ks.done, seq)
 			break
 		}
 	}
-	return ks.tokens
+	return ks.done
 }
 
 // closingPhrase plays the call limit's closing phrase to both sides at once.
