@@ -133,7 +133,7 @@ func (c *Call) loop(ctx context.Context, to string, form url.Values) error {
 
 // post sends one request and reads the action, checked against the schema.
 func (c *Call) post(ctx context.Context, to string, form url.Values) (elks.Action, error) {
-	status, body, err := c.sim.postForm(ctx, to, form.Encode())
+	status, body, err := postForm(ctx, c.sim.client(), to, form.Encode())
 	if err != nil {
 		return elks.Action{}, err
 	}
@@ -153,13 +153,13 @@ func (c *Call) post(ctx context.Context, to string, form url.Values) (elks.Actio
 }
 
 // postForm posts a form-encoded body as 46elks does.
-func (s *Sim) postForm(ctx context.Context, to, body string) (int, []byte, error) {
+func postForm(ctx context.Context, client *http.Client, to, body string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, to, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := s.client().Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -237,7 +237,7 @@ func (c *Call) reportHangup(ctx context.Context) {
 	}
 	form := url.Values{"id": {c.ID}, "direction": {"incoming"}, "from": {c.from}, "to": {c.to}, "state": {"success"},
 		"duration": {"1"}, "created": {time.Now().UTC().Format("2006-01-02T15:04:05.000000")}}
-	status, _, err := c.sim.postForm(context.WithoutCancel(ctx), to, form.Encode())
+	status, _, err := postForm(context.WithoutCancel(ctx), c.sim.client(), to, form.Encode())
 	if err == nil && status/100 != 2 && c.err == nil {
 		c.err = fmt.Errorf("whenhangup: HTTP %d", status)
 	}
@@ -272,7 +272,7 @@ func Names(as []elks.Action) string {
 // Post sends a form as 46elks does and returns the status and the body.
 func Post(tb testing.TB, u, form string) (int, string) {
 	tb.Helper()
-	status, b, err := (&Sim{}).postForm(context.Background(), u, form)
+	status, b, err := postForm(context.Background(), http.DefaultClient, u, form)
 	if err != nil {
 		tb.Fatal(err)
 	}
