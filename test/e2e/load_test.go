@@ -64,7 +64,9 @@ func TestLoadBridgedCalls(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	talk := talkWindow(s, 2*time.Second, 6*time.Second)
+	talk := talkWindow(2*time.Second, 6*time.Second, func() (float64, float64) {
+		return treeCPU(s.cmd.Process.Pid), metricValue(metricsPage(s), "peerline_rtp_relayed_packets_total")
+	})
 	live := make(chan [2]float64, 1)
 	go func() { // every call talking, after the CPU window
 		time.Sleep(time.Until(start.Add(length - 3500*time.Millisecond)))
@@ -94,9 +96,7 @@ func TestLoadBridgedCalls(t *testing.T) {
 	}
 	if n := strings.Count(body, `"outcome":"answered"`); n < calls {
 		t.Logf("only %d answered records: %d %s", n, status, tail(body, 500))
-		if os.Getenv("PEERLINE_LOAD_LOG") != "" {
-			os.WriteFile(os.Getenv("PEERLINE_LOAD_LOG"), []byte(s.stderr.String()), 0o600)
-		}
+		saveLog(s)
 	}
 	_, metrics := s.request("GET", "/metrics", "", "")
 	t.Logf("%d calls, %d at once, %s each: %s wall, peerline CPU %.2f s, peak RSS %d MB, answered records %d, %s",
@@ -104,11 +104,8 @@ func TestLoadBridgedCalls(t *testing.T) {
 		grepLine(metrics, "peerline_rtp_relayed_packets_total "))
 	w := <-talk
 	if w.packets > 0 {
-		t.Logf("while the first %d talk (2 s to 6 s): %.1f µs of CPU per relayed packet, %.0f%% of a core, %.0f packets/s",
-			concurrent, w.cpu*1e6/w.packets, 100*w.cpu/w.seconds, w.packets/w.seconds)
-	}
-	if sent := float64(2 * concurrent * streamRate); w.seconds > 0 {
-		t.Logf("relayed %.0f packets/s; both sides send %.0f", w.packets/w.seconds, sent)
+		t.Logf("while the first %d talk (2 s to 6 s): %.1f µs of CPU per relayed packet, %.0f%% of a core, %.0f packets/s relayed of the %.0f both sides send",
+			concurrent, w.cpu*1e6/w.packets, 100*w.cpu/w.seconds, w.packets/w.seconds, streamedRate(concurrent))
 	}
 	t.Logf("callers' SIPp:\n%s", tail(out, 2500))
 	if code != 0 || acode != 0 {
@@ -119,8 +116,17 @@ func TestLoadBridgedCalls(t *testing.T) {
 		caller: callerSF, agent: agentSF}, w)
 }
 
-// streamRate is the packets a second of each stream SIPp streams (streamed).
-const streamRate = 50
+// streamedRate is the packets a second that calls at once send, both ways,
+// as SIPp streams them (streamed: 20 ms packets).
+func streamedRate(calls int) float64 { return float64(2 * calls * 50) }
+
+// saveLog writes the server's log to PEERLINE_LOAD_LOG, when set, for a load
+// run that went wrong.
+func saveLog(s *server) {
+	if name := os.Getenv("PEERLINE_LOAD_LOG"); name != "" {
+		os.WriteFile(name, []byte(s.stderr.String()), 0o600)
+	}
+}
 
 // rtpengineBeside sends the bridged run's calls through Kamailio and
 // rtpengine in the same sitting, when both are installed, and reports
@@ -137,13 +143,13 @@ func rtpengineBeside(t *testing.T, dir string, r relayRun, w window) {
 	r.during = func(e *mediatest.RTPEngine) {
 		start := time.Now()
 		idleRSS = vmRSS(e.Pid())
-		time.Sleep(time.Until(start.Add(2 * time.Second)))
-		cpu0, t0 := e.CPU(), time.Now()
-		time.Sleep(time.Until(start.Add(6 * time.Second)))
-		ew.cpu, ew.seconds = (e.CPU() - cpu0).Seconds(), time.Since(t0).Seconds()
-		ew.packets = ew.seconds * float64(2*r.concurrent*streamRate) // what SIPp sends
+		talk := talkWindow(2*time.Second, 6*time.Second, func() (float64, float64) {
+			// rtpengine counts nothing cheap to read: its packets are what SIPp sends.
+			return e.CPU().Seconds(), streamedRate(r.concurrent) * time.Since(start).Seconds()
+		})
 		time.Sleep(time.Until(start.Add(r.talk - 3500*time.Millisecond)))
 		rss = vmRSS(e.Pid())
+		ew = <-talk
 	}
 	_, failed, _ := kamailioRelayRun(t, dir, r)
 	if ew.packets == 0 || w.packets == 0 {
@@ -169,15 +175,12 @@ func sippFailed(out string) int {
 // window is what the server did in a stretch of a load run.
 type window struct{ cpu, packets, seconds float64 }
 
-// talkWindow measures peerline's CPU and relayed packets from..to after now,
-// while the calls only talk (no call starts or ends).
-func talkWindow(s *server, from, to time.Duration) <-chan window {
+// talkWindow measures what sample counts (CPU seconds and relayed packets)
+// from..to after now, while the calls only talk (no call starts or ends).
+func talkWindow(from, to time.Duration, sample func() (cpu, packets float64)) <-chan window {
 	out := make(chan window, 1)
 	start := time.Now()
 	go func() { // no t.Fatal here: this is not the test's goroutine
-		sample := func() (float64, float64) {
-			return treeCPU(s.cmd.Process.Pid), metricValue(metricsPage(s), "peerline_rtp_relayed_packets_total")
-		}
 		time.Sleep(time.Until(start.Add(from)))
 		cpu0, n0 := sample()
 		t0 := time.Now()
@@ -354,9 +357,7 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	acode, aout := sippResult(t, dir, agentSF, agentCmd, agentCmd.Wait())
 	if acode != 0 {
 		t.Logf("agents' SIPp:\n%s", tail(aout, 1500))
-		if os.Getenv("PEERLINE_LOAD_LOG") != "" {
-			os.WriteFile(os.Getenv("PEERLINE_LOAD_LOG"), []byte(s.stderr.String()), 0o600)
-		}
+		saveLog(s)
 	}
 	cpu, rss := procUsage(t, s.cmd.Process.Pid)
 	failed := sippFailed(out)
@@ -415,7 +416,7 @@ func trunkRate(rate int) int { return envInt("PEERLINE_LOAD_TRUNK_RATE", max(50,
 type relayRun struct {
 	calls, rate, concurrent int
 	talk                    time.Duration
-	caller, agent           string // the SIPp scenarios; "": caller-bridged.xml and agent-answers.xml
+	caller, agent           string // the SIPp scenarios (streamed)
 	during                  func(engine *mediatest.RTPEngine)
 }
 
@@ -440,9 +441,6 @@ func kamailioRelayRun(t *testing.T, dir string, r relayRun) (float64, int, strin
 		k.RTPEngine = engine.Ctl.String()
 	}
 	pid := startKamailioFrom(t, kdir, "testdata/kamailio-relay.cfg.tmpl", k)
-	if r.caller == "" {
-		r.caller, r.agent = "caller-bridged.xml", "agent-answers.xml"
-	}
 	agentCmd, cancel := sippCmd(t, kdir, r.agent, "-p", strconv.Itoa(agentPort), "-mp", strconv.Itoa(freeMediaPorts(t, r.concurrent+20)),
 		"-m", strconv.Itoa(r.calls), "-trace_msg", "-recv_timeout", waitBye(r.talk))
 	defer cancel()
