@@ -49,14 +49,22 @@ func TestRawUDPIsAUDPConn(t *testing.T) {
 			if n, err := peer.Read(buf); err != nil || string(buf[:n]) != "200 OK" {
 				t.Fatalf("the peer read %q: %v", buf[:n], err)
 			}
+			if _, err := peer.Write(nil); err != nil {
+				t.Fatal(err)
+			}
+			if n, _, err := raw.ReadFrom(buf); n != 0 || err != nil {
+				t.Errorf("an empty datagram: %d bytes, %v", n, err)
+			}
 			if _, err := raw.WriteTo(nil, from); err != nil {
-				t.Errorf("an empty datagram: %v", err)
+				t.Errorf("sending an empty datagram: %v", err)
+			}
+			if n, err := peer.Read(buf); n != 0 || err != nil {
+				t.Errorf("the peer's empty datagram: %d bytes, %v", n, err)
 			}
 			if _, err := raw.WriteTo([]byte("x"), &net.TCPAddr{IP: to.IP, Port: port}); err == nil {
 				t.Error("a TCP address was taken")
 			}
 			raw.SetReadDeadline(time.Now().Add(time.Millisecond))
-			raw.ReadFrom(buf) // the empty datagram
 			if _, _, err := raw.ReadFrom(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
 				t.Errorf("past the deadline: %v", err)
 			}
