@@ -49,6 +49,7 @@ test:
 fuzz:
 	$(GO) test ./config -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/logging -run=^$$ -fuzz=FuzzMaskText -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/logging -run=^$$ -fuzz=FuzzSlogError -fuzztime=$(FUZZTIME)
 	$(GO) test ./web -run=^$$ -fuzz=FuzzOverrideBody -fuzztime=$(FUZZTIME)
 	$(GO) test ./roster -run=^$$ -fuzz=FuzzNormalizePhone -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/phone -run=^$$ -fuzz=FuzzNormalize -fuzztime=$(FUZZTIME)

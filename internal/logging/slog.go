@@ -2,7 +2,10 @@ package logging
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,7 +14,8 @@ import (
 
 // Slog bridges the logger to log/slog, for libraries such as sipgo. What they
 // log cannot fill the disk or carry a message: an attribute holding raw bytes
-// ("data": a whole unparsable SIP message) is logged as its size, and each
+// ("data": a whole unparsable SIP message) is logged as its size, so is what
+// an error quotes of one (unquoted), and each
 // message text is written at most slogBurst times per slogWindow, the rest
 // counted and reported once the window has passed. Numbers are masked on
 // output, as everywhere.
@@ -96,8 +100,12 @@ func (h *limitedHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.next.Handle(ctx, out)
 }
 
-// sized replaces a raw message attribute by its size in bytes.
+// sized replaces a raw message attribute by its size in bytes, and what an
+// error quotes of the message it could not parse by that quote's size.
 func sized(a slog.Attr) slog.Attr {
+	if a.Key == "error" {
+		return slog.String(a.Key, unquoted(a.Value.Resolve().String()))
+	}
 	if !rawKeys[a.Key] {
 		return a
 	}
@@ -126,4 +134,46 @@ func (h *limitedHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *limitedHandler) WithGroup(name string) slog.Handler {
 	return &limitedHandler{next: h.next.WithGroup(name), state: h.state}
+}
+
+// unquoted is an error's text with each quoted part replaced by its size:
+// sipgo's parse errors quote what they could not read of the sender's message,
+// in Go's double quotes (`field name with no value in header:
+// "Max-Forwards\x10 70"`) or in single ones (`transmission beginning '...'
+// is not a SIP message`).
+func unquoted(text string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexAny(text, `"'`)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		b.WriteString(text[:i])
+		n, rest, ok := quote(text[i:])
+		if !ok {
+			b.WriteString(text[i:])
+			return b.String()
+		}
+		fmt.Fprintf(&b, "(%d bytes quoted)", n)
+		text = rest
+	}
+}
+
+// quote reads the quoted part text starts with: its length unquoted, and the
+// text after it; false when it does not end.
+func quote(text string) (int, string, bool) {
+	if text[0] == '\'' {
+		end := strings.IndexByte(text[1:], '\'')
+		if end < 0 {
+			return 0, "", false
+		}
+		return end, text[end+2:], true
+	}
+	q, err := strconv.QuotedPrefix(text)
+	if err != nil {
+		return 0, "", false
+	}
+	u, _ := strconv.Unquote(q)
+	return len(u), text[len(q):], true
 }

@@ -2,6 +2,9 @@ package logging_test
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -36,4 +39,51 @@ func TestSlogWritesSizesAndRateLimits(t *testing.T) {
 	if len(got) > 2000 {
 		t.Errorf("%d bytes for a thousand messages", len(got))
 	}
+}
+
+// TestSlogErrorsQuoteNoMessage: an error that quotes the message it could not
+// parse (as sipgo's do) is logged with the quote's size instead.
+func TestSlogErrorsQuoteNoMessage(t *testing.T) {
+	var out bytes.Buffer
+	log, err := logging.New(config.Log{Level: "debug", Format: "json"}, &out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := logging.Slog(log)
+	s.Error("failed to parse", "error", errors.New(`field name with no value in header: "Max-Forwards\x10 70"`))
+	s.Error("failed to read", "error", `bad "From: <sip:a@b>" and "unterminated`)
+	s.Error("failed to read", "error", "transmission beginning 'GET /x' is not a SIP message")
+	got := out.String()
+	for _, leak := range []string{"Max-Forwards", "sip:a@b", "GET /x"} {
+		if strings.Contains(got, leak) {
+			t.Errorf("the log quotes the message (%s):\n%s", leak, got)
+		}
+	}
+	for _, want := range []string{"in header: (16 bytes quoted)", "bad (15 bytes quoted) and", "unterminated", "beginning (6 bytes quoted) is not"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the log lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// FuzzSlogError: any error text is logged without a panic, and what sipgo
+// quotes of a message (Go's quotes, as %q writes them) never reaches the log.
+func FuzzSlogError(f *testing.F) {
+	f.Add(`field name with no value in header: "Max-Forwards\x10 70"`, "Secret")
+	f.Add("transmission beginning 'GET' is not", "Via")
+	f.Add(`"unterminated 'also`, "From")
+	f.Fuzz(func(t *testing.T, text, quoted string) {
+		var out bytes.Buffer
+		log, err := logging.New(config.Log{Level: "debug", Format: "json"}, &out, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := logging.Slog(log)
+		s.Error("any", "error", text)
+		out.Reset()
+		s.Error("quoted", "error", "bad header: "+strconv.Quote(quoted)+" here")
+		if want := fmt.Sprintf(`"error":"bad header: (%d bytes quoted) here"`, len(quoted)); !strings.Contains(out.String(), want) {
+			t.Fatalf("%q: the log has not %s: %s", quoted, want, out.String())
+		}
+	})
 }
