@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,12 +16,7 @@ import (
 // TestSlogWritesSizesAndRateLimits: a raw message is logged as its size, a text
 // repeated a thousand times is written a handful of times, and numbers are masked.
 func TestSlogWritesSizesAndRateLimits(t *testing.T) {
-	var out bytes.Buffer
-	log, err := logging.New(config.Log{Level: "debug", Format: "json"}, &out, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := logging.Slog(log)
+	s, out := jsonSlog(t)
 	raw := "INVITE sip:peer@x SIP/2.0\r\nFrom: <sip:+46701234567@x>\r\nMax-Forwards: 70\r\n\r\n"
 	for range 1000 {
 		s.Error("failed to parse", "data", raw, "error", "bad")
@@ -44,12 +40,7 @@ func TestSlogWritesSizesAndRateLimits(t *testing.T) {
 // TestSlogErrorsQuoteNoMessage: an error that quotes the message it could not
 // parse (as sipgo's do) is logged with the quote's size instead.
 func TestSlogErrorsQuoteNoMessage(t *testing.T) {
-	var out bytes.Buffer
-	log, err := logging.New(config.Log{Level: "debug", Format: "json"}, &out, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := logging.Slog(log)
+	s, out := jsonSlog(t)
 	s.Error("failed to parse", "error", errors.New(`field name with no value in header: "Max-Forwards\x10 70"`))
 	s.Error("failed to read", "error", `bad "From: <sip:a@b>" and "unterminated`)
 	s.Error("failed to read", "error", "transmission beginning 'GET /x' is not a SIP message")
@@ -73,12 +64,7 @@ func FuzzSlogError(f *testing.F) {
 	f.Add("transmission beginning 'GET' is not", "Via")
 	f.Add(`"unterminated 'also`, "From")
 	f.Fuzz(func(t *testing.T, text, quoted string) {
-		var out bytes.Buffer
-		log, err := logging.New(config.Log{Level: "debug", Format: "json"}, &out, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := logging.Slog(log)
+		s, out := jsonSlog(t)
 		s.Error("any", "error", text)
 		out.Reset()
 		s.Error("quoted", "error", "bad header: "+strconv.Quote(quoted)+" here")
@@ -86,4 +72,15 @@ func FuzzSlogError(f *testing.F) {
 			t.Fatalf("%q: the log has not %s: %s", quoted, want, out.String())
 		}
 	})
+}
+
+// jsonSlog is the slog bridge over a JSON logger at debug, and what it wrote.
+func jsonSlog(t *testing.T) (*slog.Logger, *bytes.Buffer) {
+	t.Helper()
+	out := &bytes.Buffer{}
+	log, err := logging.New(config.Log{Level: "debug", Format: "json"}, out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return logging.Slog(log), out
 }
