@@ -161,7 +161,6 @@ const (
 	enterGetEvents    = 1 << 0
 	registerPbufRing  = 22
 	offSQRing         = 0
-	offCQRing         = 0x8000000
 	offSQEs           = 0x10000000
 	recvmsgOutSize    = 16
 	bufRingEntrySize  = 16
@@ -169,6 +168,13 @@ const (
 	sqeSize           = 64
 	cqeSize           = 16
 	paramsSize        = 120
+)
+
+// The kernel's struct sizes, checked when this compiles.
+var (
+	_ [sqeSize]byte    = [unsafe.Sizeof(sqe{})]byte{}
+	_ [cqeSize]byte    = [unsafe.Sizeof(cqe{})]byte{}
+	_ [paramsSize]byte = [unsafe.Sizeof(params{})]byte{}
 )
 
 // errNoURing is returned when the kernel lacks what the ring needs.
@@ -220,8 +226,8 @@ func (c *cqe) Buffer() (id uint16, ok bool) {
 	return uint16(c.Flags >> 16), c.Flags&cqeFBuffer != 0
 }
 
-// ring is an io_uring instance. Only the thread that first submits may use
-// it (single issuer), so its owner locks its goroutine to its thread.
+// ring is an io_uring instance. Only the thread that made it may use it
+// (single issuer), so its owner locks its goroutine to its thread.
 type ring struct {
 	fd      int
 	ringMem []byte
