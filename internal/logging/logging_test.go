@@ -2,6 +2,7 @@ package logging_test
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 
@@ -113,5 +114,23 @@ func TestWithAddsTheFieldToEachEvent(t *testing.T) {
 				t.Errorf("line %d has %s: %s", i, s, lines[i])
 			}
 		}
+	}
+}
+
+// BenchmarkLine is one call's "call in" line, masked, in each format: the
+// console format decodes each JSON event again to lay it out.
+func BenchmarkLine(b *testing.B) {
+	for _, format := range []string{"console", "json"} {
+		b.Run(format, func(b *testing.B) {
+			log, err := logging.New(config.Log{Level: "info", Format: format}, io.Discard, func(string) bool { return false })
+			if err != nil {
+				b.Fatal(err)
+			}
+			log = logging.With(log, "call", "GEZDGNBVGY3TQOJQ")
+			b.ReportAllocs()
+			for b.Loop() {
+				log.Info().Str("line", "stodlinjen").Str("to", "+46812345678").Str("from", "+4670*****33").Bool("srtp", false).Msg("call in")
+			}
+		})
 	}
 }
