@@ -50,10 +50,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer a.Close()
 	routes := cfg.Routes() // a line's own numbers are public: logged in full
-	log, err := logging.New(cfg.Log, stderr, func(n string) bool { _, ok := routes.Line(n); return ok })
+	log, logQueue, err := logging.NewQueued(cfg.Log, stderr, func(n string) bool { _, ok := routes.Line(n); return ok })
 	if err != nil {
 		return err
 	}
+	defer logQueue.Close() // last: what the shutdown logs is written too
 
 	// Whatever logs through log/slog, sipgo's package-level logger included,
 	// goes through the masking, size-only and rate-limited bridge.

@@ -224,8 +224,9 @@ func klaraAndAgneta(t *testing.T, dir string, s *server, token string, today tim
 	if len(took) != 1 {
 		t.Errorf("Agneta covers %v, want one day", took)
 	}
+	logged := s.log()
 	for _, number := range []string{"1740605", "1740607", "705550000"} {
-		if strings.Contains(s.stderr.String(), number) {
+		if strings.Contains(logged, number) {
 			t.Errorf("the log holds %s", number)
 		}
 	}
@@ -248,7 +249,7 @@ func wrongPINs(t *testing.T, dir string, s *server, token string, office *eventt
 	if l := pinLock(t, s, token, "jim"); !strings.Contains(l, `"until"`) {
 		t.Errorf("Jim's lock after five failures: %s", l)
 	}
-	if strings.Contains(s.stderr.String(), "386142") || strings.Contains(s.stderr.String(), "135790") {
+	if logged := s.log(); strings.Contains(logged, "386142") || strings.Contains(logged, "135790") {
 		t.Error("a PIN is in the log")
 	}
 }

@@ -231,8 +231,9 @@ lines:
 	}
 	waitHear(agent, "agent", 1000)
 	waitHear(caller, "caller", 2000)
+	logged := s.log()
 	for _, leg := range []string{"call in", "agent answered"} {
-		if l := grepLines(s.stderr.String(), leg); !strings.Contains(l, "srtp=true") {
+		if l := grepLines(logged, leg); !strings.Contains(l, "srtp=true") {
 			t.Errorf("the %q line does not say the leg is encrypted: %s", leg, l)
 		}
 	}
@@ -271,7 +272,7 @@ lines:
 	if p := presence(t, s, token, "agneta"); !strings.Contains(p, "available") {
 		t.Errorf("Agneta is not logged in by keys over SRTP: %s", p)
 	}
-	if keys := regexp.MustCompile(`inline:[A-Za-z0-9+/]{8}`).FindString(s.stderr.String()); keys != "" {
+	if keys := regexp.MustCompile(`inline:[A-Za-z0-9+/]{8}`).FindString(s.log()); keys != "" {
 		t.Errorf("peerline's log holds an SRTP key: %s", keys)
 	}
 }

@@ -158,7 +158,7 @@ func callBack(ctx context.Context, t *testing.T, dir string, s *server, token st
 	if err != nil || own.Status != 200 {
 		t.Fatalf("Klara's call: %v %+v", err, own)
 	}
-	answered := strings.Count(s.stderr.String(), "agent answered")
+	answered := strings.Count(s.log(), "agent answered")
 	if err := own.PressInfo(ctx, "#"+klaraPIN+"#4"); err != nil {
 		t.Fatal(err)
 	}

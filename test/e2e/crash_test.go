@@ -53,7 +53,7 @@ func TestNoCallIsLostToKill9(t *testing.T) {
 		}
 	}
 	t.Logf("records after kill -9: %d of %d calls, ended %q", len(recs), calls, recs[0].Ended)
-	if !strings.Contains(s.stderr.String(), "recorded as interrupted") {
+	if !strings.Contains(s.log(), "recorded as interrupted") {
 		t.Errorf("the start did not say so:\n%s", tail(s.stderr.String(), 2000))
 	}
 	_, st := s.request("GET", "/api/v1/lines/peer", token, "")

@@ -121,7 +121,7 @@ lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrap
 	if code, _ := elkstest.Post(t, s.URL+elks.Prefix+"guess/calls", form); code != 404 {
 		t.Errorf("a stranger: %d", code)
 	}
-	if log := s.stderr.String(); strings.Contains(log, caller[3:]) || strings.Contains(log, agent[3:]) || strings.Contains(log, secret) {
+	if log := s.log(); strings.Contains(log, caller[3:]) || strings.Contains(log, agent[3:]) || strings.Contains(log, secret) {
 		t.Errorf("a number or the secret in the log:\n%s", log)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -88,6 +89,13 @@ func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return 
 // startServer starts peerline serve in dir and waits for it to print its web address.
 func startServer(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
+	return startServerTo(t, dir, nil, args...)
+}
+
+// startServerTo is startServer with the server's log going to stderr
+// instead of the server's buffer, when not nil.
+func startServerTo(t *testing.T, dir string, stderr io.Writer, args ...string) *server {
+	t.Helper()
 	cmd := exec.Command(peerlineBin, append([]string{"serve"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PEERLINE_CONFIG=")
@@ -97,6 +105,9 @@ func startServer(t *testing.T, dir string, args ...string) *server {
 	}
 	s := &server{t: t, cmd: cmd, stderr: &syncBuffer{}, out: &syncBuffer{}}
 	cmd.Stderr = s.stderr
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +145,30 @@ func startServer(t *testing.T, dir string, args ...string) *server {
 		t.Fatalf("peerline did not print its addresses; stderr:\n%s", s.stderr)
 	}
 	return s
+}
+
+// log is what the server has logged so far, every line logged before the
+// call included. peerline writes its log from a goroutine of its own, in
+// order (logging.Queue): once a request's own log line is there, so is
+// everything logged before it.
+func (s *server) log() string {
+	s.t.Helper()
+	if s.cmd.ProcessState != nil { // stopped: the queue wrote its last lines on the way out
+		return s.stderr.String()
+	}
+	// Letters only: the log masks runs of digits.
+	mark := []byte("/log-mark-")
+	for range 12 {
+		mark = append(mark, byte('a'+rand.IntN(26)))
+	}
+	s.request("GET", string(mark), "", "")
+	for i := 0; i < 500 && !strings.Contains(s.stderr.String(), string(mark)); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(s.stderr.String(), string(mark)) {
+		s.t.Fatalf("peerline did not log the request %s:\n%s", mark, tail(s.stderr.String(), 2000))
+	}
+	return s.stderr.String()
 }
 
 // stdout is what the server printed so far.

@@ -86,7 +86,7 @@ lines: [{id: peer, numbers: [peer], prompts: %s}]
 
 	// Fuzzed SIP and a provisional response carrying a number, from strangers:
 	// the log grows by a small bound and never holds the number or a message.
-	before := len(s.stderr.String())
+	before := len(s.log())
 	junk := udpFrom(t, "127.0.0.9")
 	base := invite(junk.LocalAddr().String(), "fuzz")
 	const fuzzed = 5000
@@ -102,12 +102,13 @@ lines: [{id: peer, numbers: [peer], prompts: %s}]
 	}
 	udpFrom(t, "127.0.0.10").WriteTo([]byte("SIP/2.0 180 Ringing +46701234567\r\nVia: SIP/2.0/UDP 127.0.0.10:5060;branch=z9hG4bK1\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nContent-Length: 0\r\n\r\n"), sipAddr)
 	time.Sleep(500 * time.Millisecond)
-	grown := len(s.stderr.String()) - before
+	logged := s.log()
+	grown := len(logged) - before
 	t.Logf("fuzz: %d messages wrote %d log bytes (%.2f a message)", fuzzed, grown, float64(grown)/fuzzed)
 	if grown > 64<<10 {
 		t.Errorf("%d fuzzed messages wrote %d bytes of log", fuzzed, grown)
 	}
-	for _, l := range strings.Split(s.stderr.String(), "\n") {
+	for _, l := range strings.Split(logged, "\n") {
 		if strings.Contains(l, "1234567") || strings.Contains(l, "Max-Forwards") || strings.Contains(l, "m=audio") {
 			t.Errorf("the log holds a number or a raw message: %s", l)
 		}

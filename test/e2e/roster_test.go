@@ -101,7 +101,7 @@ webhooks: [{url: %q, secret: %q}]
 	if json.Unmarshal([]byte(body), &r); len(r.Days) != 1 || r.Days[0].Uncovered {
 		t.Errorf("roster after cover: %s", body)
 	}
-	if strings.Contains(s.stderr.String(), "0701740605") || strings.Contains(s.stderr.String(), "+46701740605") {
+	if logged := s.log(); strings.Contains(logged, "0701740605") || strings.Contains(logged, "+46701740605") {
 		t.Error("the log holds an agent's number unmasked")
 	}
 }
