@@ -356,11 +356,17 @@ func validateKeys(es *Errors, p string, k *Keys) {
 	switch {
 	case k.EndCall == k.Safety:
 		es.add(p+".safety", "must differ from end_call")
-	case k.EndCall != "" && k.Safety != "" && (strings.HasSuffix(k.EndCall, k.Safety) || strings.HasSuffix(k.Safety, k.EndCall)):
-		// A call's keys are matched by the end of what was typed: 9 as the end
-		// key would end with an ordinary hang-up a call flagged with *9.
+	case endsOther(k.EndCall, k.Safety):
+		// 9 as the end key would end with an ordinary hang-up a call flagged with *9.
 		es.add(p+".safety", "%q clashes with end_call (%q): neither may end the other", k.Safety, k.EndCall)
 	}
+}
+
+// endsOther reports whether one of two key sequences ends the other: a
+// call's keys are matched by the end of what was typed, so the shorter
+// would always be found first.
+func endsOther(a, b string) bool {
+	return a != "" && b != "" && (strings.HasSuffix(a, b) || strings.HasSuffix(b, a))
 }
 
 // emergencyNumbers are never dialled by peerline: an emergency call must come
@@ -378,8 +384,8 @@ func validateReferrals(es *Errors, p string, l *Line) {
 		if !dtmfPattern.MatchString(r.Key) {
 			es.add(rp+".key", "%q is not a key sequence (0-9, * and #, at most 4)", r.Key)
 		}
-		for name, k := range keys { // a call's keys are matched by the end of what was typed
-			if k != "" && r.Key != "" && (strings.HasSuffix(k, r.Key) || strings.HasSuffix(r.Key, k)) {
+		for name, k := range keys {
+			if endsOther(k, r.Key) {
 				es.add(rp+".key", "%q clashes with %s (%q): neither may end the other", r.Key, name, k)
 			}
 		}
