@@ -26,7 +26,6 @@ type Queue struct {
 
 	mu      sync.Mutex
 	events  [][]byte
-	spare   [][]byte // the last batch's slice, for the next
 	bytes   int
 	dropped int
 	written chan struct{} // closed once the events now waiting are written
@@ -116,8 +115,7 @@ func (q *Queue) drain() {
 			q.mu.Unlock()
 			return
 		}
-		q.events, q.spare = q.spare, nil
-		q.bytes, q.dropped = 0, 0
+		q.events, q.bytes, q.dropped = nil, 0, 0
 		q.written = make(chan struct{})
 		q.mu.Unlock()
 
@@ -130,9 +128,5 @@ func (q *Queue) drain() {
 		}
 		q.sink.Flush()
 		close(written)
-		clear(batch)
-		q.mu.Lock()
-		q.spare = batch[:0]
-		q.mu.Unlock()
 	}
 }
