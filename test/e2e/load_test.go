@@ -28,6 +28,9 @@ func TestLoadBridgedCalls(t *testing.T) {
 	}
 	calls, concurrent := envInt("PEERLINE_LOAD", 200), envInt("PEERLINE_LOAD_CONCURRENT", 50)
 	length := time.Duration(envInt("PEERLINE_LOAD_SECONDS", 10)) * time.Second
+	if length < sampleMemory+time.Second {
+		t.Fatalf("PEERLINE_LOAD_SECONDS: calls of at least %s, to be measured while they all talk", sampleMemory+time.Second)
+	}
 	dir := t.TempDir()
 	// The live heap and stacks (what survives a collection) come from the
 	// runtime's statistics that the heap profile ends with: /metrics's heap
@@ -46,8 +49,8 @@ func TestLoadBridgedCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	idleG := metricValue(metricsPage(s), "go_goroutines")
-	idleVm := vmRSS(s.cmd.Process.Pid)
 	idleLive, idleStacks := liveMemory(pprofAddr)
+	idleVm := settledRSS(s.cmd.Process.Pid)
 	sampled := make(chan [2]float64, 1)
 	stopSampling := make(chan struct{})
 	go func() { // the most goroutines and memory while the calls run
@@ -64,12 +67,12 @@ func TestLoadBridgedCalls(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	talk := talkWindow(2*time.Second, 6*time.Second, func() (float64, float64) {
+	talk := talkWindow(func() (float64, float64) {
 		return treeCPU(s.cmd.Process.Pid), metricValue(metricsPage(s), "peerline_rtp_relayed_packets_total")
 	})
 	live := make(chan [2]float64, 1)
 	go func() { // every call talking, after the CPU window
-		time.Sleep(time.Until(start.Add(length - 3500*time.Millisecond)))
+		time.Sleep(time.Until(start.Add(sampleMemory)))
 		h, st := liveMemory(pprofAddr)
 		live <- [2]float64{h, st}
 	}()
@@ -104,8 +107,8 @@ func TestLoadBridgedCalls(t *testing.T) {
 		grepLine(metrics, "peerline_rtp_relayed_packets_total "))
 	w := <-talk
 	if w.packets > 0 {
-		t.Logf("while the first %d talk (2 s to 6 s): %.1f µs of CPU per relayed packet, %.0f%% of a core, %.0f packets/s relayed of the %.0f both sides send",
-			concurrent, w.cpu*1e6/w.packets, 100*w.cpu/w.seconds, w.packets/w.seconds, streamedRate(concurrent))
+		t.Logf("while the first %d talk (%s to %s): %.1f µs of CPU per relayed packet, %.0f%% of a core, %.0f packets/s relayed of the %.0f both sides send",
+			concurrent, talkFrom, talkTo, w.cpu*1e6/w.packets, 100*w.cpu/w.seconds, w.packets/w.seconds, streamedRate(concurrent))
 	}
 	t.Logf("callers' SIPp:\n%s", tail(out, 2500))
 	if code != 0 || acode != 0 {
@@ -143,11 +146,11 @@ func rtpengineBeside(t *testing.T, dir string, r relayRun, w window) {
 	r.during = func(e *mediatest.RTPEngine) {
 		start := time.Now()
 		idleRSS = vmRSS(e.Pid())
-		talk := talkWindow(2*time.Second, 6*time.Second, func() (float64, float64) {
+		talk := talkWindow(func() (float64, float64) {
 			// rtpengine counts nothing cheap to read: its packets are what SIPp sends.
 			return e.CPU().Seconds(), streamedRate(r.concurrent) * time.Since(start).Seconds()
 		})
-		time.Sleep(time.Until(start.Add(r.talk - 3500*time.Millisecond)))
+		time.Sleep(time.Until(start.Add(sampleMemory)))
 		rss = vmRSS(e.Pid())
 		ew = <-talk
 	}
@@ -181,16 +184,25 @@ func sippFailed(out string) int {
 // window is what the server did in a stretch of a load run.
 type window struct{ cpu, packets, seconds float64 }
 
+// A bridged run measures CPU from talkFrom to talkTo after SIPp starts (every
+// call set up, none ended yet: SIPp starts them all in the first second) and
+// memory at sampleMemory, when they still all talk.
+const (
+	talkFrom     = 2 * time.Second
+	talkTo       = 6 * time.Second
+	sampleMemory = talkTo + 500*time.Millisecond
+)
+
 // talkWindow measures what sample counts (CPU seconds and relayed packets)
-// from..to after now, while the calls only talk (no call starts or ends).
-func talkWindow(from, to time.Duration, sample func() (cpu, packets float64)) <-chan window {
+// from talkFrom to talkTo after now, while the calls only talk.
+func talkWindow(sample func() (cpu, packets float64)) <-chan window {
 	out := make(chan window, 1)
 	start := time.Now()
 	go func() { // no t.Fatal here: this is not the test's goroutine
-		time.Sleep(time.Until(start.Add(from)))
+		time.Sleep(time.Until(start.Add(talkFrom)))
 		cpu0, n0 := sample()
 		t0 := time.Now()
-		time.Sleep(time.Until(start.Add(to)))
+		time.Sleep(time.Until(start.Add(talkTo)))
 		cpu, n := sample()
 		out <- window{cpu: cpu - cpu0, packets: n - n0, seconds: time.Since(t0).Seconds()}
 	}()
@@ -292,6 +304,27 @@ func pcapPayloads(t *testing.T, path string) []byte {
 
 // vmRSS is a process's resident memory now (bytes), from /proc.
 func vmRSS(pid int) float64 { return float64(mediatest.ProcMemory(pid, "VmRSS")) }
+
+// settledRSS is a process's resident memory once it has stopped falling for
+// a few seconds (at most a minute): the agents' PIN hashes (argon2id, 19 MiB
+// each) leave garbage that Go hands back to the system only gradually after
+// a collection. Taken at once, the idle figure held tens of megabytes of it,
+// and a run of 100 calls came out at -73 KB a call.
+func settledRSS(pid int) float64 {
+	rss, still := vmRSS(pid), 0
+	for range 60 {
+		time.Sleep(time.Second)
+		now := vmRSS(pid)
+		if still++; now < rss-256<<10 {
+			still = 0
+		}
+		rss = min(rss, now)
+		if still == 3 {
+			break
+		}
+	}
+	return rss
+}
 
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
