@@ -88,9 +88,12 @@ func TestCallbackThroughTheLine(t *testing.T) {
 	if len(leg.Whispered()) != 0 {
 		t.Errorf("the caller heard a warning")
 	}
+	// The limit cut the talk at 20 minutes; the jumper may move the clock on
+	// while the flow goes from the limit's timer to the record (1201 s on a
+	// busy machine).
 	rec := lastRecord(t, w)
 	if !rec.Callback || rec.Agent != "klara" || rec.Outcome != line.OutcomeAnswered || !rec.LimitHit ||
-		rec.Talk != 1200 || rec.Wrapup == nil || rec.Wrapup.Filled || !strings.HasPrefix(rec.ID, "callback-") {
+		rec.Talk < 1200 || rec.Talk > 1205 || rec.Wrapup == nil || rec.Wrapup.Filled || !strings.HasPrefix(rec.ID, "callback-") {
 		t.Errorf("record %+v", rec)
 	}
 	all, _ := w.lines.Records("peer", date("2026-05-19"), date("2026-05-19"))

@@ -245,9 +245,8 @@ func TestNoAgentAnswersThenTheCallerIsTold(t *testing.T) {
 	}
 }
 
-// runUntilDone moves the fake clock on by step until the call's flow ends
-// (bounded), and returns Handle's error.
-// runUntilDone moves the clock until the call ends (see jumper).
+// runUntilDone moves the fake clock until the call's flow ends (bounded; see
+// jumper), and returns Handle's error.
 func runUntilDone(t *testing.T, w *world, errc <-chan error) error {
 	t.Helper()
 	var j jumper
