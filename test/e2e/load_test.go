@@ -50,6 +50,7 @@ func TestLoadBridgedCalls(t *testing.T) {
 	}
 	idleG := metricValue(metricsPage(s), "go_goroutines")
 	idleLive, idleStacks := liveMemory(pprofAddr)
+	saveProfiles(t, pprofAddr, "idle")
 	idleVm := settledRSS(s.cmd.Process.Pid)
 	sampled := make(chan [2]float64, 1)
 	stopSampling := make(chan struct{})
@@ -74,6 +75,7 @@ func TestLoadBridgedCalls(t *testing.T) {
 	go func() { // every call talking, after the CPU window
 		time.Sleep(time.Until(start.Add(sampleMemory)))
 		h, st := liveMemory(pprofAddr)
+		saveProfiles(t, pprofAddr, "talking")
 		live <- [2]float64{h, st}
 	}()
 	code, out := sipp(t, dir, callerSF, s.SIP, "-s", "peer", "-m", strconv.Itoa(calls),
@@ -247,6 +249,32 @@ func liveMemory(addr string) (heap, stacks float64) {
 		}
 	}
 	return heap, stacks
+}
+
+// saveProfiles writes the heap profile (after a collection) and the
+// goroutines' stacks at addr into PEERLINE_LOAD_PROFILES, when set, named by
+// when: what a call keeps is `go tool pprof -base heap-idle.pb.gz
+// heap-talking.pb.gz`.
+func saveProfiles(t *testing.T, addr, when string) {
+	dir := os.Getenv("PEERLINE_LOAD_PROFILES")
+	if dir == "" {
+		return
+	}
+	for name, path := range map[string]string{"heap-" + when + ".pb.gz": "heap?gc=1", "goroutines-" + when + ".txt": "goroutine?debug=1"} {
+		res, err := http.Get("http://" + addr + "/debug/pprof/" + path)
+		if err != nil {
+			t.Logf("profile %s: %v", name, err)
+			continue
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name), b, 0o644)
+		}
+		if err != nil {
+			t.Logf("profile %s: %v", name, err)
+		}
+	}
 }
 
 // streamed writes scenario (in testdata) into dir with its recorded speech
