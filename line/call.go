@@ -2,14 +2,13 @@ package line
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/binary"
 	"errors"
 	"time"
 
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/input"
+	"github.com/peerline/peerline/internal/randid"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line/hours"
 	bolt "go.etcd.io/bbolt"
@@ -298,9 +297,7 @@ func (x callerContext) Err() error {
 // drivers never use the id their side of the call chose (a SIP Call-ID, a PBX's
 // call_id): it may carry the caller's address or even their number.
 func NewCallID() string {
-	b := make([]byte, 10)
-	rand.Read(b)
-	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+	return randid.Base32(10)
 }
 
 func recordKey(r Record) []byte {

@@ -2,13 +2,12 @@ package line
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"sync"
 	"time"
 
 	"github.com/peerline/peerline/internal/clock"
+	"github.com/peerline/peerline/internal/randid"
 	"github.com/peerline/peerline/roster"
 )
 
@@ -139,7 +138,5 @@ func (ls *Lines) ringBack(ctx context.Context, l *Line, c Call, number string) (
 
 // callbackID names a callback's record; it has no caller's Call-ID of its own.
 func callbackID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return "callback-" + hex.EncodeToString(b)
+	return "callback-" + randid.Hex(8)
 }

@@ -8,9 +8,7 @@
 package notify
 
 import (
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -21,6 +19,7 @@ import (
 	"github.com/peerline/peerline/config"
 	"github.com/peerline/peerline/internal/event"
 	"github.com/peerline/peerline/internal/phone"
+	"github.com/peerline/peerline/internal/randid"
 	"github.com/peerline/peerline/internal/storage"
 	"github.com/peerline/peerline/line/hours"
 	"github.com/peerline/peerline/roster"
@@ -158,7 +157,7 @@ func (p *Planner) messages(tx *bolt.Tx, e event.Event, d event.Data) ([]Message,
 			if err != nil {
 				return nil, fmt.Errorf("notify: %s: %w", r.template, err)
 			}
-			out = append(out, Message{ID: newID(), Event: e.Type, Line: e.Line, Channel: ch, To: addr,
+			out = append(out, Message{ID: randid.Hex(8), Event: e.Type, Line: e.Line, Channel: ch, To: addr,
 				ToName: r.person.name, Subject: subject, Body: body, Urgent: e.Type == event.CallFlagged,
 				Created: e.Time, Status: Pending, Next: e.Time})
 		}
@@ -397,10 +396,4 @@ func list(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " och " + names[len(names)-1]
-}
-
-func newID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

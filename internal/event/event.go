@@ -5,14 +5,13 @@
 package event
 
 import (
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"path"
 	"time"
 
 	"github.com/peerline/peerline/config"
+	"github.com/peerline/peerline/internal/randid"
 	"github.com/peerline/peerline/internal/storage"
 	bolt "go.etcd.io/bbolt"
 )
@@ -68,7 +67,7 @@ func (em *Emitter) Emit(tx *bolt.Tx, now time.Time, line string, d Data) error {
 	if err != nil {
 		return err
 	}
-	e := Event{ID: newID(), Type: typ, Time: now.UTC(), Line: line, Data: data}
+	e := Event{ID: randid.Hex(16), Type: typ, Time: now.UTC(), Line: line, Data: data}
 	b := tx.Bucket([]byte(bucket))
 	for _, h := range em.hooks {
 		if !wants(h, typ) {
@@ -104,10 +103,4 @@ func wants(h config.Webhook, typ string) bool {
 		}
 	}
 	return false
-}
-
-func newID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
