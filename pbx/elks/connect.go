@@ -41,15 +41,15 @@ func (l *leg) Dial(ctx context.Context, t line.Target, o line.DialOptions) (line
 		return nil, fmt.Errorf("a connect is in progress: %w", line.ErrUnreachable)
 	}
 	ring := max(o.RingTimeout-ringMargin, 5*time.Second)
-	// The ring time counts from before 46elks can have the connect: whoever
-	// sees it (a test moving the clock on) is after the timer is set.
-	answered, timer := clock.After(l.s.clock, ring+answerGrace)
-	defer timer.Stop()
 	res, err := l.give(ctx, Action{Connect: t.Phone, CallerID: o.CallerID, Timeout: seconds(ring, 5, 600)})
 	if err != nil {
 		l.release()
 		return nil, err
 	}
+	// The ring time counts from when 46elks took the connect, not from
+	// before: it may have been playing a part of ringback (soundPart) first.
+	answered, timer := clock.After(l.s.clock, ring+answerGrace)
+	defer timer.Stop()
 	select {
 	case r := <-res: // ended before it could count as answered
 		l.release()

@@ -162,10 +162,7 @@ func TestConnectToAnAgent(t *testing.T) {
 		t.Errorf("connect %+v", cn.Action)
 	}
 	cn.Answer()
-	// 46elks's ring time (17 s) and the grace: answered. One deadline a jump:
-	// the line's ring timeout is a second later, and a jump past both let the
-	// connect's select take either.
-	r.clock.Advance(ringAndGrace)
+	answeredAfterRinging(t, r)
 	waitActivity(t, r, "klara", line.Busy)
 	cn.End() // Klara hangs up; the caller's leg goes on to hear the end
 	ended(t, c)
@@ -178,10 +175,18 @@ func TestConnectToAnAgent(t *testing.T) {
 	}
 }
 
-// ringAndGrace is how long after a connect to an agent it counts as
-// answered: the line's ring timeout (20 s) less the margin (3 s), and the
-// grace (2 s).
-const ringAndGrace = 19 * time.Second
+// answeredAfterRinging moves the clock to when a connect to an agent counts
+// as answered: the line's ring timeout (20 s) less the margin (3 s), and the
+// grace (2 s), after 46elks took it. It waits for that timer first (the test
+// sees the connect before the flow has set it), and jumps to it alone: the
+// line's ring timeout is a second later, and one jump past both left the
+// connect's select to take either.
+func answeredAfterRinging(t *testing.T, r *rig) {
+	t.Helper()
+	due := r.clock.Now().Add(19 * time.Second)
+	waitFor(t, func() bool { return r.clock.Armed(due) })
+	r.clock.Set(due)
+}
 
 // TestTheLimitIsNotPretended: 46elks cannot end a connected call, so the
 // flow does not cut it at the limit either: the record keeps the whole talk.
@@ -191,7 +196,7 @@ func TestTheLimitIsNotPretended(t *testing.T) {
 	c := r.call(t, callerNum)
 	cn := <-c.Connects
 	cn.Answer()
-	r.clock.Advance(ringAndGrace)
+	answeredAfterRinging(t, r)
 	waitActivity(t, r, "klara", line.Busy)
 	n := len(c.Actions())
 	r.clock.Advance(25 * time.Minute) // past the 20-minute limit
