@@ -56,10 +56,9 @@ func (q *Queue) Write(p []byte) (int, error) { return q.WriteLevel(zerolog.NoLev
 // WriteLevel queues one event; an error or worse waits until it is written.
 func (q *Queue) WriteLevel(level zerolog.Level, p []byte) (int, error) {
 	q.mu.Lock()
-	if q.closed { // the writer has ended: written here, as before the queue
-		defer q.mu.Unlock()
-		q.out.Write(p)
-		return len(p), q.sink.Flush()
+	if q.closed {
+		q.mu.Unlock()
+		return q.writeClosed(p)
 	}
 	if q.bytes+len(p) > queueMax {
 		q.dropped++
@@ -96,6 +95,16 @@ func (q *Queue) Close() error {
 	q.mu.Unlock()
 	<-q.stopped
 	return nil
+}
+
+// writeClosed writes p directly, once the writer has written its last batch
+// (Close may still be waiting for it): the two never write at once.
+func (q *Queue) writeClosed(p []byte) (int, error) {
+	<-q.stopped
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.out.Write(p)
+	return len(p), q.sink.Flush()
 }
 
 func (q *Queue) run() {

@@ -164,3 +164,24 @@ func TestQueueWritesAfterClose(t *testing.T) {
 		t.Errorf("not written: %q", out.String())
 	}
 }
+
+// TestQueueCloseWhileLogging: events logged while Close writes the last
+// batch wait for it, so the writer and they never write at once (-race), and
+// each is written once.
+func TestQueueCloseWhileLogging(t *testing.T) {
+	out := &lockedBuffer{}
+	q, logf := queued(t, "json", out)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 2000 {
+				logf("info", map[string]any{"g": g, "i": i}, "event")
+			}
+		})
+	}
+	q.Close()
+	wg.Wait()
+	if n := strings.Count(out.String(), `"message":"event"`); n != 4*2000 {
+		t.Errorf("%d of %d events written", n, 4*2000)
+	}
+}
