@@ -58,6 +58,26 @@ func BenchmarkRelayLoad(b *testing.B) {
 	}
 }
 
+// TestRelayShapesForward: each relay BenchmarkRelayLoad measures, floors
+// included, forwards the generator's streams to their peers; a floor that lost
+// them would still report a CPU figure, from fewer packets.
+func TestRelayShapesForward(t *testing.T) {
+	for _, r := range relays() {
+		t.Run(r.name, func(t *testing.T) {
+			gen := mediatest.StartGenerator(t, 4)
+			targets, relayed := r.start(t, gen.Addrs)
+			gen.Send(targets)
+			for i := 0; i < 200 && relayed.Load() < 50; i++ { // a second of 4 streams
+				time.Sleep(20 * time.Millisecond)
+			}
+			sent, got := gen.Stop(t)
+			if n := relayed.Load(); n < 50 || got < sent/2 {
+				t.Errorf("relayed %d; the streams sent %d and got %d back", n, sent, got)
+			}
+		})
+	}
+}
+
 // relayShape starts a relay between the generator's streams: where each stream
 // is to send, and the count of packets relayed.
 type relayShape struct {
