@@ -105,7 +105,7 @@ func floorURing(tb testing.TB, gen []netip.AddrPort) ([]netip.AddrPort, *atomic.
 			}
 			i := int(c.UserData)
 			if id, ok := c.Buffer(); ok {
-				_, payload, trunc := recvmsgOut(br.Buf(id)[:c.Res], unix.SizeofSockaddrInet6)
+				payload, trunc := recvmsgOut(br.Buf(id)[:c.Res], unix.SizeofSockaddrInet6)
 				if trunc || len(payload) == 0 {
 					br.Put(id)
 				} else {
@@ -350,15 +350,13 @@ func (r *ring) Submit(wait bool) error {
 }
 
 // Completions calls f for every completion there, then frees them.
-func (r *ring) Completions(f func(*cqe)) int {
+func (r *ring) Completions(f func(*cqe)) {
 	head := *r.cqHead
 	tail := atomic.LoadUint32(r.cqTail)
-	n := int(tail - head)
 	for ; head != tail; head++ {
 		f((*cqe)(unsafe.Add(r.cqes, uintptr(head&r.cqMask)*cqeSize)))
 	}
 	atomic.StoreUint32(r.cqHead, head)
-	return n
 }
 
 // RecvMultishot asks for every datagram fd receives, each into a buffer of
@@ -383,22 +381,20 @@ func (r *ring) Sendmsg(e *sqe, fd int, msg *unix.Msghdr, user uint64) {
 	e.UserData = user
 }
 
-// recvmsgOut reads a multishot receive's buffer: the sender's address (in
-// the name room of nameLen bytes) and the payload; trunc is true when the
-// datagram did not fit.
-func recvmsgOut(buf []byte, nameLen int) (name, payload []byte, trunc bool) {
+// recvmsgOut reads a multishot receive's buffer: the payload after the
+// header and the name room of nameLen bytes (the floor sends to the peer
+// signalled, not to the sender); trunc is true when the datagram did not fit.
+func recvmsgOut(buf []byte, nameLen int) (payload []byte, trunc bool) {
 	if len(buf) < recvmsgOutSize+nameLen {
-		return nil, nil, true
+		return nil, true
 	}
-	got := int(*(*uint32)(unsafe.Pointer(&buf[0])))
 	plen := int(*(*uint32)(unsafe.Pointer(&buf[8])))
 	flags := *(*uint32)(unsafe.Pointer(&buf[12]))
-	name = buf[recvmsgOutSize : recvmsgOutSize+min(got, nameLen)]
 	rest := buf[recvmsgOutSize+nameLen:]
 	if plen > len(rest) {
-		return name, rest, true
+		return rest, true
 	}
-	return name, rest[:plen], flags&unix.MSG_TRUNC != 0
+	return rest[:plen], flags&unix.MSG_TRUNC != 0
 }
 
 // bufRing is a ring of provided buffers the kernel receives into.
