@@ -83,15 +83,3 @@ func TestStalledLogStopsNoCall(t *testing.T) {
 		t.Errorf("events were dropped, though they fit in the queue:\n%s", grepLines(out, "dropped"))
 	}
 }
-
-// letters writes n in letters: the log masks runs of digits.
-func letters(n int) string {
-	b := []byte{}
-	for {
-		b = append(b, byte('a'+n%26))
-		n /= 26
-		if n == 0 {
-			return string(b)
-		}
-	}
-}

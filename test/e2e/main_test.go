@@ -156,19 +156,27 @@ func (s *server) log() string {
 	if s.cmd.ProcessState != nil { // stopped: the queue wrote its last lines on the way out
 		return s.stderr.String()
 	}
-	// Letters only: the log masks runs of digits.
-	mark := []byte("/log-mark-")
-	for range 12 {
-		mark = append(mark, byte('a'+rand.IntN(26)))
-	}
-	s.request("GET", string(mark), "", "")
-	for i := 0; i < 500 && !strings.Contains(s.stderr.String(), string(mark)); i++ {
+	mark := "/log-mark-" + letters(rand.Int())
+	s.request("GET", mark, "", "")
+	for i := 0; i < 500 && !strings.Contains(s.stderr.String(), mark); i++ {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(s.stderr.String(), string(mark)) {
+	if !strings.Contains(s.stderr.String(), mark) {
 		s.t.Fatalf("peerline did not log the request %s:\n%s", mark, tail(s.stderr.String(), 2000))
 	}
 	return s.stderr.String()
+}
+
+// letters writes n in letters, for marks in the log: it masks runs of digits.
+func letters(n int) string {
+	b := []byte{}
+	for {
+		b = append(b, byte('a'+n%26))
+		n /= 26
+		if n == 0 {
+			return string(b)
+		}
+	}
 }
 
 // stdout is what the server printed so far.
