@@ -51,20 +51,26 @@ func queued(t *testing.T, format string, out *lockedBuffer) (*logging.Queue, fun
 	}
 }
 
+// callsLog has 4 goroutines log n "call in" events each, numbered (g, i),
+// with a number to mask; wait waits for them.
+func callsLog(logf func(string, map[string]any, string), n int) (wait func()) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range n {
+				logf("info", map[string]any{"g": g, "i": i, "from": "+46701234533"}, "call in")
+			}
+		})
+	}
+	return wg.Wait
+}
+
 // TestQueueKeepsOrderAndMasks: events from several goroutines are all
 // written once the queue closes, each goroutine's in its order, masked.
 func TestQueueKeepsOrderAndMasks(t *testing.T) {
 	out := &lockedBuffer{}
 	q, logf := queued(t, "json", out)
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for i := range 500 {
-				logf("info", map[string]any{"g": g, "i": i, "from": "+46701234533"}, "call in")
-			}
-		})
-	}
-	wg.Wait()
+	callsLog(logf, 500)()
 	q.Close()
 	next := map[int]int{}
 	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
@@ -171,17 +177,10 @@ func TestQueueWritesAfterClose(t *testing.T) {
 func TestQueueCloseWhileLogging(t *testing.T) {
 	out := &lockedBuffer{}
 	q, logf := queued(t, "json", out)
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for i := range 2000 {
-				logf("info", map[string]any{"g": g, "i": i}, "event")
-			}
-		})
-	}
+	wait := callsLog(logf, 2000)
 	q.Close()
-	wg.Wait()
-	if n := strings.Count(out.String(), `"message":"event"`); n != 4*2000 {
+	wait()
+	if n := strings.Count(out.String(), `"message":"call in"`); n != 4*2000 {
 		t.Errorf("%d of %d events written", n, 4*2000)
 	}
 }
