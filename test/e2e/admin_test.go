@@ -73,7 +73,7 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	if _, body := s.request("GET", "/api/v1/audit", token, ""); !strings.Contains(body, `"kind":"cli"`) || !strings.Contains(body, `"name":"`+osUser(t)+`"`) {
 		t.Errorf("the audit log does not name the CLI and the OS user %s: %s", osUser(t), body)
 	}
-	if code, out := s.request("POST", "/api/v1/lines/peer/open", token, `{"reason":"e2e"}`); code != 200 {
+	if code, out := s.request("POST", "/api/v1/lines/peer/open", token, openForTest()); code != 200 {
 		t.Fatalf("open: %d %s", code, out)
 	}
 	if code, out := s.request("POST", "/api/v1/agents/klara/login", token, ""); code != 200 {

@@ -136,7 +136,7 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	token = strings.TrimSpace(token)
 	s := startServer(t, dir, "--config", cfg)
 	// The office opens the line, so that the test runs at any hour on any day.
-	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, `{"reason":"e2e"}`); code != 200 {
+	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, openForTest()); code != 200 {
 		t.Fatalf("open: %d %s", code, body)
 	}
 	for id, pin := range map[string]string{"klara": "275931", "jim": "386142", "agneta": "864213"} {

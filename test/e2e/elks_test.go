@@ -67,7 +67,7 @@ lines: [{id: peer, numbers: ["%s"], prompts: %s, calls: {ring_timeout: %s}, wrap
 	}
 
 	// Klara logs in by phone: the agent key, her own number (#), the PIN, 1.
-	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, `{"reason":"e2e"}`); code != 200 {
+	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, openForTest()); code != 200 {
 		t.Fatalf("open: %d %s", code, body)
 	}
 	a := sim.Place(ctx, agent, number)

@@ -47,7 +47,7 @@ sip: {listen: ["udp:127.0.0.1:0"]}
 	if code := s.login(t, "anna", "rätt-lösenord-123", "198.51.100.2"); code != http.StatusSeeOther {
 		t.Errorf("another client behind the same proxy: %d, want a log-in (303)", code)
 	}
-	req, _ := http.NewRequest("POST", s.URL+"/api/v1/lines/peer/open", strings.NewReader(`{"reason":"e2e"}`))
+	req, _ := http.NewRequest("POST", s.URL+"/api/v1/lines/peer/open", strings.NewReader(openForTest()))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("X-Forwarded-For", "203.0.113.50")
 	if res, err := s.client().Do(req); err != nil || res.StatusCode != 200 {

@@ -56,7 +56,7 @@ func TestStalledLogStopsNoCall(t *testing.T) {
 	case <-time.After(60 * time.Second): // a bound for a hang, not a measure
 		t.Fatal("requests stopped while the log output was full")
 	}
-	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, `{"reason":"e2e"}`); code != 200 {
+	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, openForTest()); code != 200 {
 		t.Fatalf("open: %d %s", code, body)
 	}
 	phone := siptest.NewPhone(t, "+46705550101", media.PCMU)

@@ -91,7 +91,7 @@ schedule:
 
 	// The safety key: the office's SMS within seconds.
 	api("PATCH", "/api/v1/agents/klara", `{"sip_uri":"`+agent.URI+`"}`, 200)
-	api("POST", "/api/v1/lines/peer/open", `{"reason":"e2e"}`, 200)
+	api("POST", "/api/v1/lines/peer/open", openForTest(), 200)
 	api("POST", "/api/v1/agents/klara/login", "", 200)
 	caller := siptest.NewPhone(t, "+46705550123", media.PCMU)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -286,6 +286,13 @@ lines: [{id: peer, numbers: [peer], prompts: %s, wrapup: {questions: [], cooldow
 	return serveOpen(t, dir, cfg)
 }
 
+// openForTest is the office's override that opens the line for a test: for
+// three hours, not until midnight (the default), so that a run across
+// midnight in Stockholm does not find the line closed for the night.
+func openForTest() string {
+	return `{"reason":"e2e","until":"` + time.Now().Add(3*time.Hour).Format(time.RFC3339) + `"}`
+}
+
 // serveOpen starts peerline with config file cfg, makes the office a token and
 // opens the line, so that a test runs at any hour on any day.
 func serveOpen(t *testing.T, dir, cfg string) (*server, string) {
@@ -293,7 +300,7 @@ func serveOpen(t *testing.T, dir, cfg string) (*server, string) {
 	token, _ := peerline(t, dir, "", "token", "create", "kansliet", "--config", cfg)
 	token = strings.TrimSpace(token)
 	s := startServer(t, dir, "--config", cfg)
-	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, `{"reason":"e2e"}`); code != 200 {
+	if code, body := s.request("POST", "/api/v1/lines/peer/open", token, openForTest()); code != 200 {
 		t.Fatalf("open: %d %s", code, body)
 	}
 	return s, token
