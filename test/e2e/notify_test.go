@@ -63,7 +63,7 @@ schedule:
 			t.Fatalf("%s %s: %d %s", method, path, code, out)
 		}
 	}
-	tuesday := nextWeekday(time.Tuesday)
+	tuesday := nextServiceTuesday(t, s, token)
 	api("POST", "/api/v1/lines/peer/sick", `{"agent":"klara","date":"`+tuesday+`"}`, 201)
 
 	waitUntil(t, "the office's e-mail", func() bool { return len(mail.Mails()) == 1 })

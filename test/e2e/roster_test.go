@@ -18,14 +18,31 @@ import (
 // and the office would be told of that first.
 const tuesdaysSchedule = `{"shifts":[{"agent":"klara","days":["tue"]},{"agent":"jim","days":["mon","wed","thu","fri","sat","sun"]}]}`
 
-// nextWeekday is the date of the next given weekday after today in Stockholm.
-func nextWeekday(wd time.Weekday) string {
+// nextServiceTuesday is the date of the first Tuesday after today that the
+// line's calendar opens, from the roster API: a Tuesday may be a holiday
+// (6 June 2028).
+func nextServiceTuesday(t *testing.T, s *server, token string) string {
+	t.Helper()
 	loc, _ := time.LoadLocation("Europe/Stockholm")
-	d := time.Now().In(loc).AddDate(0, 0, 1)
-	for d.Weekday() != wd {
-		d = d.AddDate(0, 0, 1)
+	from := time.Now().In(loc).AddDate(0, 0, 1)
+	code, body := s.request("GET", "/api/v1/lines/peer/roster?from="+from.Format(time.DateOnly)+
+		"&to="+from.AddDate(0, 0, 62).Format(time.DateOnly), token, "")
+	var r struct {
+		Days []struct {
+			Date    string
+			Service bool
+		}
 	}
-	return d.Format(time.DateOnly)
+	if err := json.Unmarshal([]byte(body), &r); code != 200 || err != nil {
+		t.Fatalf("roster: %d %v %s", code, err, body)
+	}
+	for _, d := range r.Days {
+		if day, err := time.Parse(time.DateOnly, d.Date); err == nil && day.Weekday() == time.Tuesday && d.Service {
+			return d.Date
+		}
+	}
+	t.Fatalf("no Tuesday the line opens in the roster: %s", body)
+	return ""
 }
 
 func TestRosterImportSickCoverAndWebhooks(t *testing.T) {
@@ -54,7 +71,7 @@ webhooks: [{url: %q, secret: %q}]
 	}
 	// Klara alone on Tuesdays from now on.
 	s.request("PUT", "/api/v1/lines/peer/schedule", token, tuesdaysSchedule)
-	tuesday := nextWeekday(time.Tuesday)
+	tuesday := nextServiceTuesday(t, s, token)
 	code, body = s.request("POST", "/api/v1/lines/peer/sick", token, `{"agent":"klara","date":"`+tuesday+`"}`)
 	if code != 201 || !strings.Contains(body, `"uncovered":true`) {
 		t.Fatalf("sick: %d %s", code, body)
