@@ -6,9 +6,9 @@ import (
 	"sync"
 )
 
-// MinDigits is the shortest digit run taken for a phone number. Swedish numbers have
+// minDigits is the shortest digit run taken for a phone number. Swedish numbers have
 // at least 7 digits after the trunk prefix; shorter runs (ports, counts) stay readable.
-const MinDigits = 7
+const minDigits = 7
 
 // MaskNumber hides the middle of a phone number: "+46701234533" -> "+4670*****33",
 // "0701234533" -> "070*****33". Short strings keep only their last two characters.
@@ -24,7 +24,7 @@ func maskRun(b []byte) {
 	if len(b) > 0 && b[0] == '+' {
 		keep = 5
 	}
-	if len(b) < MinDigits {
+	if len(b) < minDigits {
 		keep = 0
 	}
 	for i := keep; i < len(b)-2; i++ {
@@ -32,7 +32,7 @@ func maskRun(b []byte) {
 	}
 }
 
-// MaskText masks every run of MinDigits or more digits (with an optional leading '+').
+// MaskText masks every run of minDigits or more digits (with an optional leading '+').
 func MaskText(s string) string {
 	b := []byte(s)
 	maskAll(b, nil)
@@ -53,7 +53,7 @@ func maskAll(b []byte, public func(string) bool) {
 		for i < len(b) && isDigit(b[i]) {
 			i++
 		}
-		if i-start >= MinDigits && (public == nil || !public(string(b[start:i]))) {
+		if i-start >= minDigits && (public == nil || !public(string(b[start:i]))) {
 			maskRun(b[start:i])
 		}
 	}

@@ -1,7 +1,7 @@
 // Package randid makes the random ids of calls, events and messages. The log
-// prints them whole: its mask takes any run of logging.MinDigits digits for a
-// phone number and hides the middle, and a third of random 32-digit hex ids
-// held such a run, so an id in the log could not be found elsewhere.
+// prints them whole: its mask takes any long run of digits for a phone number
+// and hides the middle, and a third of random 32-digit hex ids held such a
+// run, so an id in the log could not be found elsewhere.
 package randid
 
 import (
@@ -22,28 +22,14 @@ func Hex(n int) string { return draw(n, hex.EncodeToString) }
 // the mask would take part of it for a number.
 func Base32(n int) string { return draw(n, base32NoPad.EncodeToString) }
 
+// draw asks the log's own mask whether it leaves an id whole, so the two
+// cannot come to differ.
 func draw(n int, encode func([]byte) string) string {
 	b := make([]byte, n)
 	for {
 		rand.Read(b)
-		if id := encode(b); Whole(id) {
+		if id := encode(b); logging.MaskText(id) == id {
 			return id
 		}
 	}
-}
-
-// Whole says the log's mask leaves id as it is: no run of digits in it is
-// long enough to be taken for a phone number.
-func Whole(id string) bool {
-	run := 0
-	for i := range len(id) {
-		if id[i] < '0' || id[i] > '9' {
-			run = 0
-			continue
-		}
-		if run++; run >= logging.MinDigits {
-			return false
-		}
-	}
-	return true
 }

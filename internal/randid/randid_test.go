@@ -34,17 +34,3 @@ func TestIDsPassTheLogsMaskWhole(t *testing.T) {
 		}
 	}
 }
-
-func TestWhole(t *testing.T) {
-	for id, want := range map[string]bool{
-		"": true, "123456": true, "ab123456cd123456": true,
-		"1234567": false, "ab1234567": false, "128cb8240522db85": false,
-	} {
-		if got := randid.Whole(id); got != want {
-			t.Errorf("Whole(%q) = %v, want %v", id, got, want)
-		}
-		if got := logging.MaskText(id) == id; got != want {
-			t.Errorf("the mask and Whole disagree on %q", id)
-		}
-	}
-}
