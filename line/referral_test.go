@@ -196,7 +196,7 @@ func TestRingTimeoutOfAReferral(t *testing.T) {
 	r.agent.Press("*1")
 	waitFor(t, r.service)
 	ring := time.Duration(referralLines()[0].Calls.RingTimeout)
-	waitUntil(t, "the ring timeout is set", func() bool { return r.w.clock.Armed(r.w.clock.Now().Add(ring)) })
+	r.w.clock.WaitArmed(t, r.w.clock.Now().Add(ring)) // the ring timeout
 	r.w.clock.Advance(ring)
 	waitUntil(t, "the agent is told", func() bool { return slices.Contains(r.agent.Whispered(), "referral-no-answer") })
 	r.caller.CallerHangsUp()

@@ -39,13 +39,7 @@ func advanceTo(w *world, d time.Duration) {
 // armed waits (bounded) until the flow has set a timer for 13:00 + d.
 func armed(t *testing.T, w *world, d time.Duration) {
 	t.Helper()
-	for range 5000 {
-		if w.clock.Armed(at("2026-05-19 13:00:00").Add(d)) {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("no timer for 13:00 + %s", d)
+	w.clock.WaitArmed(t, at("2026-05-19 13:00:00").Add(d))
 }
 
 // waitWhispered waits (bounded) until leg has had want whispered, and no more.

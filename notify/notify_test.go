@@ -168,7 +168,8 @@ func TestQuietHoursHoldSMSUntilMorning(t *testing.T) {
 		t.Fatalf("%d SMS in quiet hours", n)
 	}
 	morning := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC) // 08:00 in Stockholm
-	waitFor(t, "the morning's timer", func() bool { return r.clock.Armed(morning) })
+	// The held SMS's timer is set before the clock moves to it.
+	r.clock.WaitArmed(t, morning)
 	r.clock.Set(morning)
 	waitFor(t, "the held SMS", func() bool { return len(r.elks.Sent()) == 2 })
 	if s := smsTo(r.elks.Sent(), "+46701740606"); len(s) != 1 || !strings.Contains(s[0].Message, "Kansliet häver spärren") {
@@ -184,7 +185,8 @@ func TestAnOutageLosesNothing(t *testing.T) {
 	r.elks.Status.Store(503)
 	r.emit(t, event.AutoLogout{Agent: "jim", Missed: 3})
 	waitFor(t, "the first attempt", func() bool { return r.elks.Requests.Load() == 1 })
-	waitFor(t, "the retry's timer", func() bool { return r.clock.Armed(r.clock.Now().Add(5 * time.Second)) })
+	// The retry's timer is set before peerline stops.
+	r.clock.WaitArmed(t, r.clock.Now().Add(5*time.Second))
 	r.stop() // peerline stops while the SMS API is down
 	r.elks.Status.Store(0)
 	r.clock.Advance(10 * time.Second)

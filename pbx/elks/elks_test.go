@@ -184,7 +184,7 @@ func TestConnectToAnAgent(t *testing.T) {
 func answeredAfterRinging(t *testing.T, r *rig) {
 	t.Helper()
 	due := r.clock.Now().Add(19 * time.Second)
-	waitFor(t, func() bool { return r.clock.Armed(due) })
+	r.clock.WaitArmed(t, due)
 	r.clock.Set(due)
 }
 

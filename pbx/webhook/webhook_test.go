@@ -261,12 +261,7 @@ func TestTheLimitWarnsAndCuts(t *testing.T) {
 		prompt string
 	}{{17 * time.Minute, "minutes-left"}, {19 * time.Minute, "one-minute-left"}, {20 * time.Minute, "call-limit"}} {
 		due := tuesday.Add(step.to)
-		for i := 0; !r.clock.Armed(due); i++ {
-			if i == 500 {
-				t.Fatalf("no timer for %s at %s", step.prompt, step.to)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		r.clock.WaitArmed(t, due)
 		r.clock.Set(due)
 		waitFor(t, agent, 0, step.prompt, pbxsim.Is(webhook.ActPlay, step.prompt))
 	}

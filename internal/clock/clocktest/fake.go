@@ -4,6 +4,7 @@ package clocktest
 import (
 	"sort"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/peerline/peerline/internal/clock"
@@ -48,6 +49,17 @@ func (c *Fake) Armed(t time.Time) bool {
 		}
 	}
 	return false
+}
+
+// WaitArmed waits (bounded, 10 s of wall time) until a function is due at
+// exactly at, and fails tb if none comes: see Armed.
+func (c *Fake) WaitArmed(tb testing.TB, at time.Time) {
+	tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !c.Armed(at); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("no timer due at %s", at)
+		}
+	}
 }
 
 // Next is when the earliest function is due and how many are waiting; ok is
