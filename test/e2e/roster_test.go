@@ -12,10 +12,10 @@ import (
 	"github.com/peerline/peerline/internal/event/eventtest"
 )
 
-// tuesdaysSchedule has Klara alone on Tuesdays and Jim on every other day.
-// Today is covered whatever day and hour a test runs: a schedule that left
-// today without cover after the 11:00 deadline would close the line at once,
-// and the office would be told of that first.
+// tuesdaysSchedule has Klara alone on Tuesdays and Jim on every other day:
+// the only day a test uncovers is the Tuesday it reports Klara sick for,
+// whatever day and hour it runs (after the 11:00 deadline an uncovered today
+// is closed at once).
 const tuesdaysSchedule = `{"shifts":[{"agent":"klara","days":["tue"]},{"agent":"jim","days":["mon","wed","thu","fri","sat","sun"]}]}`
 
 // nextServiceTuesday is the date of the first Tuesday after today that the

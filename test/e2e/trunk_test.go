@@ -253,12 +253,12 @@ sip:
   trunk: {proxy: "sip:127.0.0.1:%d", register: true, username: %s, password: fel-lösenord}
 `, filepath.Join(dir, "data"), k.Port, k.User))
 	s := startServer(t, dir, "--config", cfg)
-	failures := func() int { return strings.Count(s.stderr.String(), "not registered at the trunk") }
-	for deadline := time.Now().Add(15 * time.Second); failures() < 2 && time.Now().Before(deadline); {
+	failures := func(log string) int { return strings.Count(log, "not registered at the trunk") }
+	for deadline := time.Now().Add(15 * time.Second); failures(s.stderr.String()) < 2 && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
 	}
 	logged := s.log()
-	if n := strings.Count(logged, "not registered at the trunk"); n != 2 || !strings.Contains(logged, "check sip.trunk.username and password") {
+	if n := failures(logged); n != 2 || !strings.Contains(logged, "check sip.trunk.username and password") {
 		t.Errorf("%d failure lines in the first ~5 s (want 2: the first attempt, the retry 5 s later):\n%s", n, tail(logged, 2000))
 	}
 	if _, body := s.request("GET", "/healthz", "", ""); !strings.Contains(body, `"trunk":"not registered"`) || !strings.Contains(body, "401") {
